@@ -1,0 +1,1 @@
+"""Input and output: images, videos, frame directories, cameras."""

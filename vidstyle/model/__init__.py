@@ -1,0 +1,1 @@
+"""VGG-19 features, weights and the Gatys losses."""
