@@ -56,6 +56,12 @@ class Config:
     quiet: bool = False
     overwrite: bool = False
 
+    # --- style controls (issue 6; applied by vidstyle/controls.py) ----------------------------------
+    preserve_colors: str = "none"  # none | luminance | histogram (Gatys et al. 2016)
+    style_weights: tuple[float, ...] | None = None  # blend weights of several styles, normalised; None = equal
+    style_scale: float = 1.0  # style image long side = style_scale x the content's long side
+    scales: int = 1  # coarse to fine: resolutions, each half the next, the finest at --size
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -63,7 +69,8 @@ class Config:
         """Raise VidstyleError for settings that make no sense."""
         choices = {"preset": PRESETS, "pooling": ("avg", "max"), "optimizer": ("lbfgs", "adam"),
                    "weights_format": ("auto", "torchvision", "caffe"),
-                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16")}
+                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16"),
+                   "preserve_colors": ("none", "luminance", "histogram")}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -78,9 +85,18 @@ class Config:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
+        self._validate_style_controls()
         plan = self.layer_plan()
         if not plan.content and not plan.style:
             raise VidstyleError("no loss layers selected")
+
+    def _validate_style_controls(self) -> None:
+        if self.style_weights is not None and (min(self.style_weights, default=0) < 0 or sum(self.style_weights) <= 0):
+            raise VidstyleError("--style-weights must be non-negative numbers with a positive sum")
+        if not self.style_scale > 0:
+            raise VidstyleError("--style-scale must be positive")
+        if self.scales < 1:
+            raise VidstyleError("--scales must be at least 1")
 
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""

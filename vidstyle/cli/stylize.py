@@ -7,9 +7,9 @@ from ..config import Config
 from ..errors import VidstyleError
 from ..io.atomic import check_output_path
 from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
-from ..optimize import Stylizer
+from ..controls import ControlledStylizer
 from ..progress import STDERR, iteration_progress
-from .options import Parser, add_engine_options, config_from_args
+from .options import Parser, add_engine_options, config_from_args, style_paths
 
 
 def build_parser() -> Parser:
@@ -18,7 +18,8 @@ def build_parser() -> Parser:
                     "style (Gatys, Ecker & Bethge 2015). The output has the processing size (--size).",
                     epilog="Exit codes: 0 done, 2 bad input or usage, 130 interrupted.")
     parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)})")
-    parser.add_argument("style", metavar="STYLE", help="style image (the painting)")
+    parser.add_argument("style", metavar="STYLE", help="style image (the painting), or several separated by commas "
+                        "(blended; see --style-weights)")
     parser.add_argument("output", metavar="OUTPUT", help="output image; written atomically")
     add_engine_options(parser)
     return parser
@@ -28,20 +29,21 @@ def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize one image."""
     args = build_parser().parse_args(argv)
     config = config_from_args(args)
-    return stylize_file(Path(args.content), Path(args.style), Path(args.output), config)
+    return stylize_file(Path(args.content), style_paths(args.style), Path(args.output), config)
 
 
-def stylize_file(content_path: Path, style_path: Path, output: Path, config: Config) -> int:
+def stylize_file(content_path: Path, style_path: Path | list[Path], output: Path, config: Config) -> int:
     """Validate everything before the work starts, stylize, then write OUTPUT atomically."""
     if not is_image_path(output):
         raise VidstyleError(f"unsupported output format {output.suffix or output.name!r}; "
                             f"use one of {', '.join(IMAGE_EXTENSIONS)}")
-    if output.resolve() in (content_path.resolve(), style_path.resolve()):
+    style_list = style_path if isinstance(style_path, list) else [style_path]
+    if output.resolve() in (content_path.resolve(), *(p.resolve() for p in style_list)):
         raise VidstyleError("OUTPUT must differ from the inputs")
     check_output_path(output, config.overwrite)
     content = resize_long_side(read_image(content_path), config.size)
-    style = read_image(style_path)
-    stylizer = Stylizer(config, style)
+    styles = [read_image(p) for p in style_list]
+    stylizer = ControlledStylizer(config, styles, reference=content)
     with iteration_progress(config.iterations, config.quiet) as callback:
         result = stylizer.stylize(content, callback=callback)
     write_image(output, result.image)
