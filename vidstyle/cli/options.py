@@ -74,8 +74,8 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=d.device,
                    help="(default: %(default)s: cuda, then mps, then cpu)")
     r.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
-                   help="network precision (default: %(default)s: bf16 autocast on CUDA, fp32 elsewhere; "
-                   "losses and the image stay fp32)")
+                   help="network precision (default: %(default)s = fp32, with TF32 convolutions on CUDA; "
+                   "bf16/fp16 autocast is opt-in and experimental, see README)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
 
