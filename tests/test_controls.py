@@ -6,12 +6,13 @@ import pytest
 import torch
 
 from conftest import MEDIA, WEIGHTS
-from vidstyle import Config, Stylizer, VidstyleError
+from vidstyle import Config, Stylizer, VidstyleError, stylize_video
 from vidstyle.cli.main import main
 from vidstyle.cli.options import style_paths
 from vidstyle.color import color_stats, luminance, rgb_to_ycrcb
 from vidstyle.controls import ControlledStylizer, scale_plan
-from vidstyle.io.images import read_image, resize_long_side
+from vidstyle.io.frames import iter_frame_dir
+from vidstyle.io.images import read_image, resize_long_side, write_image
 
 ITERS = 10
 
@@ -160,6 +161,24 @@ def test_a_frame_with_an_init_is_optimised_at_full_size_only(content, scream):
     assert stylizer.stylize(content, init=content).iterations == 3
     with pytest.raises(VidstyleError, match="scales"):
         ControlledStylizer(cfg(iterations=1, scales=4), scream).stylize(content)
+
+
+# --- video ----------------------------------------------------------------------------------------
+def test_controls_apply_to_video_frames(tmp_path, content, scream, matisse):
+    src = tmp_path / "in"
+    src.mkdir()
+    frames = [np.ascontiguousarray(content[:36, i:i + 48]) for i in (0, 2, 4)]
+    for i, frame in enumerate(frames):
+        write_image(src / f"f{i}.png", frame)
+    config = cfg(size=None, iterations=3, first_iterations=8, preserve_colors="luminance", scales=2,
+                 style_weights=(1, 3))
+    report = stylize_video(src, [scream, matisse], tmp_path / "out", config)
+    # coarse to fine for the first frame (more, cheaper passes), warm-started frames at full size only
+    assert [f["iterations"] for f in report["frames"]] == [sum(n for _, n in scale_plan(8, 2)), 3, 3]
+    outputs = list(iter_frame_dir(tmp_path / "out"))
+    assert len(outputs) == 3
+    for out, frame in zip(outputs, frames):
+        assert _chroma_diff(out, frame) < 4.0 and np.abs(luminance(out) - luminance(frame)).mean() > 2.0
 
 
 # --- CLI ------------------------------------------------------------------------------------------

@@ -56,6 +56,19 @@ class Config:
     quiet: bool = False
     overwrite: bool = False
 
+    # --- video (issue 3: videos and frame directories; see vidstyle/video.py) ----------------------
+    temporal: str = "warm"  # none: every frame starts from --init | warm: frame t starts from stylized t-1
+    first_iterations: int | None = None  # iterations for the first frame; None = 2 x iterations
+    start: float | None = None  # seconds
+    end: float | None = None  # seconds (exclusive)
+    max_frames: int | None = None
+    fps: str | None = None  # frame rate of a frame-directory input, e.g. "30000/1001"; None = 25
+    crf: int = 18  # encoder quality (0 = lossless .. 51 = worst)
+    audio: bool = True  # keep the input's audio (--no-audio: False)
+    work_dir: str | None = None  # None = OUTPUT.work next to OUTPUT
+    keep_frames: bool = False  # keep the work directory after success
+    report: str | None = None  # path of a JSON report
+
     # --- style controls (issue 6; applied by vidstyle/controls.py) ----------------------------------
     preserve_colors: str = "none"  # none | luminance | histogram (Gatys et al. 2016)
     style_weights: tuple[float, ...] | None = None  # blend weights of several styles, normalised; None = equal
@@ -85,10 +98,46 @@ class Config:
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
+        self._validate_video()
         self._validate_style_controls()
         plan = self.layer_plan()
         if not plan.content and not plan.style:
             raise VidstyleError("no loss layers selected")
+
+    def _validate_video(self) -> None:
+        if self.temporal not in ("none", "warm"):
+            raise VidstyleError(f"unsupported temporal {self.temporal!r}; choose from none, warm")
+        if self.first_iterations is not None and self.first_iterations < 0:
+            raise VidstyleError("--first-iterations must be >= 0")
+        if self.start is not None and self.start < 0:
+            raise VidstyleError("--start must be >= 0 seconds")
+        if self.end is not None and self.end <= (self.start or 0):
+            raise VidstyleError("--end must be later than --start")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise VidstyleError("--max-frames must be at least 1")
+        if not 0 <= self.crf <= 51:
+            raise VidstyleError("--crf must be between 0 and 51")
+        if self.fps is not None:
+            self.frame_rate()
+
+    def frame_rate(self) -> "Fraction":
+        """--fps as an exact fraction (frame-directory input; default 25)."""
+        from fractions import Fraction
+
+        if self.fps is None:
+            return Fraction(25)
+        try:
+            rate = Fraction(str(self.fps))
+        except (ValueError, ZeroDivisionError):
+            rate = Fraction(0)
+        if rate <= 0:
+            raise VidstyleError(f"--fps must be a positive number or fraction like 30000/1001, got {self.fps!r}")
+        return rate
+
+    @property
+    def first_frame_iterations(self) -> int:
+        """Iterations for the first frame of a video (--first-iterations, default twice --iterations)."""
+        return 2 * self.iterations if self.first_iterations is None else self.first_iterations
 
     def _validate_style_controls(self) -> None:
         if self.style_weights is not None and (min(self.style_weights, default=0) < 0 or sum(self.style_weights) <= 0):

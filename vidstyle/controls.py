@@ -97,9 +97,11 @@ class ControlledStylizer(Stylizer):
     def set_reference(self, content: np.ndarray) -> None:
         """Match the style images to ``content`` (histogram / luminance modes); drops cached Gram targets."""
         self.reference = content
+        if self.mode == "none":
+            return
         if self.mode == "histogram":
             self.styles = [match_color_histogram(s, content) for s in self.raw_styles]
-        elif self.mode == "luminance":
+        else:
             self.styles = [luminance_image(s, match_to=content) for s in self.raw_styles]
         self._style_cache.clear()
 

@@ -9,7 +9,9 @@ from ..io.atomic import check_output_path
 from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
 from ..controls import ControlledStylizer
 from ..progress import STDERR, iteration_progress
-from .options import Parser, add_engine_options, config_from_args, style_paths
+from ..video import is_video_job, stylize_video
+from .options import (ENGINE_FIELDS, VIDEO_FIELDS, Parser, add_engine_options, add_video_options, config_from_args,
+                      style_paths)
 
 
 def build_parser() -> Parser:
@@ -17,19 +19,26 @@ def build_parser() -> Parser:
     parser = Parser(prog="vidstyle", description="Paint a photo in the style of an artwork with the neural algorithm of artistic "
                     "style (Gatys, Ecker & Bethge 2015). The output has the processing size (--size).",
                     epilog="Exit codes: 0 done, 2 bad input or usage, 130 interrupted.")
-    parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)})")
+    parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)}), "
+                        "video (mp4, mov, mkv, avi, webm, gif, ...) or directory of frames (natural order)")
     parser.add_argument("style", metavar="STYLE", help="style image (the painting), or several separated by commas "
                         "(blended; see --style-weights)")
-    parser.add_argument("output", metavar="OUTPUT", help="output image; written atomically")
+    parser.add_argument("output", metavar="OUTPUT", help="output image, video (.mp4 .mov .mkv .webm; H.264, VP9 "
+                        "for .webm) or directory of PNG frames, at the processing size (--size); written atomically")
     add_engine_options(parser)
+    add_video_options(parser)
     return parser
 
 
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize one image."""
     args = build_parser().parse_args(argv)
-    config = config_from_args(args)
-    return stylize_file(Path(args.content), style_paths(args.style), Path(args.output), config)
+    config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
+    styles = style_paths(args.style)
+    if is_video_job(args.content, args.output):
+        stylize_video(args.content, styles, args.output, config)
+        return 0
+    return stylize_file(Path(args.content), styles, Path(args.output), config)
 
 
 def stylize_file(content_path: Path, style_path: Path | list[Path], output: Path, config: Config) -> int:
