@@ -24,14 +24,6 @@ def cfg(**changes: object) -> Config:
     return Config(**base)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def content(weights_path) -> np.ndarray:
     return resize_long_side(read_image(MEDIA / "tubingen.jpg"), 64)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 from dataclasses import dataclass
 
 from .errors import VidstyleError
@@ -120,10 +121,8 @@ class Config:
         if self.fps is not None:
             self.frame_rate()
 
-    def frame_rate(self) -> "Fraction":
+    def frame_rate(self) -> Fraction:
         """--fps as an exact fraction (frame-directory input; default 25)."""
-        from fractions import Fraction
-
         if self.fps is None:
             return Fraction(25)
         try:
