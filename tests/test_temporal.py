@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import smooth_image
+from conftest import smooth_image
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.temporal import (FlowEstimator, analyze_motion, compute_flow, is_shot_change, make_temporal_loss,

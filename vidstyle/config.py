@@ -59,6 +59,9 @@ class Config:
 
     # --- video (issue 3: videos and frame directories; see vidstyle/video.py) ----------------------
     temporal: str = "warm"  # none: every frame starts from --init | warm: frame t starts from stylized t-1
+    # | flow (issue 4): stylized t-1 warped by optical flow + temporal loss (vidstyle/temporal/propagate.py)
+    temporal_weight: float = 1e11  # gamma of the temporal loss (flow mode); see README "Temporal coherence"
+    flow_quality: str = "medium"  # fast | medium | fine: DIS optical-flow settings (vidstyle/temporal/flow.py)
     first_iterations: int | None = None  # iterations for the first frame; None = 2 x iterations
     start: float | None = None  # seconds
     end: float | None = None  # seconds (exclusive)
@@ -106,8 +109,12 @@ class Config:
             raise VidstyleError("no loss layers selected")
 
     def _validate_video(self) -> None:
-        if self.temporal not in ("none", "warm"):
-            raise VidstyleError(f"unsupported temporal {self.temporal!r}; choose from none, warm")
+        if self.temporal not in ("none", "warm", "flow"):
+            raise VidstyleError(f"unsupported temporal {self.temporal!r}; choose from none, warm, flow")
+        if self.temporal_weight < 0:
+            raise VidstyleError("--temporal-weight must be >= 0")
+        if self.flow_quality not in ("fast", "medium", "fine"):
+            raise VidstyleError(f"unsupported flow-quality {self.flow_quality!r}; choose from fast, medium, fine")
         if self.first_iterations is not None and self.first_iterations < 0:
             raise VidstyleError("--first-iterations must be >= 0")
         if self.start is not None and self.start < 0:

@@ -2,7 +2,8 @@
 
 Frames stream from the decoder through one Stylizer (network and style Grams built once per run) into a
 resumable work directory of lossless PNGs; once every frame is done, OUTPUT is encoded from there and
-appears in one rename. ``--temporal warm`` starts frame t from stylized frame t-1; ``none`` from --init.
+appears in one rename. ``--temporal warm`` starts frame t from stylized frame t-1; ``none`` from --init;
+``flow`` from stylized frame t-1 warped along the optical flow, with a temporal loss (vidstyle/temporal).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .io.video import (VIDEO_INPUT_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS, VideoWri
                        iter_video_frames, probe_video)
 from .optimize import Stylizer
 from .progress import STDERR
+from .temporal.propagate import TemporalPlanner
 from .videoprogress import FrameBar, FrameUpdate, build_report, write_report
 from .workdir import WorkDir, file_digest
 
@@ -214,30 +216,48 @@ def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Confi
     """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed)."""
     done = work.finished()
     previous: np.ndarray | None = None
+    prev_frame: np.ndarray | None = None
+    planner = TemporalPlanner(config.temporal, iterations=config.iterations,
+                              first_iterations=config.first_frame_iterations, weight=config.temporal_weight,
+                              quality=config.flow_quality, device=stylizer.device)
     count = computed = 0
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar:
-        for index, frame in enumerate(source.stream()):
+    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, planner:
+        for index, (frame, next_frame) in enumerate(_with_next(source.stream())):
             count = index + 1
             if index == 0 and isinstance(stylizer, ControlledStylizer):
                 stylizer.set_reference(frame)  # colour statistics from frame 0, also when resuming
             if index < done:
+                prev_frame = frame
                 continue  # finished by an earlier run
-            init = None
-            if config.temporal == "warm" and index > 0:
-                init = previous if previous is not None else work.load(index - 1)
-            iterations = config.first_frame_iterations if index == 0 else config.iterations
-            bar.start_frame(iterations)
-            result = stylizer.stylize(frame, init=init, iterations=iterations, callback=bar.iteration)
+            if index > 0 and previous is None:
+                previous = work.load(index - 1)
+            planned = time.perf_counter()
+            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow (issue 4)
+            planned = time.perf_counter() - planned
+            planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
+            bar.start_frame(start.iterations)
+            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations,
+                                      extra_losses=start.extra_losses, callback=bar.iteration)
             work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
-                                            "seconds": result.seconds})
-            previous = result.image
+                                            "seconds": result.seconds + planned, "temporal_seconds": planned,
+                                            **start.record()})
+            previous, prev_frame = result.image, frame
             computed += 1
             bar.frame_done(result.losses)
             if progress is not None:
                 progress(FrameUpdate(index, source.total, computed, result.iterations, result.losses,
-                                     result.seconds))
+                                     result.seconds + planned))
         bar.set_total(count)
     return count, computed
+
+
+def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """(frame, the frame after it or None): one frame of look-ahead for the flow prefetch."""
+    current = next(frames, None)
+    while current is not None:
+        following = next(frames, None)
+        yield current, following
+        current = following
 
 
 def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:

@@ -135,9 +135,15 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
     """Options for videos and frame directories (issue 3)."""
     d = defaults or Config()
     v = parser.add_argument_group("video and frame directories")
-    v.add_argument("--temporal", choices=("none", "warm"), default=d.temporal,
-                   help="none: every frame starts from --init; warm: frame t starts from stylized frame t-1 "
-                   "(default: %(default)s)")
+    v.add_argument("--temporal", choices=("none", "warm", "flow"), default=d.temporal,
+                   help="none: every frame starts from --init; warm: frame t starts from stylized frame t-1; "
+                   "flow: from stylized frame t-1 warped along the optical flow, held to it by a temporal loss "
+                   "outside occlusions, cold start at shot changes (default: %(default)s)")
+    v.add_argument("--temporal-weight", type=float, default=d.temporal_weight, metavar="GAMMA",
+                   help="weight of the temporal loss, mean of mask*(x - warped previous)^2 in 0..1 RGB, "
+                   "with --temporal flow (default: %(default)g)")
+    v.add_argument("--flow-quality", choices=("fast", "medium", "fine"), default=d.flow_quality,
+                   help="DIS optical flow for --temporal flow: fast, medium or fine (default: %(default)s)")
     v.add_argument("--first-iterations", type=_positive_int, default=d.first_iterations, metavar="N",
                    help="iterations for the first frame; --iterations is used for the rest (default: twice "
                    "--iterations)")
@@ -157,7 +163,7 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
                    help="write a JSON report: settings, device, per-frame iterations, losses and seconds")
 
 
-VIDEO_FIELDS = ("temporal", "first_iterations", "start", "end", "max_frames", "fps", "crf", "audio", "work_dir",
+VIDEO_FIELDS = ("temporal", "temporal_weight", "flow_quality", "first_iterations", "start", "end", "max_frames", "fps", "crf", "audio", "work_dir",
                 "keep_frames", "report")
 
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",

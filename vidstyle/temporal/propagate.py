@@ -1,0 +1,108 @@
+"""How each video frame starts: --temporal none | warm | flow (Ruder et al. 2016), shot changes included."""
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..errors import VidstyleError
+from .flow import FlowEstimator, warp
+from .loss import make_temporal_loss
+from .shots import SHOT_THRESHOLD, Motion, analyze_motion
+
+TEMPORAL_MODES = ("none", "warm", "flow")
+
+
+@dataclass
+class FrameStart:
+    """What ``Stylizer.stylize`` gets for one frame."""
+
+    init: np.ndarray | None  # None = the engine's --init (a cold start)
+    iterations: int
+    extra_losses: list[Callable[[torch.Tensor], torch.Tensor]] = field(default_factory=list)
+    shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
+    reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
+
+    def record(self) -> dict[str, object]:
+        """Fields worth keeping in a run report."""
+        out: dict[str, object] = {}
+        if self.reliable is not None:
+            out.update(reliable=round(self.reliable, 4), shot_change=self.shot_change)
+        return out
+
+
+class TemporalPlanner:
+    """Decides init, iteration budget and temporal loss for each frame from the previous input/output pair.
+
+    none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
+    frame t-1 is warped along the backward optical flow into frame t; pixels Ruder's mask marks unreliable
+    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; a frame the flow
+    cannot follow (a cut) starts cold with the first-frame budget.
+
+    Flow only depends on the input frames, so ``prefetch(frame_t, frame_t+1)`` analyses the next pair in a
+    worker thread (OpenCV and NumPy release the GIL) while frame t is being optimised; on a GPU this hides
+    the flow's cost. Call ``close()`` when done (or use the planner as a context manager).
+    """
+
+    def __init__(self, mode: str, *, iterations: int, first_iterations: int, weight: float = 0.0,
+                 quality: str = "medium", device: torch.device | str = "cpu",
+                 shot_threshold: float = SHOT_THRESHOLD) -> None:
+        if mode not in TEMPORAL_MODES:
+            raise VidstyleError(f"unsupported temporal {mode!r}; choose from {', '.join(TEMPORAL_MODES)}")
+        self.mode, self.weight, self.device = mode, float(weight), device
+        self.iterations, self.first_iterations = iterations, first_iterations
+        self.shot_threshold = shot_threshold
+        self.estimator = FlowEstimator(quality) if mode == "flow" else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
+
+    def __enter__(self) -> "TemporalPlanner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker thread (a pending analysis is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool, self._pending = None, None
+
+    def _submit(self, prev: np.ndarray, cur: np.ndarray) -> Future[Motion]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidstyle-flow")
+        return self._pool.submit(analyze_motion, prev, cur, self.estimator, shot_threshold=self.shot_threshold)
+
+    def prefetch(self, frame: np.ndarray, next_frame: np.ndarray | None) -> None:
+        """Start analysing the motion from ``frame`` to ``next_frame`` in the background (flow mode only)."""
+        if self.mode == "flow" and next_frame is not None and next_frame.shape == frame.shape:
+            self._pending = (frame, next_frame, self._submit(frame, next_frame))
+
+    def motion(self, prev_frame: np.ndarray, frame: np.ndarray) -> Motion:
+        """The motion analysis of this pair: the prefetched one when it matches, else computed now."""
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] is prev_frame and pending[1] is frame:
+            return pending[2].result()
+        return self._submit(prev_frame, frame).result()  # the worker owns the DIS instance
+
+    def start(self, frame: np.ndarray, prev_frame: np.ndarray | None,
+              prev_output: np.ndarray | None) -> FrameStart:
+        """The start of frame t given input frame t-1 and stylized frame t-1 (both None for the first frame)."""
+        if prev_frame is None or prev_output is None:
+            return FrameStart(None, self.first_iterations)
+        if self.mode == "none":
+            return FrameStart(None, self.iterations)
+        if prev_output.shape != frame.shape:
+            raise VidstyleError(f"frame size changed from {prev_output.shape[:2]} to {frame.shape[:2]}")
+        if self.mode == "warm":
+            return FrameStart(prev_output, self.iterations)
+        motion = self.motion(prev_frame, frame)
+        if motion.shot_change:
+            return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
+        warped = warp(prev_output, motion.flow)
+        init = np.where(motion.mask[..., None] > 0, warped, frame).astype(np.uint8)
+        losses = [make_temporal_loss(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
+        return FrameStart(init, self.iterations, losses, reliable=motion.matched)
