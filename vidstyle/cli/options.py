@@ -1,0 +1,96 @@
+"""Command-line options and their translation into one Config."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from ..config import PRESETS, Config
+from ..errors import VidstyleError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit code 2) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in _names(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
+    """Options of the style engine shared by every command (losses, weights, optimiser, device)."""
+    d = defaults or Config()
+    preset_help = "; ".join(f"{k}: content {','.join(p.content_layers)}, style {','.join(p.style_layers)}, "
+                            f"alpha {p.content_weight:g}, beta {p.style_weight:g}" for k, p in PRESETS.items())
+    g = parser.add_argument_group("style engine")
+    g.add_argument("--preset", choices=sorted(PRESETS), default=d.preset,
+                   help=f"loss layers and weights (default: %(default)s). {preset_help}")
+    g.add_argument("--content-layers", type=_names, metavar="L[,L]", help="override the preset's content layers")
+    g.add_argument("--style-layers", type=_names, metavar="L[,L]", help="override the preset's style layers")
+    g.add_argument("--style-layer-weights", type=_floats, metavar="W[,W]",
+                   help="w_l per style layer (default: 1/number of style layers)")
+    g.add_argument("--content-weight", type=float, metavar="ALPHA", help="alpha of eq. 7 (default: the preset's)")
+    g.add_argument("--style-weight", type=float, metavar="BETA", help="beta of eq. 7 (default: the preset's)")
+    g.add_argument("--tv-weight", type=float, default=d.tv_weight, help="total-variation weight (default: %(default)s)")
+    g.add_argument("--pooling", choices=("avg", "max"), default=d.pooling, help="VGG pooling (default: %(default)s)")
+    g.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint (default: $VIDSTYLE_WEIGHTS, else "
+                   "torchvision's, downloaded once into the torch hub cache)")
+    g.add_argument("--weights-format", choices=("auto", "torchvision", "caffe"), default=d.weights_format,
+                   help="input convention of the checkpoint (default: %(default)s: the checkpoint's "
+                   "'input_convention' entry, else caffe if the file name contains 'caffe', else torchvision)")
+    o = parser.add_argument_group("optimisation")
+    o.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer, help="(default: %(default)s)")
+    o.add_argument("--lr", type=float, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
+    o.add_argument("--iterations", type=_positive_int, default=d.iterations,
+                   help="forward/backward passes per image (default: %(default)s)")
+    o.add_argument("--init", default=d.init, metavar="content|noise|PATH",
+                   help="start image (default: %(default)s)")
+    o.add_argument("--seed", type=int, help="random seed; makes CPU runs reproducible (default: none)")
+    o.add_argument("--size", type=_positive_int, default=d.size,
+                   help="long side in pixels of the processed image and of the output; the style image is "
+                   "scaled to the same long side (default: %(default)s)")
+    r = parser.add_argument_group("runtime")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=d.device,
+                   help="(default: %(default)s: cuda, then mps, then cpu)")
+    r.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
+                   help="network precision (default: %(default)s: bf16 autocast on CUDA, fp32 elsewhere; "
+                   "losses and the image stay fp32)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+
+
+ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
+                 "style_weight", "tv_weight", "pooling", "weights", "weights_format", "optimizer", "lr",
+                 "iterations", "init", "seed", "size", "device", "precision", "quiet", "overwrite")
+
+
+def config_from_args(args: argparse.Namespace, fields: tuple[str, ...] = ENGINE_FIELDS) -> Config:
+    """Fill the Config from parsed options (only the fields a command defines)."""
+    values = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    try:
+        return Config(**values)
+    except VidstyleError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise VidstyleError(str(exc)) from None

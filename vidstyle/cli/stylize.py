@@ -1,0 +1,51 @@
+"""`vidstyle CONTENT STYLE OUTPUT`: the default command."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..errors import VidstyleError
+from ..io.atomic import check_output_path
+from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
+from ..optimize import Stylizer
+from ..progress import STDERR, iteration_progress
+from .options import Parser, add_engine_options, config_from_args
+
+
+def build_parser() -> Parser:
+    """The parser of the default command."""
+    parser = Parser(prog="vidstyle", description="Paint a photo in the style of an artwork with the neural algorithm of artistic "
+                    "style (Gatys, Ecker & Bethge 2015). The output has the processing size (--size).",
+                    epilog="Exit codes: 0 done, 2 bad input or usage, 130 interrupted.")
+    parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)})")
+    parser.add_argument("style", metavar="STYLE", help="style image (the painting)")
+    parser.add_argument("output", metavar="OUTPUT", help="output image; written atomically")
+    add_engine_options(parser)
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Parse ``argv`` and stylize one image."""
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args)
+    return stylize_file(Path(args.content), Path(args.style), Path(args.output), config)
+
+
+def stylize_file(content_path: Path, style_path: Path, output: Path, config: Config) -> int:
+    """Validate everything before the work starts, stylize, then write OUTPUT atomically."""
+    if not is_image_path(output):
+        raise VidstyleError(f"unsupported output format {output.suffix or output.name!r}; "
+                            f"use one of {', '.join(IMAGE_EXTENSIONS)}")
+    if output.resolve() in (content_path.resolve(), style_path.resolve()):
+        raise VidstyleError("OUTPUT must differ from the inputs")
+    check_output_path(output, config.overwrite)
+    content = resize_long_side(read_image(content_path), config.size)
+    style = read_image(style_path)
+    stylizer = Stylizer(config, style)
+    with iteration_progress(config.iterations, config.quiet) as callback:
+        result = stylizer.stylize(content, callback=callback)
+    write_image(output, result.image)
+    if not config.quiet:
+        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
+                     f"{result.iterations} iterations, {result.seconds:.1f} s on {stylizer.device})")
+    return 0

@@ -1,0 +1,176 @@
+"""The Gatys optimisation loop for one frame: network and style targets built once, then frame after frame."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .config import Config
+from .errors import VidstyleError
+from .io.images import read_image, resize_long_side
+from .model.losses import GatysLoss, normalized_gram
+from .model.weights import load_encoder
+from .runtime import autocast, autocast_dtype, select_device
+
+ExtraLoss = Callable[[torch.Tensor], torch.Tensor]
+Callback = Callable[[int, dict[str, float]], None]
+
+
+@dataclass
+class StylizeResult:
+    """One stylized frame with its final losses."""
+
+    image: np.ndarray  # H x W x 3 RGB uint8
+    losses: dict[str, float]
+    iterations: int
+    seconds: float
+
+
+def to_tensor(image: np.ndarray, device: torch.device) -> torch.Tensor:
+    """H x W x 3 uint8 RGB -> 1 x 3 x H x W float32 in 0..1 on ``device``."""
+    return torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None].float().div_(255).contiguous()
+
+
+def to_image(tensor: torch.Tensor) -> np.ndarray:
+    """1 x 3 x H x W in 0..1 -> H x W x 3 uint8 RGB (rounded, clamped)."""
+    return tensor.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+class Stylizer:
+    """Holds the encoder and the style Gram targets; ``stylize`` runs eq. 7's optimisation for one frame."""
+
+    def __init__(self, config: Config, style: np.ndarray | Sequence[np.ndarray], *,
+                 style_weights: Sequence[float] | None = None) -> None:
+        self.config = config
+        self.plan = config.layer_plan()
+        self.device = select_device(config.device)
+        self.dtype = autocast_dtype(self.device, config.precision)
+        self.encoder = load_encoder(config.weights, config.weights_format, self.plan.layers, config.pooling,
+                                    self.device, quiet=config.quiet)
+        self.styles = [style] if isinstance(style, np.ndarray) else list(style)
+        if not self.styles:
+            raise VidstyleError("at least one style image is needed")
+        weights = [1.0] * len(self.styles) if style_weights is None else [float(w) for w in style_weights]
+        if len(weights) != len(self.styles) or min(weights) < 0 or sum(weights) <= 0:
+            raise VidstyleError(f"need {len(self.styles)} non-negative style weights with a positive sum")
+        self.style_weights = [w / sum(weights) for w in weights]
+        self._style_cache: dict[int, dict[str, torch.Tensor]] = {}
+        self._init_image = read_image(config.init) if config.init not in ("content", "noise") else None
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Network activations of a 0..1 RGB batch, under the mixed-precision policy."""
+        with autocast(self.device, self.dtype):
+            return self.encoder(image)
+
+    def style_targets(self, long_side: int) -> dict[str, torch.Tensor]:
+        """Blended normalised Grams per style layer, with each style scaled to ``long_side``; cached."""
+        if long_side not in self._style_cache:
+            layers = [name for name, _ in self.plan.style]
+            targets: dict[str, torch.Tensor] = {}
+            with torch.no_grad():
+                for image, weight in zip(self.styles, self.style_weights):
+                    feats = self.features(to_tensor(resize_long_side(image, long_side), self.device))
+                    for name in layers:
+                        gram = weight * normalized_gram(feats[name])
+                        targets[name] = targets[name] + gram if name in targets else gram
+            self._style_cache[long_side] = targets
+        return self._style_cache[long_side]
+
+    def loss_for(self, content: np.ndarray) -> tuple[GatysLoss, torch.Tensor]:
+        """Eq. 7 bound to one content frame, and that frame as a tensor."""
+        c = to_tensor(content, self.device)
+        with torch.no_grad():
+            feats = self.features(c)
+        content_targets = {n: feats[n].detach() for n in self.plan.content}
+        return GatysLoss(self.plan, self.style_targets(max(content.shape[:2])), content_targets), c
+
+    def initial_image(self, content: torch.Tensor) -> torch.Tensor:
+        """--init: the content frame, seeded white noise, or an image file resized to the frame."""
+        if self.config.init == "content":
+            return content.clone()
+        if self.config.init == "noise":
+            gen = torch.Generator().manual_seed(self.config.seed if self.config.seed is not None else 0)
+            return torch.rand(content.shape, generator=gen).to(self.device)
+        h, w = content.shape[-2:]
+        import cv2
+
+        return to_tensor(cv2.resize(self._init_image, (w, h), interpolation=cv2.INTER_AREA), self.device)
+
+    def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
+                extra_losses: Sequence[ExtraLoss] = (), callback: Callback | None = None) -> StylizeResult:
+        """Optimise an image against eq. 7 (+ extra losses) for ``iterations`` forward/backward passes."""
+        start = time.perf_counter()
+        if self.config.seed is not None:
+            torch.manual_seed(self.config.seed)
+        iterations = self.config.iterations if iterations is None else iterations
+        loss_fn, c = self.loss_for(content)
+        if init is not None and init.shape != content.shape:
+            raise VidstyleError(f"init image is {init.shape[1]}x{init.shape[0]}, content is {content.shape[1]}x{content.shape[0]}")
+        x = (to_tensor(init, self.device) if init is not None else self.initial_image(c)).requires_grad_(True)
+        last: dict[str, torch.Tensor] = {}
+        best: tuple[float, torch.Tensor, dict[str, torch.Tensor]] | None = None
+        done = 0
+
+        def closure() -> torch.Tensor:
+            nonlocal done, last, best
+            if done >= iterations:  # L-BFGS's line search may ask for more passes than the budget
+                raise _BudgetSpent
+            optimizer.zero_grad(set_to_none=True)
+            parts = loss_fn(self.features(x), x)
+            total = parts["total"]
+            if extra_losses:
+                parts["extra"] = sum(f(x) for f in extra_losses)
+                total = total + parts["extra"]
+                parts["total"] = total
+            total.backward()
+            done += 1
+            last = {k: v.detach() for k, v in parts.items()}
+            if self.config.optimizer == "lbfgs" and (best is None or total.item() < best[0]):
+                best = (total.item(), x.detach().clone(), last)
+            if callback is not None:
+                callback(done, _floats(last))
+            return total
+
+        if iterations > 0:
+            if self.config.optimizer == "lbfgs":
+                optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
+                    [x], lr=1.0, max_iter=iterations, max_eval=iterations, tolerance_grad=0.0,
+                    tolerance_change=0.0, history_size=50, line_search_fn="strong_wolfe")
+                try:
+                    optimizer.step(closure)
+                except _BudgetSpent:
+                    pass
+                if best is not None:  # the line search may stop on a trial point: keep the best one seen
+                    with torch.no_grad():
+                        x.copy_(best[1])
+                    last = best[2]
+            else:
+                optimizer = torch.optim.Adam([x], lr=self.config.lr)
+                for _ in range(iterations):
+                    optimizer.step(closure)
+                    with torch.no_grad():
+                        x.clamp_(0, 1)
+        with torch.no_grad():
+            x.clamp_(0, 1)
+        losses = _floats(last) if last else self.evaluate(to_image(x), content)
+        return StylizeResult(to_image(x), losses, done, time.perf_counter() - start)
+
+    def evaluate(self, image: np.ndarray, content: np.ndarray) -> dict[str, float]:
+        """Eq. 7's components for ``image`` against ``content`` and the style, without optimising."""
+        loss_fn, _ = self.loss_for(content)
+        x = to_tensor(image, self.device)
+        with torch.no_grad():
+            return _floats(loss_fn(self.features(x), x))
+
+
+class _BudgetSpent(Exception):
+    """Raised inside the L-BFGS closure once the iteration budget is used."""
+
+
+def _floats(parts: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Detached scalar tensors -> Python floats with a single device sync."""
+    values = torch.stack([v.float() for v in parts.values()]).tolist()
+    return dict(zip(parts.keys(), values))
