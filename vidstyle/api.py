@@ -9,6 +9,7 @@ import numpy as np
 from .config import Config
 from .io.images import read_image, resize_long_side
 from .optimize import Stylizer
+from .photo import photo_losses
 
 ImageLike = str | os.PathLike | np.ndarray
 
@@ -33,4 +34,4 @@ def stylize_image(content: ImageLike, style: ImageLike | Sequence[ImageLike], co
     styles = [load_rgb(s) for s in style] if isinstance(style, (list, tuple)) else [load_rgb(style)]
     frame = resize_long_side(load_rgb(content), config.size)
     stylizer = Stylizer(config, styles)
-    return stylizer.stylize(frame, callback=progress).image
+    return stylizer.stylize(frame, callback=progress, extra_losses=photo_losses(config, frame, stylizer.device)).image

@@ -1,6 +1,7 @@
 """The Gatys optimisation loop for one frame: network and style targets built once, then frame after frame."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -12,6 +13,7 @@ from .config import Config
 from .errors import VidstyleError
 from .io.images import read_image, resize_long_side
 from .model.losses import GatysLoss, normalized_gram
+from .model.masks import LabelMap, match_labels, read_label_mask, region_grams, region_style_targets
 from .model.weights import load_encoder
 from .runtime import autocast, autocast_dtype, select_device
 
@@ -59,6 +61,13 @@ class Stylizer:
         self.style_weights = [w / sum(weights) for w in weights]
         self._style_cache: dict[int, dict[str, torch.Tensor]] = {}
         self._init_image = read_image(config.init) if config.init not in ("content", "noise") else None
+        # Semantic masks (photo section of Config): the style's labels, and the content's when it is one file.
+        self.style_labels = read_label_mask(config.style_mask) if config.style_mask else None
+        if self.style_labels is not None and len(self.styles) > 1:
+            raise VidstyleError("--style-mask needs exactly one style image")
+        self.content_labels = (read_label_mask(config.content_mask)
+                               if config.content_mask and not os.path.isdir(config.content_mask) else None)
+        self._region_cache: dict[int, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {}
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Network activations of a 0..1 RGB batch, under the mixed-precision policy."""
@@ -72,20 +81,35 @@ class Stylizer:
             targets: dict[str, torch.Tensor] = {}
             with torch.no_grad():
                 for image, weight in zip(self.styles, self.style_weights):
-                    feats = self.features(to_tensor(resize_long_side(image, long_side), self.device))
+                    image = resize_long_side(image, long_side)
+                    feats = self.features(to_tensor(image, self.device))
                     for name in layers:
                         gram = weight * normalized_gram(feats[name])
                         targets[name] = targets[name] + gram if name in targets else gram
+                    if self.style_labels is not None:  # one style image: per-region Grams as well
+                        self.style_labels.check_fits(image.shape, "style")
+                        masks = self.style_labels.resized(*image.shape[:2]).one_hot(self.device)
+                        self._region_cache[long_side] = {n: region_grams(feats[n], masks) for n in layers}
             self._style_cache[long_side] = targets
         return self._style_cache[long_side]
 
-    def loss_for(self, content: np.ndarray) -> tuple[GatysLoss, torch.Tensor]:
-        """Eq. 7 bound to one content frame, and that frame as a tensor."""
+    def loss_for(self, content: np.ndarray, mask: LabelMap | None = None) -> tuple[GatysLoss, torch.Tensor]:
+        """Eq. 7 bound to one content frame (and its semantic mask, if any), and that frame as a tensor."""
         c = to_tensor(content, self.device)
         with torch.no_grad():
             feats = self.features(c)
         content_targets = {n: feats[n].detach() for n in self.plan.content}
-        return GatysLoss(self.plan, self.style_targets(max(content.shape[:2])), content_targets), c
+        long_side = max(content.shape[:2])
+        style_targets: dict = self.style_targets(long_side)
+        labels = mask if mask is not None else self.content_labels
+        if labels is not None:
+            if self.style_labels is None:
+                raise VidstyleError("a content mask needs a style mask (--style-mask)")
+            labels.check_fits(content.shape, "content")
+            matches = match_labels(labels, self.style_labels, self.config.orphan_labels)
+            masks = labels.resized(*content.shape[:2]).one_hot(self.device)
+            style_targets = region_style_targets(feats, masks, matches, self._region_cache[long_side], style_targets)
+        return GatysLoss(self.plan, style_targets, content_targets), c
 
     def initial_image(self, content: torch.Tensor) -> torch.Tensor:
         """--init: the content frame, seeded white noise, or an image file resized to the frame."""
@@ -100,13 +124,17 @@ class Stylizer:
         return to_tensor(cv2.resize(self._init_image, (w, h), interpolation=cv2.INTER_AREA), self.device)
 
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
-                extra_losses: Sequence[ExtraLoss] = (), callback: Callback | None = None) -> StylizeResult:
-        """Optimise an image against eq. 7 (+ extra losses) for ``iterations`` forward/backward passes."""
+                extra_losses: Sequence[ExtraLoss] = (), callback: Callback | None = None,
+                mask: LabelMap | None = None) -> StylizeResult:
+        """Optimise an image against eq. 7 (+ extra losses) for ``iterations`` forward/backward passes.
+
+        ``mask``: this frame's semantic labels (default: config.content_mask when it is a single file).
+        """
         start = time.perf_counter()
         if self.config.seed is not None:
             torch.manual_seed(self.config.seed)
         iterations = self.config.iterations if iterations is None else iterations
-        loss_fn, c = self.loss_for(content)
+        loss_fn, c = self.loss_for(content, mask)
         if init is not None and init.shape != content.shape:
             raise VidstyleError(f"init image is {init.shape[1]}x{init.shape[0]}, content is {content.shape[1]}x{content.shape[0]}")
         x = (to_tensor(init, self.device) if init is not None else self.initial_image(c)).requires_grad_(True)
@@ -155,12 +183,12 @@ class Stylizer:
                         x.clamp_(0, 1)
         with torch.no_grad():
             x.clamp_(0, 1)
-        losses = _floats(last) if last else self.evaluate(to_image(x), content)
+        losses = _floats(last) if last else self.evaluate(to_image(x), content, mask)
         return StylizeResult(to_image(x), losses, done, time.perf_counter() - start)
 
-    def evaluate(self, image: np.ndarray, content: np.ndarray) -> dict[str, float]:
+    def evaluate(self, image: np.ndarray, content: np.ndarray, mask: LabelMap | None = None) -> dict[str, float]:
         """Eq. 7's components for ``image`` against ``content`` and the style, without optimising."""
-        loss_fn, _ = self.loss_for(content)
+        loss_fn, _ = self.loss_for(content, mask)
         x = to_tensor(image, self.device)
         with torch.no_grad():
             return _floats(loss_fn(self.features(x), x))

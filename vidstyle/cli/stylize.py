@@ -8,6 +8,7 @@ from ..errors import VidstyleError
 from ..io.atomic import check_output_path
 from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
 from ..optimize import Stylizer
+from ..photo import photo_losses
 from ..progress import STDERR, iteration_progress
 from .options import Parser, add_engine_options, config_from_args
 
@@ -39,11 +40,14 @@ def stylize_file(content_path: Path, style_path: Path, output: Path, config: Con
     if output.resolve() in (content_path.resolve(), style_path.resolve()):
         raise VidstyleError("OUTPUT must differ from the inputs")
     check_output_path(output, config.overwrite)
+    if config.content_mask and Path(config.content_mask).is_dir():
+        raise VidstyleError("--content-mask must be an image file for an image (folders are for videos)")
     content = resize_long_side(read_image(content_path), config.size)
     style = read_image(style_path)
     stylizer = Stylizer(config, style)
     with iteration_progress(config.iterations, config.quiet) as callback:
-        result = stylizer.stylize(content, callback=callback)
+        result = stylizer.stylize(content, callback=callback,
+                                  extra_losses=photo_losses(config, content, stylizer.device))
     write_image(output, result.image)
     if not config.quiet:
         STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import LayerPlan
+from .masks import RegionStyleTarget
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -36,6 +37,13 @@ def normalized_gram(features: torch.Tensor) -> torch.Tensor:
     return gram_matrix(features) / (features.shape[-1] * features.shape[-2])
 
 
+def style_term(features: torch.Tensor, target: torch.Tensor | RegionStyleTarget) -> torch.Tensor:
+    """E_l for a plain normalised Gram target, or its region-wise sum under semantic masks."""
+    if isinstance(target, RegionStyleTarget):
+        return target.loss(features)
+    return style_layer_loss(features, target)
+
+
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
     """Total variation: sum of squared differences between neighbouring pixels (image in 0..1 RGB)."""
     dx = image[..., :, 1:] - image[..., :, :-1]
@@ -47,19 +55,20 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
 class GatysLoss:
     """Eq. 7 with the targets of one content frame and one (possibly blended) style.
 
-    ``style_targets`` maps layer -> normalised Gram (computed once per style image, never per iteration);
+    ``style_targets`` maps layer -> normalised Gram (computed once per style image, never per iteration), or
+    -> RegionStyleTarget when semantic masks are used (per-region Grams, see vidstyle.model.masks);
     ``content_targets`` maps layer -> feature responses P of the content frame.
     """
 
     plan: LayerPlan
-    style_targets: dict[str, torch.Tensor]
+    style_targets: dict[str, torch.Tensor | RegionStyleTarget]
     content_targets: dict[str, torch.Tensor]
 
     def __call__(self, features: dict[str, torch.Tensor], image: torch.Tensor) -> dict[str, torch.Tensor]:
         """Return the components and the weighted total for the activations of ``image``."""
         zero = image.new_zeros(())
         content = sum((content_loss(features[n], self.content_targets[n]) for n in self.plan.content), zero)
-        style = sum((w * style_layer_loss(features[n], self.style_targets[n]) for n, w in self.plan.style), zero)
+        style = sum((w * style_term(features[n], self.style_targets[n]) for n, w in self.plan.style), zero)
         tv = tv_loss(image) if self.plan.tv_weight else zero
         total = self.plan.content_weight * content + self.plan.style_weight * style + self.plan.tv_weight * tv
         return {"content": content, "style": style, "tv": tv, "total": total}

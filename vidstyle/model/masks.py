@@ -55,6 +55,13 @@ class LabelMap:
         lab = cv2.resize(self.labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
         return LabelMap(lab.astype(np.int64), self.colors)
 
+    def check_fits(self, image_shape: tuple[int, ...], what: str) -> None:
+        """Raise VidstyleError when the mask's aspect ratio differs from the image's (more than 2 %)."""
+        h, w = image_shape[:2]
+        mh, mw = self.shape
+        if abs((mw / mh) / (w / h) - 1) > 0.02:
+            raise VidstyleError(f"{what} mask is {mw}x{mh} but its image is {w}x{h}; they must have the same shape")
+
     def one_hot(self, device: torch.device | str | None = None) -> torch.Tensor:
         """K x H x W float32 tensor, 1 where the pixel has label k."""
         lab = torch.from_numpy(self.labels).to(device)
@@ -99,6 +106,8 @@ def parse_labels(image: np.ndarray, *, tolerance: int = DEFAULT_TOLERANCE,
 def read_label_mask(path: str | os.PathLike, size: tuple[int, int] | None = None, *,
                     tolerance: int = DEFAULT_TOLERANCE) -> LabelMap:
     """Read a colour-coded mask file; ``size`` = (height, width) resizes it (nearest neighbour) after parsing."""
+    if not os.path.isfile(path):
+        raise VidstyleError(f"mask not found: {path}")
     labels = parse_labels(read_image(path), tolerance=tolerance)
     return labels.resized(*size) if size is not None else labels
 
@@ -163,3 +172,59 @@ def masked_gram(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.reshape(1, -1).to(flat.dtype)
     size = m.sum().clamp_min(1e-8)
     return (flat * m) @ flat.t() / size
+
+
+def region_grams(features: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masked Grams of every region for one layer: (K x N x N Grams, K region masses in feature positions).
+
+    ``masks``: K x H x W region masks at image size; they are shrunk to the feature map here.
+    """
+    small = downsample_mask(masks.to(features.device), tuple(features.shape[-2:]))
+    grams = torch.stack([masked_gram(features.float(), m) for m in small])
+    return grams, small.flatten(1).sum(1)
+
+
+@dataclass
+class RegionStyleTarget:
+    """Style target of one layer under semantic masks: one target Gram per region of the output.
+
+    The loss is sum_k a_k / (4 N^2) * sum_ij (G_k - A_k)_ij^2, where G_k is the output's Gram over region k
+    (normalised by the region's size, see ``masked_gram``), A_k the target Gram of the matching style region
+    (or of the whole style for an orphan label) and a_k the fraction of the frame region k covers, so a single
+    region covering everything gives exactly eq. 4 with normalised Grams, and beta keeps its meaning.
+    """
+
+    masks: torch.Tensor  # K x h x w soft masks of the output's regions at this layer's size
+    grams: torch.Tensor  # K x N x N target Grams
+    weights: torch.Tensor  # K region fractions a_k
+
+    def loss(self, features: torch.Tensor) -> torch.Tensor:
+        """The region-wise style loss of this layer for activations ``features`` (1 x N x h x w)."""
+        n = features.shape[-3]
+        total = features.new_zeros((), dtype=torch.float32)
+        for mask, target, weight in zip(self.masks, self.grams, self.weights):
+            total = total + weight * (masked_gram(features.float(), mask) - target).pow(2).sum()
+        return total / (4 * n * n)
+
+
+def region_style_targets(features: dict[str, torch.Tensor], content_masks: torch.Tensor,
+                         matches: list[int | None], style_grams: dict[str, tuple[torch.Tensor, torch.Tensor]],
+                         whole_grams: dict[str, torch.Tensor]) -> dict[str, RegionStyleTarget]:
+    """Per-layer RegionStyleTargets for one content frame.
+
+    ``features``: the content frame's activations (only their sizes are used); ``content_masks``: K x H x W
+    one-hot masks of the frame; ``matches``: style label per content label (None = whole style, see
+    ``match_labels``); ``style_grams``: layer -> (style region Grams, masses) from ``region_grams``;
+    ``whole_grams``: layer -> normalised Gram of the whole style. A style region that vanishes at a layer
+    (too small for it) also falls back to the whole-style Gram there.
+    """
+    targets: dict[str, RegionStyleTarget] = {}
+    for layer, whole in whole_grams.items():
+        feats = features[layer]
+        small = downsample_mask(content_masks.to(feats.device), tuple(feats.shape[-2:]))
+        grams, masses = style_grams[layer]
+        chosen = [grams[s] if s is not None and masses[s] > 0 else whole for s in matches]
+        fractions = small.flatten(1).sum(1) / (small.shape[-1] * small.shape[-2])
+        keep = fractions > 0
+        targets[layer] = RegionStyleTarget(small[keep], torch.stack(chosen)[keep], fractions[keep])
+    return targets
