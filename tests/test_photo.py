@@ -142,3 +142,36 @@ def test_cli_photo_and_mask_options(weights_path, tubingen, two_region_pair, tmp
     assert main([str(tmp_path / "content.png"), str(tmp_path / "style.png"), str(tmp_path / "p.png"),
                  "--content-mask", str(folder / "content_mask.png"), "--preset", "fast", *common]) == 2
     assert "together" in capsys.readouterr().err
+
+
+def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region_pair, tmp_path, monkeypatch):
+    from vidstyle import optimize, stylize_video
+    from vidstyle.io.frames import list_frames
+
+    grey, style, folder = two_region_pair
+    (tmp_path / "in").mkdir()
+    (tmp_path / "masks").mkdir()
+    colours = [RED, BLUE, RED, BLUE]
+    for i, colour in enumerate(colours):
+        write_image(tmp_path / "in" / f"f{i + 1}.png", smooth_image(24, 32, seed=i))
+        mask = np.full((24, 32, 3), colour, np.uint8)
+        mask[:, 0] = BLUE if colour == RED else RED  # a thin line is not a label: one label per file
+        write_image(tmp_path / "masks" / f"m{i + 1}.png", mask)
+    seen = []
+    original = optimize.Stylizer.stylize
+
+    def spy(self, frame, **kw):
+        seen.append((kw["mask"].colors, len(kw["extra_losses"]), frame.shape))
+        return original(self, frame, **kw)
+
+    monkeypatch.setattr(optimize.Stylizer, "stylize", spy)
+    config = cfg(weights_path, size=32, iterations=1, first_iterations=1, photo_weight=1e7, start=0.03,
+                 content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
+    stylize_video(tmp_path / "in", style, tmp_path / "out", config)  # --start 0.03 s at 25 fps: frames 2..4
+    assert [s[0] for s in seen] == [(BLUE,), (RED,), (BLUE,)]  # mask i belongs to input frame i
+    assert all(n == 1 and shape == (24, 32, 3) for _, n, shape in seen)
+    assert len(list_frames(tmp_path / "out")) == 3
+    (tmp_path / "masks" / "m4.png").unlink()
+    with pytest.raises(VidstyleError, match="3 masks for 4 frames"):
+        stylize_video(tmp_path / "in", style, tmp_path / "out2", config.replace(start=None))
+    assert not (tmp_path / "out2").exists()

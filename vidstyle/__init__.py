@@ -3,6 +3,9 @@ from .api import stylize_image
 from .config import PRESETS, Config
 from .errors import VidstyleError
 from .optimize import Stylizer, StylizeResult
+from .video import VideoInterrupted, stylize_video
+from .videoprogress import FrameUpdate
 
-__all__ = ["Config", "PRESETS", "Stylizer", "StylizeResult", "VidstyleError", "stylize_image"]
+__all__ = ["Config", "FrameUpdate", "PRESETS", "Stylizer", "StylizeResult", "VideoInterrupted", "VidstyleError",
+           "stylize_image", "stylize_video"]
 __version__ = "0.1.0"

@@ -25,12 +25,12 @@ PRESETS: dict[str, Preset] = {
     "paper": Preset(("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), 1.0, 1e3),
     "fast": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3),
     # photo: photo-to-photo transfer (Luan et al. 2017): the fast preset's layers (within the shared relu3_4
-    # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 1e7 balances
-    # the content loss (both grow with the pixel count): on tubingen vs a colour-graded crop of it, 128 px,
-    # 150 iterations, the Lab mean colour gap to the reference fell from (23, 17, 41) to (0.1, 1.4, 2.5) while
-    # the Sobel-edge correlation with the content stayed 0.94 (0.80 without the term, which paints speckles;
-    # 1e8 keeps edges at 0.96 but transfers less colour). benchmarks/bench_photo.py --calibrate repeats this.
-    "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=1e7),
+    # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 3e7 balances
+    # the content loss (both grow with the pixel count). Tubingen styled after a colour-graded crop of itself,
+    # 128 px, 150 iterations (benchmarks/bench_photo.py --calibrate): Lab mean colour gap to the reference
+    # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
+    # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.7, 2.0, 2.9).
+    "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
 }
 ORPHAN_POLICIES = ("error", "whole")
 
@@ -65,6 +65,19 @@ class Config:
     quiet: bool = False
     overwrite: bool = False
 
+    # --- video (issue 3: videos and frame directories; see vidstyle/video.py) ----------------------
+    temporal: str = "warm"  # none: every frame starts from --init | warm: frame t starts from stylized t-1
+    first_iterations: int | None = None  # iterations for the first frame; None = 2 x iterations
+    start: float | None = None  # seconds
+    end: float | None = None  # seconds (exclusive)
+    max_frames: int | None = None
+    fps: str | None = None  # frame rate of a frame-directory input, e.g. "30000/1001"; None = 25
+    crf: int = 18  # encoder quality (0 = lossless .. 51 = worst)
+    audio: bool = True  # keep the input's audio (--no-audio: False)
+    work_dir: str | None = None  # None = OUTPUT.work next to OUTPUT
+    keep_frames: bool = False  # keep the work directory after success
+    report: str | None = None  # path of a JSON report
+
     # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; vidstyle.photo) ---------
     photo_weight: float | None = None  # lambda of the matting-Laplacian term; None = preset's (0 = off)
     content_mask: str | None = None  # colour-coded label image; for videos also a folder of per-frame masks
@@ -78,8 +91,7 @@ class Config:
         """Raise VidstyleError for settings that make no sense."""
         choices = {"preset": PRESETS, "pooling": ("avg", "max"), "optimizer": ("lbfgs", "adam"),
                    "weights_format": ("auto", "torchvision", "caffe"),
-                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16"),
-                   "orphan_labels": ORPHAN_POLICIES}
+                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16")}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -90,15 +102,58 @@ class Config:
             raise VidstyleError("--size must be at least 16 pixels")
         if self.lr <= 0:
             raise VidstyleError("--lr must be positive")
-        if (self.content_mask is None) != (self.style_mask is None):
-            raise VidstyleError("--content-mask and --style-mask go together; pass both or neither")
-        for name in ("content_weight", "style_weight", "tv_weight", "photo_weight"):
+        for name in ("content_weight", "style_weight", "tv_weight"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
+        self._validate_video()
+        self._validate_photo()
         plan = self.layer_plan()
         if not plan.content and not plan.style:
             raise VidstyleError("no loss layers selected")
+
+    def _validate_photo(self) -> None:
+        if self.photo_weight is not None and self.photo_weight < 0:
+            raise VidstyleError("--photo-weight must be >= 0")
+        if (self.content_mask is None) != (self.style_mask is None):
+            raise VidstyleError("--content-mask and --style-mask go together; pass both or neither")
+        if self.orphan_labels not in ORPHAN_POLICIES:
+            raise VidstyleError(f"unsupported orphan-labels {self.orphan_labels!r}; choose from {', '.join(ORPHAN_POLICIES)}")
+
+    def _validate_video(self) -> None:
+        if self.temporal not in ("none", "warm"):
+            raise VidstyleError(f"unsupported temporal {self.temporal!r}; choose from none, warm")
+        if self.first_iterations is not None and self.first_iterations < 0:
+            raise VidstyleError("--first-iterations must be >= 0")
+        if self.start is not None and self.start < 0:
+            raise VidstyleError("--start must be >= 0 seconds")
+        if self.end is not None and self.end <= (self.start or 0):
+            raise VidstyleError("--end must be later than --start")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise VidstyleError("--max-frames must be at least 1")
+        if not 0 <= self.crf <= 51:
+            raise VidstyleError("--crf must be between 0 and 51")
+        if self.fps is not None:
+            self.frame_rate()
+
+    def frame_rate(self) -> "Fraction":
+        """--fps as an exact fraction (frame-directory input; default 25)."""
+        from fractions import Fraction
+
+        if self.fps is None:
+            return Fraction(25)
+        try:
+            rate = Fraction(str(self.fps))
+        except (ValueError, ZeroDivisionError):
+            rate = Fraction(0)
+        if rate <= 0:
+            raise VidstyleError(f"--fps must be a positive number or fraction like 30000/1001, got {self.fps!r}")
+        return rate
+
+    @property
+    def first_frame_iterations(self) -> int:
+        """Iterations for the first frame of a video (--first-iterations, default twice --iterations)."""
+        return 2 * self.iterations if self.first_iterations is None else self.first_iterations
 
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""

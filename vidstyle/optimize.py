@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import cv2
 import numpy as np
 import torch
 
@@ -119,8 +120,6 @@ class Stylizer:
             gen = torch.Generator().manual_seed(self.config.seed if self.config.seed is not None else 0)
             return torch.rand(content.shape, generator=gen).to(self.device)
         h, w = content.shape[-2:]
-        import cv2
-
         return to_tensor(cv2.resize(self._init_image, (w, h), interpolation=cv2.INTER_AREA), self.device)
 
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,

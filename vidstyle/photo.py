@@ -6,6 +6,7 @@ the masked style loss itself lives in the engine (``Stylizer`` reads ``config.st
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import torch
 
 from .config import Config
 from .errors import VidstyleError
-from .io.images import is_image_path
+from .io.frames import list_frames
 from .model.masks import LabelMap, read_label_mask
 from .model.matting import matting_laplacian, photorealism_loss
 from .optimize import ExtraLoss
@@ -28,18 +29,38 @@ def photo_losses(config: Config, frame: np.ndarray, device: torch.device) -> lis
     return [photorealism_loss(matting_laplacian(frame, device=device), weight)]
 
 
+def reject_mask_folder(config: Config) -> None:
+    """A single image needs a single content mask file, not a folder of per-frame masks."""
+    if config.content_mask and Path(config.content_mask).is_dir():
+        raise VidstyleError("--content-mask must be an image file for an image input (folders are for videos)")
+
+
+def mask_identity(config: Config) -> dict[str, str] | None:
+    """What identifies the mask files' contents (for a video work directory's fingerprint); None without masks."""
+    if not config.content_mask or not config.style_mask:
+        return None
+    paths = {"style": Path(config.style_mask), "content": Path(config.content_mask)}
+    ident = {}
+    for name, path in paths.items():
+        files = list_frames(path) if path.is_dir() else [path]
+        ident[name] = hashlib.sha256("\n".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                                               for f in files if f.exists()).encode()).hexdigest()[:16]
+    return ident
+
+
 class MaskSequence:
     """Content masks for a sequence of frames: one file for every frame, or a folder with one file per frame.
 
-    Folder files are taken in sorted name order (frame_0001.png, frame_0002.png, ...): frame i uses file i.
+    Folder files are taken in natural order like frame folders (frame_2.png before frame_10.png): input
+    frame i uses file i. ``frames``: how many input frames will be asked for (checked up front when known, else 0).
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, frames: int = 0) -> None:
         self.path = Path(path)
         if self.path.is_dir():
-            self.files = sorted(p for p in self.path.iterdir() if p.is_file() and is_image_path(p))
-            if not self.files:
-                raise VidstyleError(f"mask folder {self.path} holds no image files")
+            self.files = list_frames(self.path)
+            if frames > len(self.files):
+                raise VidstyleError(f"mask folder {self.path} has {len(self.files)} masks for {frames} frames")
             self._single: LabelMap | None = None
         elif self.path.is_file():
             self.files = [self.path]

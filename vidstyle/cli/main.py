@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     except VidstyleError as exc:
         sys.stderr.write(f"vidstyle: error: {exc}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("vidstyle: interrupted\n")
+    except KeyboardInterrupt as exc:
+        sys.stderr.write(f"vidstyle: interrupted{': ' + str(exc) if str(exc) else ''}\n")
         return 130
 
 

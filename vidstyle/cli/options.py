@@ -87,11 +87,50 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=d.device,
                    help="(default: %(default)s: cuda, then mps, then cpu)")
     r.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
-                   help="network precision (default: %(default)s: bf16 autocast on CUDA, fp32 elsewhere; "
-                   "losses and the image stay fp32)")
+                   help="network precision (default: %(default)s = fp32, with TF32 convolutions on CUDA; "
+                   "bf16/fp16 autocast is opt-in and experimental, see README)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
 
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, got {text!r}")
+    return value
+
+
+def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
+    """Options for videos and frame directories (issue 3)."""
+    d = defaults or Config()
+    v = parser.add_argument_group("video and frame directories")
+    v.add_argument("--temporal", choices=("none", "warm"), default=d.temporal,
+                   help="none: every frame starts from --init; warm: frame t starts from stylized frame t-1 "
+                   "(default: %(default)s)")
+    v.add_argument("--first-iterations", type=_positive_int, default=d.first_iterations, metavar="N",
+                   help="iterations for the first frame; --iterations is used for the rest (default: twice "
+                   "--iterations)")
+    v.add_argument("--start", type=_seconds, default=d.start, metavar="SECONDS", help="first second to stylize")
+    v.add_argument("--end", type=_seconds, default=d.end, metavar="SECONDS", help="stop at this second")
+    v.add_argument("--max-frames", type=_positive_int, default=d.max_frames, metavar="N",
+                   help="stylize at most N frames")
+    v.add_argument("--fps", default=d.fps, metavar="RATE",
+                   help="frame rate of a frame-directory INPUT, e.g. 24 or 30000/1001 (default: 25)")
+    v.add_argument("--crf", type=_positive_int, default=d.crf,
+                   help="video quality, 0 (lossless) .. 51 (worst); H.264, VP9 for .webm (default: %(default)s)")
+    v.add_argument("--no-audio", dest="audio", action="store_false", help="drop the input's audio")
+    v.add_argument("--work-dir", default=d.work_dir, metavar="DIR",
+                   help="where finished frames are kept for resuming (default: OUTPUT.work next to OUTPUT)")
+    v.add_argument("--keep-frames", action="store_true", help="keep the work directory after success")
+    v.add_argument("--report", default=d.report, metavar="PATH",
+                   help="write a JSON report: settings, device, per-frame iterations, losses and seconds")
+
+
+VIDEO_FIELDS = ("temporal", "first_iterations", "start", "end", "max_frames", "fps", "crf", "audio", "work_dir",
+                "keep_frames", "report")
 
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
                  "style_weight", "tv_weight", "pooling", "weights", "weights_format", "optimizer", "lr",

@@ -8,9 +8,10 @@ from ..errors import VidstyleError
 from ..io.atomic import check_output_path
 from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
 from ..optimize import Stylizer
-from ..photo import photo_losses
+from ..photo import photo_losses, reject_mask_folder
 from ..progress import STDERR, iteration_progress
-from .options import Parser, add_engine_options, config_from_args
+from ..video import is_video_job, stylize_video
+from .options import ENGINE_FIELDS, VIDEO_FIELDS, Parser, add_engine_options, add_video_options, config_from_args
 
 
 def build_parser() -> Parser:
@@ -18,17 +19,23 @@ def build_parser() -> Parser:
     parser = Parser(prog="vidstyle", description="Paint a photo in the style of an artwork with the neural algorithm of artistic "
                     "style (Gatys, Ecker & Bethge 2015). The output has the processing size (--size).",
                     epilog="Exit codes: 0 done, 2 bad input or usage, 130 interrupted.")
-    parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)})")
+    parser.add_argument("content", metavar="CONTENT", help=f"input image ({', '.join(IMAGE_EXTENSIONS)}), "
+                        "video (mp4, mov, mkv, avi, webm, gif, ...) or directory of frames (natural order)")
     parser.add_argument("style", metavar="STYLE", help="style image (the painting)")
-    parser.add_argument("output", metavar="OUTPUT", help="output image; written atomically")
+    parser.add_argument("output", metavar="OUTPUT", help="output image, video (.mp4 .mov .mkv .webm; H.264, VP9 "
+                        "for .webm) or directory of PNG frames, at the processing size (--size); written atomically")
     add_engine_options(parser)
+    add_video_options(parser)
     return parser
 
 
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize one image."""
     args = build_parser().parse_args(argv)
-    config = config_from_args(args)
+    config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
+    if is_video_job(args.content, args.output):
+        stylize_video(args.content, args.style, args.output, config)
+        return 0
     return stylize_file(Path(args.content), Path(args.style), Path(args.output), config)
 
 
@@ -40,8 +47,7 @@ def stylize_file(content_path: Path, style_path: Path, output: Path, config: Con
     if output.resolve() in (content_path.resolve(), style_path.resolve()):
         raise VidstyleError("OUTPUT must differ from the inputs")
     check_output_path(output, config.overwrite)
-    if config.content_mask and Path(config.content_mask).is_dir():
-        raise VidstyleError("--content-mask must be an image file for an image (folders are for videos)")
+    reject_mask_folder(config)
     content = resize_long_side(read_image(content_path), config.size)
     style = read_image(style_path)
     stylizer = Stylizer(config, style)

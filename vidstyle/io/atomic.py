@@ -9,6 +9,9 @@ from typing import Iterator
 
 from ..errors import VidstyleError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     """Validate OUTPUT before any work starts: parent folder exists and is writable, no silent clobbering."""
@@ -36,6 +39,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,0 +1,91 @@
+"""The Gatys loop with the real shared VGG-19 weights: quality, reproducibility, budget, hooks."""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import vidstyle.optimize as optimize
+from conftest import smooth_image
+from vidstyle import Config, Stylizer, stylize_image
+from vidstyle.io.images import read_image, resize_long_side, write_image
+
+
+def fast_config(weights_path, **kw) -> Config:
+    base = dict(preset="fast", weights=str(weights_path), device="cpu", size=64, iterations=5, seed=0, quiet=True)
+    return Config(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def pair(tubingen, starry_night):
+    content = resize_long_side(read_image(tubingen), 96)
+    style = read_image(starry_night)
+    return content, style
+
+
+def test_tubingen_starry_night_is_stylized_and_recognisable(weights_path, pair):
+    content, style = pair
+    stylizer = Stylizer(fast_config(weights_path, size=96, iterations=40), style)
+    result = stylizer.stylize(content)
+    photo = stylizer.evaluate(content, content)
+    painting = stylizer.evaluate(cv2.resize(style, content.shape[1::-1], interpolation=cv2.INTER_AREA), content)
+    out = stylizer.evaluate(result.image, content)
+    assert out["style"] * 3 < photo["style"]  # much closer to the painting's style than the photo is
+    assert out["content"] < painting["content"]  # still closer to the photo's content than the painting is
+    assert result.iterations == 40
+
+
+def test_seeded_runs_are_identical(weights_path, pair):
+    content, style = pair
+    cfg = fast_config(weights_path, init="noise", iterations=4, size=48)
+    small = resize_long_side(content, 48)
+    a = Stylizer(cfg, style).stylize(small).image
+    b = Stylizer(cfg, style).stylize(small).image
+    c = Stylizer(cfg.replace(seed=1), style).stylize(small).image
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_style_targets_computed_once(weights_path, pair, monkeypatch):
+    content, style = pair
+    calls = []
+    original = optimize.normalized_gram
+    monkeypatch.setattr(optimize, "normalized_gram", lambda f: calls.append(1) or original(f))
+    stylizer = Stylizer(fast_config(weights_path, iterations=3), style)
+    small = resize_long_side(content, 48)
+    stylizer.stylize(small)
+    stylizer.stylize(small)
+    assert len(calls) == 3  # one per style layer, not per iteration or per frame
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_loss_decreases_and_budget_is_exact(weights_path, pair, optimizer):
+    content, style = pair
+    seen = []
+    cfg = fast_config(weights_path, optimizer=optimizer, iterations=6, size=48, lr=0.05)
+    result = Stylizer(cfg, style).stylize(resize_long_side(content, 48), callback=lambda i, l: seen.append(l["total"]))
+    assert len(seen) == 6 and result.iterations == 6
+    assert min(seen[1:]) < seen[0]
+
+
+def test_extra_loss_is_added(weights_path, pair):
+    content, style = pair
+    stylizer = Stylizer(fast_config(weights_path, iterations=1), style)
+    small = resize_long_side(content, 32)
+    result = stylizer.stylize(small, extra_losses=[lambda x: x.sum() * 0 + 123.0])
+    assert result.losses["extra"] == pytest.approx(123.0)
+    assert result.losses["total"] > 123.0
+
+
+def test_init_from_image_file(weights_path, pair, tmp_path):
+    content, style = pair
+    init = smooth_image(10, 20)
+    write_image(tmp_path / "init.png", init)
+    cfg = fast_config(weights_path, init=str(tmp_path / "init.png"), iterations=0)
+    out = Stylizer(cfg, style).stylize(resize_long_side(content, 32)).image
+    assert out.shape == (24, 32, 3) and abs(out.astype(float).mean() - init.mean()) < 10
+
+
+def test_python_api_returns_rgb_uint8(weights_path, tubingen, starry_night):
+    out = stylize_image(tubingen, starry_night, fast_config(weights_path, size=32, iterations=2))
+    assert out.dtype == np.uint8 and out.shape == (24, 32, 3)
+
+

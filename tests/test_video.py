@@ -1,0 +1,247 @@
+"""The video pipeline end to end: kinds, fps/count/audio, frame dirs, warm start, resume, bad input, memory."""
+from __future__ import annotations
+
+import json
+import tracemalloc
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from clips import count_frames_ffmpeg, make_clip
+from conftest import smooth_image
+from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, stylize_video
+from vidstyle.cli.main import main
+from vidstyle.io.frames import iter_frame_dir, list_frames
+from vidstyle.io.images import write_image
+from vidstyle.io.video import probe_video
+from vidstyle.optimize import Stylizer
+from vidstyle.video import input_kind, output_kind
+
+NTSC = Fraction(30000, 1001)
+
+
+def cfg(weights: Path, **kw: object) -> Config:
+    base: dict[str, object] = dict(preset="fast", weights=str(weights), size=32, iterations=2, first_iterations=2,
+                                   quiet=True, seed=0)
+    base.update(kw)
+    return Config(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread() -> object:
+    """Tiny frames: one intra-op thread is much faster than two on a busy machine (no spinning workers)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """9 frames at 30000/1001 fps with a sine audio track."""
+    return make_clip(tmp_path_factory.mktemp("clips") / "clip.mp4", frames=9, audio=True)
+
+
+@pytest.fixture(scope="module")
+def style(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("style") / "style.png"
+    write_image(path, smooth_image(48, 48, seed=5)[:, ::-1].copy())
+    return path
+
+
+def frame_dir(path: Path, frames: list[np.ndarray], pattern: str = "f{}.png") -> Path:
+    path.mkdir()
+    for i, f in enumerate(frames, start=1):
+        write_image(path / pattern.format(i), f)
+    return path
+
+
+def moving(n: int, h: int = 32, w: int = 32) -> list[np.ndarray]:
+    """A smooth texture panning one pixel per frame."""
+    big = smooth_image(h, w + n, seed=3)
+    return [np.ascontiguousarray(big[:, i:i + w]) for i in range(n)]
+
+
+def test_kinds_follow_the_path(tmp_path: Path, clip: Path, style: Path) -> None:
+    assert (input_kind(clip), input_kind(style), input_kind(tmp_path)) == ("video", "image", "frames")
+    assert [output_kind(tmp_path / n) for n in ("a.mp4", "a.webm", "a.png", "frames")] == \
+        ["video", "video", "image", "frames"]
+    with pytest.raises(VidstyleError, match="unsupported output"):
+        output_kind(tmp_path / "a.xyz")
+
+
+def test_cli_video_keeps_frame_count_fps_and_audio(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out, report = tmp_path / "out.mp4", tmp_path / "report.json"
+    rc = main([str(clip), str(style), str(out), "--weights", str(weights_path), "--preset", "fast", "--size", "32",
+               "--iterations", "2", "--first-iterations", "3", "--quiet", "--report", str(report)])
+    assert rc == 0, capsys.readouterr().err
+    info = probe_video(out)
+    assert info.fps == NTSC and count_frames_ffmpeg(out) == 9 and info.has_audio
+    assert (info.width, info.height) == (32, 24)  # the processing size (--size 32), not the input's 64x48
+    data = json.loads(report.read_text())
+    assert [f["iterations"] for f in data["frames"]] == [3] + [2] * 8
+    assert data["totals"]["frames"] == 9 and data["device"] == "cpu" and data["video"]["fps"] == "30000/1001"
+    assert all(f["losses"]["style"] > 0 and f["seconds"] > 0 for f in data["frames"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "report.json"]  # work dir removed
+
+
+def test_no_audio_range_and_mkv(clip: Path, style: Path, weights_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.mkv"
+    report = stylize_video(clip, style, out, cfg(weights_path, audio=False, start=0.1, max_frames=4, iterations=0,
+                                                 first_iterations=0))
+    assert count_frames_ffmpeg(out) == 4 and not probe_video(out).has_audio and report["video"]["first_frame"] == 3
+
+
+def test_frame_directory_round_trip_in_natural_order(style: Path, weights_path: Path, tmp_path: Path) -> None:
+    frames = [np.full((24, 32, 3), 10 * i, np.uint8) for i in range(1, 13)]
+    src = frame_dir(tmp_path / "in", frames, "shot{}.png")  # shot2 must come before shot10
+    out = tmp_path / "out"
+    # 0 iterations from the content: each output frame is its input frame, so the order is visible
+    stylize_video(src, style, out, cfg(weights_path, temporal="none", iterations=0, first_iterations=0))
+    assert [p.name for p in list_frames(out)][:2] == ["frame_000001.png", "frame_000002.png"]
+    assert [int(f[0, 0, 0]) for f in iter_frame_dir(out)] == [10 * i for i in range(1, 13)]
+    video = tmp_path / "from_frames.mp4"
+    stylize_video(src, style, video, cfg(weights_path, fps="30000/1001", iterations=1, first_iterations=1))
+    assert count_frames_ffmpeg(video) == 12 and probe_video(video).fps == NTSC and not probe_video(video).has_audio
+
+
+def test_warm_start_reaches_lower_loss_than_none(style: Path, weights_path: Path, tmp_path: Path) -> None:
+    src = frame_dir(tmp_path / "in", moving(5))
+    losses = {}
+    for mode in ("none", "warm"):
+        report = stylize_video(src, style, tmp_path / f"{mode}.mp4",
+                               cfg(weights_path, temporal=mode, iterations=3, first_iterations=6))
+        losses[mode] = [f["losses"]["total"] for f in report["frames"][1:]]
+    assert np.mean(losses["warm"]) < 0.8 * np.mean(losses["none"])
+    assert all(w < n for w, n in zip(losses["warm"], losses["none"]))
+
+
+def interrupt_after(k: int, seen: list[int]):  # noqa: ANN201 - test helper
+    def callback(update: FrameUpdate) -> None:
+        seen.append(update.index)
+        if update.computed == k:
+            raise KeyboardInterrupt
+
+    return callback
+
+
+def test_interrupted_run_resumes_with_only_the_remaining_frames(style: Path, weights_path: Path,
+                                                                tmp_path: Path) -> None:
+    src = frame_dir(tmp_path / "in", moving(6))
+    out, config = tmp_path / "out", cfg(weights_path)
+    seen: list[int] = []
+    with pytest.raises(VideoInterrupted, match="run the same command again"):
+        stylize_video(src, style, out, config, progress=interrupt_after(3, seen))
+    work = tmp_path / "out.work"
+    assert not out.exists() and len(list(work.glob("frame_*.png"))) == 3
+    with pytest.raises(VidstyleError, match="--overwrite"):  # other settings on the same work dir
+        stylize_video(src, style, out, cfg(weights_path, iterations=3))
+    resumed: list[int] = []
+    report = stylize_video(src, style, out, config, progress=lambda u: resumed.append(u.index))
+    assert resumed == [3, 4, 5] and report["totals"]["resumed"] == 3 and len(list_frames(out)) == 6
+    assert not work.exists()
+    # warm-started from the saved frame 3: identical to a run that was never interrupted
+    reference = tmp_path / "reference"
+    stylize_video(src, style, reference, config)
+    assert all(np.array_equal(a, b) for a, b in zip(iter_frame_dir(out), iter_frame_dir(reference)))
+
+
+def test_overwrite_discards_a_mismatched_work_dir(style: Path, weights_path: Path, tmp_path: Path) -> None:
+    src = frame_dir(tmp_path / "in", moving(4))
+    with pytest.raises(VideoInterrupted):
+        stylize_video(src, style, tmp_path / "o.mp4", cfg(weights_path), progress=interrupt_after(2, []))
+    computed: list[int] = []
+    stylize_video(src, style, tmp_path / "o.mp4", cfg(weights_path, iterations=1, overwrite=True),
+                  progress=lambda u: computed.append(u.index))
+    assert computed == [0, 1, 2, 3] and count_frames_ffmpeg(tmp_path / "o.mp4") == 4
+
+
+def test_cli_ctrl_c_exits_130_and_says_how_to_resume(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.mp4"
+    argv = [str(clip), str(style), str(out), "--weights", str(weights_path), "--preset", "fast", "--size", "16",
+            "--iterations", "1", "--quiet", "--keep-frames"]
+    real, calls = Stylizer.stylize, []
+
+    def flaky(self: Stylizer, *args: object, **kw: object) -> object:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(self, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stylizer, "stylize", flaky)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "3 finished frames" in err and "run the same command again" in err and "Traceback" not in err
+    assert not out.exists()
+    monkeypatch.setattr(Stylizer, "stylize", real)
+    assert main(argv) == 0 and count_frames_ffmpeg(out) == 9
+    assert len(list((tmp_path / "out.mp4.work").glob("frame_*.png"))) == 9  # --keep-frames
+
+
+def bad_inputs(tmp: Path, clip: Path, style: Path) -> dict[str, tuple[list[str], str]]:
+    garbage = tmp / "garbage.mp4"
+    garbage.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    truncated = tmp / "truncated.mov"
+    truncated.write_bytes(clip.read_bytes()[:2000])
+    empty = tmp / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no frames")
+    mixed = frame_dir(tmp / "mixed", [np.zeros((8, 8, 3), np.uint8), np.zeros((8, 9, 3), np.uint8)])
+    existing = tmp / "existing.mp4"
+    existing.write_bytes(b"keep me")
+    return {
+        "corrupt": ([str(garbage), str(style), str(tmp / "o1.mp4")], "cannot read video"),
+        "truncated": ([str(truncated), str(style), str(tmp / "o2.mp4")], "cannot read video"),
+        "missing": ([str(tmp / "nope.mp4"), str(style), str(tmp / "o3.mp4")], "not found"),
+        "no images": ([str(empty), str(style), str(tmp / "o4.mp4")], "no images"),
+        "mixed sizes": ([str(mixed), str(style), str(tmp / "o5")], "same size"),
+        "same path": ([str(clip), str(style), str(clip), "--overwrite"], "must differ"),
+        "image to video": ([str(style), str(style), str(tmp / "o6.mp4")], "must be an image"),
+        "video to image": ([str(clip), str(style), str(tmp / "o7.png")], "is an image"),
+        "exists": ([str(clip), str(style), str(existing)], "--overwrite"),
+        "bad fps": ([str(mixed), str(style), str(tmp / "o8.mp4"), "--fps", "0"], "--fps"),
+        "report folder": ([str(clip), str(style), str(tmp / "o9.mp4"), "--report", str(tmp / "no" / "r.json")],
+                          "does not exist"),
+        "work dir in output": ([str(clip), str(style), str(tmp / "o10"), "--work-dir", str(tmp / "o10" / "w")],
+                               "--work-dir"),
+        "past the end": ([str(clip), str(style), str(tmp / "o11.mp4"), "--start", "60"], "past its end"),
+    }
+
+
+def test_cli_bad_input_exit_2_one_line_nothing_written(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cases = bad_inputs(tmp_path, clip, style)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for name, (argv, message) in cases.items():
+        rc = main([*argv, "--weights", str(weights_path), "--preset", "fast", "--size", "16", "--quiet"])
+        err = capsys.readouterr().err
+        assert rc == 2, name
+        assert err.startswith("vidstyle: error:") and err.count("\n") == 1 and message in err, (name, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output, no work dir, no temp file
+    assert (tmp_path / "existing.mp4").read_bytes() == b"keep me"
+
+
+def test_memory_stays_flat_over_hundreds_of_frames(style: Path, weights_path: Path, tmp_path: Path) -> None:
+    src = make_clip(tmp_path / "long.mp4", size="48x48", rate="25", frames=300)
+    marks: dict[str, int] = {}
+
+    def watch(update: FrameUpdate) -> None:
+        if update.index == 19:
+            tracemalloc.reset_peak()
+            marks["base"] = tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        stylize_video(src, style, tmp_path / "out.mp4",
+                      cfg(weights_path, size=48, iterations=0, first_iterations=0), progress=watch)
+        growth = tracemalloc.get_traced_memory()[1] - marks["base"]
+    finally:
+        tracemalloc.stop()
+    assert count_frames_ffmpeg(tmp_path / "out.mp4") == 300
+    assert growth < 1_000_000  # keeping 280 more 48x48 frames (6.9 kB each) would need about 2 MB

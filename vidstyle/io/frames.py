@@ -1,0 +1,180 @@
+"""Directories of frames: list in natural order, stream them in, write PNG frames out.
+
+Mixed sizes are refused, not silently resized: every frame must have the first frame's size (a stray
+thumbnail in a frame folder is almost always a mistake). The sizes are checked up front from the file
+headers (PNG, JPEG; other formats are decoded), so a run never stops half-way for that reason.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import struct
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import VidstyleError
+from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
+
+FRAME_NAME = "frame_{:06d}.png"
+
+
+def natural_key(name: str) -> tuple[list[tuple[int, int, str]], str]:
+    """Sort key that orders embedded numbers by value (f2 < f10), text case-insensitively, ties by name."""
+    parts = [(0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+             for part in re.split(r"(\d+)", name) if part]
+    return parts, name
+
+
+def list_frames(directory: str | os.PathLike) -> list[Path]:
+    """Image files of a directory (not hidden, not recursive) in natural order; VidstyleError if none."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise VidstyleError(f"frame directory not found: {d}")
+    files = [p for p in d.iterdir()
+             if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS]
+    if not files:
+        raise VidstyleError(f"directory {d} contains no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) read from a PNG or JPEG header without decoding; None when not parseable."""
+    with path.open("rb") as f:
+        head = f.read(24)
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            w, h = struct.unpack(">II", head[16:24])
+            return int(w), int(h)
+        if head[:2] != b"\xff\xd8":
+            return None
+        f.seek(2)
+        while True:
+            marker = f.read(2)
+            if len(marker) < 2 or marker[0] != 0xFF:
+                return None
+            while marker[1] == 0xFF:  # fill bytes
+                marker = marker[1:] + f.read(1)
+            code = marker[1]
+            if code in (0xD8, 0x01) or 0xD0 <= code <= 0xD7:
+                continue
+            length_bytes = f.read(2)
+            if len(length_bytes) < 2:
+                return None
+            (length,) = struct.unpack(">H", length_bytes)
+            if 0xC0 <= code <= 0xCF and code not in (0xC4, 0xC8, 0xCC):  # start of frame
+                data = f.read(5)
+                if len(data) < 5:
+                    return None
+                h, w = struct.unpack(">HH", data[1:5])
+                return int(w), int(h)
+            f.seek(length - 2, os.SEEK_CUR)
+
+
+def frame_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image file, from its header when possible."""
+    size = _header_size(path)
+    if size is None or 0 in size:
+        h, w = read_image(path).shape[:2]
+        size = (w, h)
+    return size
+
+
+def check_frame_sizes(files: list[Path]) -> tuple[int, int]:
+    """Refuse a folder whose frames differ in size; return the common (width, height)."""
+    expected = frame_size(files[0])
+    for p in files[1:]:
+        size = frame_size(p)
+        if size != expected:
+            raise VidstyleError(f"frame {p.name} is {size[0]}x{size[1]} but {files[0].name} is "
+                                f"{expected[0]}x{expected[1]}; all frames in a directory must have the same size")
+    return expected
+
+
+def iter_frame_dir(directory: str | os.PathLike, *, start: int = 0, max_frames: int | None = None,
+                   size: int | None = None) -> Iterator[np.ndarray]:
+    """Yield the directory's frames (natural order) as RGB uint8, one at a time, optionally resized.
+
+    ``start`` skips that many frames first. Every frame must have the first frame's size.
+    """
+    files = list_frames(directory)
+    check_frame_sizes(files)
+    stop = len(files) if max_frames is None else min(len(files), start + max_frames)
+    if start >= stop:
+        raise VidstyleError(f"directory {directory} has no frames in the requested range")
+    for p in files[start:stop]:
+        yield resize_long_side(read_image(p), size)
+
+
+def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
+    """Validate an output frame directory before work starts (a non-empty one needs ``overwrite``)."""
+    out = Path(path)
+    if out.exists():
+        if not out.is_dir():
+            raise VidstyleError(f"{out} exists and is not a directory")
+        if any(out.iterdir()) and not overwrite:
+            raise VidstyleError(f"{out} already exists and is not empty; pass --overwrite to replace it")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise VidstyleError(f"output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise VidstyleError(f"output folder {parent} is not writable")
+    return out
+
+
+class FrameDirWriter:
+    """Write frames as frame_000001.png, ... into a hidden temporary directory beside the target; on
+    ``close()`` it replaces the target in one rename (an existing target is removed only then)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
+        except OSError as exc:
+            raise VidstyleError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+        self.frames = 0
+
+    def __enter__(self) -> "FrameDirWriter":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one RGB uint8 frame as a lossless PNG."""
+        self.frames += 1
+        try:
+            (self._tmp / FRAME_NAME.format(self.frames)).write_bytes(encode_image(frame, ".png"))
+        except OSError as exc:
+            raise VidstyleError(f"cannot write frames to {self.path}: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        """Move the finished directory into place."""
+        if self.frames == 0:
+            self.abort()
+            raise VidstyleError(f"no frames to write to {self.path}")
+        old: Path | None = None
+        try:
+            if self.path.exists():
+                old = self._tmp.with_name(self._tmp.name + ".old")
+                os.replace(self.path, old)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            if old is not None and not self.path.exists():
+                os.replace(old, self.path)
+            self.abort()
+            raise VidstyleError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        """Delete the temporary directory; the target is untouched."""
+        with contextlib.suppress(OSError):
+            shutil.rmtree(self._tmp)

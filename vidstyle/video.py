@@ -1,0 +1,274 @@
+"""The video pipeline: videos and frame directories in, videos / frame directories (or one image) out.
+
+Frames stream from the decoder through one Stylizer (network and style Grams built once per run) into a
+resumable work directory of lossless PNGs; once every frame is done, OUTPUT is encoded from there and
+appears in one rename. ``--temporal warm`` starts frame t from stylized frame t-1; ``none`` from --init.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .api import ImageLike, load_rgb
+from .config import Config
+from .errors import VidstyleError
+from .io.atomic import check_output_path
+from .io.frames import FrameDirWriter, check_output_dir, check_frame_sizes, iter_frame_dir, list_frames
+from .io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
+from .io.video import (VIDEO_INPUT_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS, VideoWriter, frame_range, is_video_path,
+                       iter_video_frames, probe_video)
+from .optimize import Stylizer
+from .photo import MaskSequence, mask_identity, photo_losses, reject_mask_folder
+from .progress import STDERR
+from .videoprogress import FrameBar, FrameUpdate, build_report, write_report
+from .workdir import WorkDir, file_digest
+
+ProgressCallback = Callable[[FrameUpdate], None]
+# Settings that do not change the stylized frames: a work directory stays valid when only these differ.
+NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
+                     "end", "max_frames"}
+
+
+class VideoInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a video run; ``str()`` says how to resume. Still a KeyboardInterrupt (exit 130)."""
+
+
+def input_kind(path: str | os.PathLike) -> str:
+    """'image', 'video' or 'frames' (a directory), from the path; VidstyleError if missing or unsupported."""
+    p = Path(path)
+    if p.is_dir():
+        return "frames"
+    if not p.exists():
+        raise VidstyleError(f"input not found: {p}")
+    if is_image_path(p):
+        return "image"
+    if is_video_path(p):
+        return "video"
+    raise VidstyleError(f"unsupported input {p.name!r}: give an image ({', '.join(IMAGE_EXTENSIONS)}), a video "
+                        f"({', '.join(VIDEO_INPUT_EXTENSIONS)}) or a directory of frames")
+
+
+def output_kind(path: str | os.PathLike) -> str:
+    """'video' (.mp4 .mov .mkv .webm), 'image', or 'frames' (a directory: no extension or an existing folder)."""
+    p = Path(path)
+    if p.is_dir() or not p.suffix or str(path).endswith(("/", os.sep)):
+        return "frames"
+    if p.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS:
+        return "video"
+    if is_image_path(p):
+        return "image"
+    raise VidstyleError(f"unsupported output {p.name!r}: give a video ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}), "
+                        f"an image ({', '.join(IMAGE_EXTENSIONS)}) or a directory for PNG frames")
+
+
+def is_video_job(input_path: str | os.PathLike, output: str | os.PathLike) -> bool:
+    """True when INPUT or OUTPUT is a video or a frame directory (the CLI routes those here)."""
+    p, o = Path(input_path), Path(output)
+    return (p.is_dir() or is_video_path(p) or o.is_dir() or not o.suffix
+            or o.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS)
+
+
+@dataclass
+class Source:
+    """Frames to stylize: a re-startable stream plus what the output needs to know."""
+
+    kind: str
+    fps: Fraction
+    first: int  # index in the input of the first frame used (for the audio offset)
+    total: int | None  # expected frames (a container's estimate for videos)
+    stream: Callable[[], Iterator[np.ndarray]]
+    audio: Path | None  # video to take the audio from
+    identity: dict[str, Any]  # what identifies the input for the work-directory fingerprint
+
+
+def open_source(path: Path, kind: str, config: Config) -> Source:
+    """Validate the input (VidstyleError for corrupt, empty, mixed sizes...) and describe its frames."""
+    stat = path.stat()
+    if kind == "video":
+        info = probe_video(path)
+        first, stop = frame_range(info.fps, config.start, config.end, config.max_frames)
+        known = info.frame_count
+        if known is not None and first >= known:
+            raise VidstyleError(f"video {path} has {known} frames ({float(known / info.fps):.2f} s); "
+                                f"--start {config.start:g} is past its end")
+        total = None if known is None and stop is None else min(x for x in (known, stop) if x is not None) - first
+        return Source("video", info.fps, first, total if total is None else max(total, 0),
+                      lambda: iter_video_frames(path, start=config.start, end=config.end,
+                                                max_frames=config.max_frames, size=config.size, fps=info.fps),
+                      path if info.has_audio and config.audio else None,
+                      {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns})
+    files = list_frames(path)
+    check_frame_sizes(files)
+    fps = config.frame_rate()
+    first, stop = frame_range(fps, config.start, config.end, config.max_frames)
+    stop = len(files) if stop is None else min(stop, len(files))
+    if first >= stop:
+        raise VidstyleError(f"directory {path} has no frames in the requested range")
+    names = hashlib.sha256("\n".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                                     for f in files).encode()).hexdigest()[:16]
+    return Source("frames", fps, first, stop - first,
+                  lambda: iter_frame_dir(path, start=first, max_frames=stop - first, size=config.size),
+                  None, {"path": str(path.resolve()), "files": names})
+
+
+def _styles(style: ImageLike | Sequence[ImageLike]) -> tuple[list[np.ndarray], list[str]]:
+    items = list(style) if isinstance(style, (list, tuple)) else [style]
+    images = [load_rgb(s) for s in items]
+    ids = [file_digest(s) if not isinstance(s, np.ndarray) else hashlib.sha256(s.tobytes()).hexdigest()[:16]
+           for s in items]
+    return images, ids
+
+
+def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_kind: str, overwrite: bool,
+                 report: str | None) -> None:
+    """Refuse nonsensical kind combinations and unwritable or clobbering outputs before any work."""
+    if in_kind == "image" and out_kind != "image":
+        raise VidstyleError("INPUT is a single image, so OUTPUT must be an image file too")
+    if in_kind != "image" and out_kind == "image":
+        raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
+                            f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
+    styles = style if isinstance(style, (list, tuple)) else [style]
+    others = [input_path] + [Path(s) for s in styles if not isinstance(s, np.ndarray)]
+    if output.resolve() in [p.resolve() for p in others]:
+        raise VidstyleError("OUTPUT must differ from INPUT and STYLE")
+    if out_kind == "frames":
+        check_output_dir(output, overwrite)
+    else:
+        check_output_path(output, overwrite)
+    if report:
+        check_output_path(report, overwrite=True)
+
+
+def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
+                  config: Config | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:
+    """Stylize a video, a frame directory or an image into OUTPUT (video, PNG directory or image).
+
+    Returns the run's report (also written to ``config.report`` when set). ``progress`` is called with a
+    FrameUpdate after each computed frame. Ctrl-C raises VideoInterrupted; the same call resumes.
+    """
+    config = config or Config()
+    input_path, output = Path(input), Path(output)
+    in_kind, out_kind = input_kind(input_path), output_kind(output)
+    _check_paths(input_path, style, output, in_kind, out_kind, config.overwrite, config.report)
+    styles, style_ids = _styles(style)
+    if in_kind == "image":
+        return _stylize_still(input_path, styles, output, config)
+    source = open_source(input_path, in_kind, config)
+    known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
+    masks = MaskSequence(config.content_mask, known) if config.content_mask else None
+    stylizer = Stylizer(config, styles)
+    settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
+                "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
+    work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
+    inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
+    if inside or work_path.resolve() in (output.resolve(), input_path.resolve()):
+        raise VidstyleError("--work-dir must differ from INPUT and OUTPUT and not lie inside OUTPUT")
+    work = WorkDir(work_path, settings, overwrite=config.overwrite)
+    started = time.perf_counter()
+    try:
+        frames, computed = _run_frames(source, stylizer, work, config, progress, masks)
+        _write_output(source, work, frames, output, out_kind, config)
+    except KeyboardInterrupt:
+        done = work.finished()
+        if done == 0:
+            work.clear()
+            raise VideoInterrupted("stopped before the first frame was finished") from None
+        raise VideoInterrupted(f"stopped after {done} finished frames, kept in {work.path}; run the same command "
+                               "again to resume from there") from None
+    except BaseException:
+        if work.finished() == 0:
+            work.clear()
+        raise
+    report = build_report(config=config, device=str(stylizer.device), input_path=str(input_path),
+                          style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
+                                 (style if isinstance(style, (list, tuple)) else [style])],
+                          output=str(output), kinds={"input": in_kind, "output": out_kind},
+                          video={"fps": str(source.fps), "width": None, "height": None, "first_frame": source.first,
+                                 "audio": source.audio is not None and out_kind == "video"},
+                          records=work.records, frames=frames, computed=computed,
+                          wall_seconds=time.perf_counter() - started)
+    h, w = work.load(frames - 1).shape[:2]
+    if out_kind == "video":  # yuv420p: an odd side was padded by one pixel
+        h, w = h + h % 2, w + w % 2
+    report["video"].update(width=w, height=h)
+    if config.report:
+        write_report(config.report, report)
+    if config.keep_frames:
+        report["work_dir"] = str(work.path)
+    else:
+        work.clear()
+    if not config.quiet:
+        STDERR.print(f"wrote {output} ({w}x{h}, {frames} frames at {float(source.fps):.3f} fps, "
+                     f"{report['totals']['seconds_per_frame']:.2f} s/frame on {stylizer.device})")
+    return report
+
+
+def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
+                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+
+    Photo mode: each frame gets its own matting Laplacian and, with a mask folder, its own content mask
+    (mask file i belongs to input frame i, counting frames skipped by --start).
+    """
+    done = work.finished()
+    previous: np.ndarray | None = None
+    count = computed = 0
+    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar:
+        for index, frame in enumerate(source.stream()):
+            count = index + 1
+            if index < done:
+                continue  # finished by an earlier run
+            init = None
+            if config.temporal == "warm" and index > 0:
+                init = previous if previous is not None else work.load(index - 1)
+            iterations = config.first_frame_iterations if index == 0 else config.iterations
+            bar.start_frame(iterations)
+            result = stylizer.stylize(frame, init=init, iterations=iterations, callback=bar.iteration,
+                                      extra_losses=photo_losses(config, frame, stylizer.device),
+                                      mask=masks.for_frame(source.first + index) if masks else None)
+            work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
+                                            "seconds": result.seconds})
+            previous = result.image
+            computed += 1
+            bar.frame_done(result.losses)
+            if progress is not None:
+                progress(FrameUpdate(index, source.total, computed, result.iterations, result.losses,
+                                     result.seconds))
+        bar.set_total(count)
+    return count, computed
+
+
+def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:
+    """Encode OUTPUT from the finished PNG frames (it appears only when complete)."""
+    if kind == "frames":
+        with FrameDirWriter(output) as writer:
+            for i in range(frames):
+                writer.write(work.load(i))
+        return
+    with VideoWriter(output, source.fps, crf=config.crf, audio_source=source.audio,
+                     audio_start=float(source.first / source.fps)) as writer:
+        for i in range(frames):
+            writer.write(work.load(i))
+
+
+def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
+    """Image in, image out: the same engine, one frame."""
+    reject_mask_folder(config)
+    content = resize_long_side(read_image(input_path), config.size)
+    stylizer = Stylizer(config, styles)
+    result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
+    write_image(output, result.image)
+    record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
+    report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
+              "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
+    if config.report:
+        write_report(config.report, report)
+    return report
