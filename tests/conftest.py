@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("VIDSTYLE_SHARED", REPO.parent / "shared"))
@@ -28,6 +29,15 @@ def tubingen() -> Path:
 @pytest.fixture(scope="session")
 def starry_night() -> Path:
     return MEDIA / "starry_night.jpg"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """The suite uses tiny frames, where one intra-op thread beats two (no spinning workers on 2 cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

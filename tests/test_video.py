@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from clips import count_frames_ffmpeg, make_clip
 from conftest import smooth_image
@@ -28,15 +27,6 @@ def cfg(weights: Path, **kw: object) -> Config:
                                    quiet=True, seed=0)
     base.update(kw)
     return Config(**base)  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread() -> object:
-    """Tiny frames: one intra-op thread is much faster than two on a busy machine (no spinning workers)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .config import Config
+from .controls import ControlledStylizer
 from .io.images import read_image, resize_long_side
-from .optimize import Stylizer
 from .photo import photo_losses, reject_mask_folder
 
 ImageLike = str | os.PathLike | np.ndarray
@@ -27,12 +27,13 @@ def stylize_image(content: ImageLike, style: ImageLike | Sequence[ImageLike], co
                   progress: Callable[[int, dict[str, float]], None] | None = None) -> np.ndarray:
     """Stylize one image; returns H x W x 3 RGB uint8 at the processing size (``config.size`` long side).
 
-    ``style`` may be one image or a sequence of images (blended equally). ``progress`` is called after every
-    iteration with the iteration number and the current losses.
+    ``style`` may be one image or a sequence of images, blended by ``config.style_weights`` (default: equally);
+    the other style controls of ``config`` (colours, style scale, coarse to fine) apply too. ``progress`` is
+    called after every iteration with the iteration number and the current losses.
     """
     config = config or Config()
     reject_mask_folder(config)
     styles = [load_rgb(s) for s in style] if isinstance(style, (list, tuple)) else [load_rgb(style)]
     frame = resize_long_side(load_rgb(content), config.size)
-    stylizer = Stylizer(config, styles)
+    stylizer = ControlledStylizer(config, styles, reference=frame)
     return stylizer.stylize(frame, callback=progress, extra_losses=photo_losses(config, frame, stylizer.device)).image

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 from dataclasses import dataclass
 
 from .errors import VidstyleError
@@ -28,7 +29,7 @@ PRESETS: dict[str, Preset] = {
     # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 3e7 balances
     # the content loss (both grow with the pixel count). Tubingen styled after a colour-graded crop of itself,
     # 128 px, 150 iterations (benchmarks/bench_photo.py --calibrate): Lab mean colour gap to the reference
-    # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
+    # (23, 17, 41) -> (0.2, 1.4, 2.5) with Sobel-edge correlation to the content 0.955; lambda 0 paints
     # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.7, 2.0, 2.9).
     "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
 }
@@ -78,6 +79,12 @@ class Config:
     keep_frames: bool = False  # keep the work directory after success
     report: str | None = None  # path of a JSON report
 
+    # --- style controls (issue 6; applied by vidstyle/controls.py) ----------------------------------
+    preserve_colors: str = "none"  # none | luminance | histogram (Gatys et al. 2016)
+    style_weights: tuple[float, ...] | None = None  # blend weights of several styles, normalised; None = equal
+    style_scale: float = 1.0  # style image long side = style_scale x the content's long side
+    scales: int = 1  # coarse to fine: resolutions, each half the next, the finest at --size
+
     # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; vidstyle.photo) ---------
     photo_weight: float | None = None  # lambda of the matting-Laplacian term; None = preset's (0 = off)
     content_mask: str | None = None  # colour-coded label image; for videos also a folder of per-frame masks
@@ -91,7 +98,8 @@ class Config:
         """Raise VidstyleError for settings that make no sense."""
         choices = {"preset": PRESETS, "pooling": ("avg", "max"), "optimizer": ("lbfgs", "adam"),
                    "weights_format": ("auto", "torchvision", "caffe"),
-                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16")}
+                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16"),
+                   "preserve_colors": ("none", "luminance", "histogram")}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -107,6 +115,7 @@ class Config:
             if value is not None and value < 0:
                 raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
         self._validate_video()
+        self._validate_style_controls()
         self._validate_photo()
         plan = self.layer_plan()
         if not plan.content and not plan.style:
@@ -136,10 +145,8 @@ class Config:
         if self.fps is not None:
             self.frame_rate()
 
-    def frame_rate(self) -> "Fraction":
+    def frame_rate(self) -> Fraction:
         """--fps as an exact fraction (frame-directory input; default 25)."""
-        from fractions import Fraction
-
         if self.fps is None:
             return Fraction(25)
         try:
@@ -154,6 +161,14 @@ class Config:
     def first_frame_iterations(self) -> int:
         """Iterations for the first frame of a video (--first-iterations, default twice --iterations)."""
         return 2 * self.iterations if self.first_iterations is None else self.first_iterations
+
+    def _validate_style_controls(self) -> None:
+        if self.style_weights is not None and (min(self.style_weights, default=0) < 0 or sum(self.style_weights) <= 0):
+            raise VidstyleError("--style-weights must be non-negative numbers with a positive sum")
+        if not self.style_scale > 0:
+            raise VidstyleError("--style-scale must be positive")
+        if self.scales < 1:
+            raise VidstyleError("--scales must be at least 1")
 
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""

@@ -1,6 +1,7 @@
 """The Gatys optimisation loop for one frame: network and style targets built once, then frame after frame."""
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -139,10 +140,11 @@ class Stylizer:
         x = (to_tensor(init, self.device) if init is not None else self.initial_image(c)).requires_grad_(True)
         last: dict[str, torch.Tensor] = {}
         best: tuple[float, torch.Tensor, dict[str, torch.Tensor]] | None = None
+        scale: float | None = None  # the first total: the optimiser sees total / scale, starting near 1
         done = 0
 
         def closure() -> torch.Tensor:
-            nonlocal done, last, best
+            nonlocal done, last, best, scale
             if done >= iterations:  # L-BFGS's line search may ask for more passes than the budget
                 raise _BudgetSpent
             optimizer.zero_grad(set_to_none=True)
@@ -152,14 +154,20 @@ class Stylizer:
                 parts["extra"] = sum(f(x) for f in extra_losses)
                 total = total + parts["extra"]
                 parts["total"] = total
-            total.backward()
+            value = total.item()
+            if scale is None:
+                scale = value if math.isfinite(value) and value > 0 else 1.0
+            # Eq. 7 in the paper's units reaches ~1e10 and L-BFGS's cubic line search squares products of such
+            # values, overflowing float32 into NaN; a constant factor leaves the minimiser unchanged.
+            objective = total / scale
+            objective.backward()
             done += 1
             last = {k: v.detach() for k, v in parts.items()}
-            if self.config.optimizer == "lbfgs" and (best is None or total.item() < best[0]):
-                best = (total.item(), x.detach().clone(), last)
+            if self.config.optimizer == "lbfgs" and (best is None or value < best[0]):
+                best = (value, x.detach().clone(), last)
             if callback is not None:
                 callback(done, _floats(last))
-            return total
+            return objective
 
         if iterations > 0:
             if self.config.optimizer == "lbfgs":

@@ -19,6 +19,7 @@ import numpy as np
 
 from .api import ImageLike, load_rgb
 from .config import Config
+from .controls import ControlledStylizer
 from .errors import VidstyleError
 from .io.atomic import check_output_path
 from .io.frames import FrameDirWriter, check_output_dir, check_frame_sizes, iter_frame_dir, list_frames
@@ -164,7 +165,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     source = open_source(input_path, in_kind, config)
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
     masks = MaskSequence(config.content_mask, known) if config.content_mask else None
-    stylizer = Stylizer(config, styles)
+    stylizer = ControlledStylizer(config, styles)  # style controls (issue 6); reference = frame 0, below
     settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
@@ -224,6 +225,8 @@ def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Confi
     with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar:
         for index, frame in enumerate(source.stream()):
             count = index + 1
+            if index == 0 and isinstance(stylizer, ControlledStylizer):
+                stylizer.set_reference(frame)  # colour statistics from frame 0, also when resuming
             if index < done:
                 continue  # finished by an earlier run
             init = None
@@ -263,7 +266,7 @@ def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, con
     """Image in, image out: the same engine, one frame."""
     reject_mask_folder(config)
     content = resize_long_side(read_image(input_path), config.size)
-    stylizer = Stylizer(config, styles)
+    stylizer = ControlledStylizer(config, styles, reference=content)
     result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
     write_image(output, result.image)
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}

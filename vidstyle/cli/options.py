@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from ..config import ORPHAN_POLICIES, PRESETS, Config
@@ -91,6 +92,46 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
                    "bf16/fp16 autocast is opt-in and experimental, see README)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
+    add_style_control_options(parser, d)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
+    """Style controls (issue 6; vidstyle/controls.py): colour preservation, blending, style scale, coarse to fine."""
+    d = defaults or Config()
+    s = parser.add_argument_group("style controls")
+    s.add_argument("--preserve-colors", choices=("none", "luminance", "histogram"), default=d.preserve_colors,
+                   help="keep the content's colours (Gatys et al. 2016): luminance = transfer the luminance only and "
+                   "keep the content's chroma; histogram = match the style's colour mean and covariance to the "
+                   "content's first (default: %(default)s)")
+    s.add_argument("--style-weights", type=_floats, metavar="W[,W]",
+                   help="blend weights of several comma-separated STYLE images, normalised to sum 1 (default: equal)")
+    s.add_argument("--style-scale", type=_positive_float, default=d.style_scale, metavar="F",
+                   help="resize the style image to F x the content's long side before its Grams are computed; "
+                   "below 1 = larger brush strokes (default: %(default)s)")
+    s.add_argument("--scales", type=_positive_int, default=d.scales, metavar="N",
+                   help="coarse to fine: optimise at N resolutions doubling up to --size, each result the next one's "
+                   "start; --iterations stays the budget in full-size passes (3/4 of it spent at full size) "
+                   "(default: %(default)s)")
+
+
+def style_paths(text: str) -> list[Path]:
+    """STYLE: one image path, or a comma-separated list of them (a path that exists as given is never split)."""
+    if Path(text).exists() or "," not in text:
+        return [Path(text)]
+    paths = [Path(part.strip()) for part in text.split(",") if part.strip()]
+    if not paths:
+        raise VidstyleError(f"no style image given in {text!r}")
+    return paths
 
 
 def _seconds(text: str) -> float:
@@ -135,6 +176,9 @@ VIDEO_FIELDS = ("temporal", "first_iterations", "start", "end", "max_frames", "f
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
                  "style_weight", "tv_weight", "pooling", "weights", "weights_format", "optimizer", "lr",
                  "iterations", "init", "seed", "size", "device", "precision", "quiet", "overwrite",
+                 # style controls
+                 "preserve_colors", "style_weights", "style_scale", "scales",
+                 # photo
                  "photo_weight", "content_mask", "style_mask", "orphan_labels")
 
 
