@@ -1,6 +1,6 @@
 """Cost of the photorealism regulariser: building the matting Laplacian, and value+gradient per iteration.
 
-    python benchmarks/bench_photo.py [--sizes 128 256] [--device cpu|cuda] [--repeats 5]
+    python benchmarks/bench_photo.py [--sizes 128 256] [--device cpu|cuda] [--repeats 5] [--threads N]
     python benchmarks/bench_photo.py --calibrate [--lambdas 0 1e7 1e8] [--iterations 150]
 
 Uses ../shared/media/tubingen.jpg resized to each long side. Prints median wall-clock times.
@@ -82,7 +82,23 @@ def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> 
         result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
         corr = np.corrcoef(_sobel(result.image), _sobel(content))[0, 1]
         gap = np.abs(_lab_mean(result.image) - target).round(1)
-        print(f"{lam:>8g} {str(gap):>24} {corr:>10.3f} {result.seconds:>8.1f}")
+        print(f"{lam:>8g} {gap!s:>24} {corr:>10.3f} {result.seconds:>8.1f}")
+
+
+def _bench_size(content: np.ndarray, device: torch.device, repeats: int) -> None:
+    """One table row: Laplacian build time and value+gradient time of the term for ``content``."""
+    h, w = content.shape[:2]
+    build = _median_time(lambda: matting_laplacian(content, device=device), device, repeats)
+    lap = matting_laplacian(content, device=device)
+    loss = photorealism_loss(lap, 1.0)
+    x = torch.rand(1, 3, h, w, device=device, requires_grad=True)
+
+    def step() -> None:
+        x.grad = None
+        loss(x).backward()
+
+    per_iter = _median_time(step, device, repeats)
+    print(f"{w:>4}x{h:<5} {h * w:>8} {lap._nnz():>9} {build * 1e3:>9.1f} {per_iter * 1e3:>8.2f}")
 
 
 def main() -> None:
@@ -90,10 +106,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, help="CPU threads for torch (1 is steadier on a busy machine)")
     parser.add_argument("--calibrate", action="store_true", help="measure the photo preset's lambda instead")
     parser.add_argument("--lambdas", type=float, nargs="+", default=[0.0, 1e6, 1e7, 3e7, 1e8])
     parser.add_argument("--iterations", type=int, default=150)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.calibrate:
         calibrate(args.lambdas, args.iterations, args.sizes[0], args.device)
         return
@@ -102,20 +121,7 @@ def main() -> None:
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(f"{'size':>10} {'pixels':>8} {'nnz':>9} {'build ms':>9} {'iter ms':>8}")
     for size in args.sizes:
-        content = resize_long_side(image, size)
-        h, w = content.shape[:2]
-        build = _median_time(lambda: matting_laplacian(content, device=device), device, args.repeats)
-        lap = matting_laplacian(content, device=device)
-        loss = photorealism_loss(lap, 1.0)
-        x = torch.rand(1, 3, h, w, device=device, requires_grad=True)
-
-        def step() -> None:
-            x.grad = None
-            loss(x).backward()
-
-        per_iter = _median_time(step, device, args.repeats)
-        print(f"{w:>4}x{h:<5} {h * w:>8} {lap._nnz():>9} {build * 1e3:>9.1f} {per_iter * 1e3:>8.2f}")
-
+        _bench_size(resize_long_side(image, size), device, args.repeats)
 
 if __name__ == "__main__":
     main()

@@ -9,8 +9,14 @@ import torch.nn.functional as F
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import write_image
-from vidstyle.model.masks import (LabelMap, downsample_mask, match_labels, masked_gram, parse_labels,
-                                  read_label_mask)
+from vidstyle.model.masks import (
+    LabelMap,
+    downsample_mask,
+    masked_gram,
+    match_labels,
+    parse_labels,
+    read_label_mask,
+)
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 
@@ -36,7 +42,7 @@ def test_jpeg_noise_is_snapped_to_the_region_colours(tmp_path) -> None:
     truth = two_region_mask(64, 64, 30)
     truth[40:, :] = GREEN
     path = tmp_path / "mask.jpg"
-    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(truth, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
+    _, buf = cv2.imencode(".jpg", cv2.cvtColor(truth, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
     path.write_bytes(buf.tobytes())
     noisy = cv2.cvtColor(cv2.imdecode(np.frombuffer(buf, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     assert len(np.unique(noisy.reshape(-1, 3), axis=0)) > 3  # the file really is noisy

@@ -5,12 +5,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side
-from vidstyle.model.matting import laplacian_quadratic, matting_laplacian, photorealism_loss
-
-from conftest import smooth_image
+from vidstyle.model.matting import (
+    laplacian_quadratic,
+    matting_laplacian,
+    photorealism_loss,
+)
 
 
 def dense_reference(img: np.ndarray, eps: float = 1e-7) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from conftest import smooth_image
+
 from vidstyle import Config, Stylizer, VidstyleError
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, resize_long_side, write_image
@@ -15,7 +15,8 @@ RED, BLUE = (255, 0, 0), (0, 0, 255)
 
 
 def cfg(weights_path, **kw) -> Config:
-    base = dict(preset="fast", weights=str(weights_path), device="cpu", size=48, iterations=12, seed=0, quiet=True)
+    base = {"preset": "fast", "weights": str(weights_path), "device": "cpu", "size": 48, "iterations": 12,
+            "seed": 0, "quiet": True}
     return Config(**{**base, **kw})
 
 
@@ -148,7 +149,7 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
     from vidstyle import optimize, stylize_video
     from vidstyle.io.frames import list_frames
 
-    grey, style, folder = two_region_pair
+    _, style, folder = two_region_pair
     (tmp_path / "in").mkdir()
     (tmp_path / "masks").mkdir()
     colours = [RED, BLUE, RED, BLUE]

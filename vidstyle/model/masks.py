@@ -48,7 +48,7 @@ class LabelMap:
         """Labels as '#rrggbb' strings, in label order."""
         return [color_name(c) for c in self.colors]
 
-    def resized(self, height: int, width: int) -> "LabelMap":
+    def resized(self, height: int, width: int) -> LabelMap:
         """The same labels at another size (nearest neighbour, so no new labels appear)."""
         if (height, width) == self.shape:
             return self

@@ -18,7 +18,7 @@ share a window is at most 2r apart in each direction), which is then read out as
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
