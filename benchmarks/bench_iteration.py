@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from rich.table import Table  # noqa: E402
 from vidstyle.config import Config  # noqa: E402
 from vidstyle.errors import VidstyleError  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
+from vidstyle.model.vgg import VGGFeatures  # noqa: E402
 from vidstyle.model.weights import Encoder, load_encoder  # noqa: E402
 from vidstyle.optimize import Stylizer  # noqa: E402
 from vidstyle.runtime import autocast  # noqa: E402
@@ -173,6 +175,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     parser.add_argument("--weights", help="VGG-19 checkpoint (default: $VIDSTYLE_WEIGHTS, else the torchvision cache)")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="time with a random full VGG-19 (speed does not depend on the values): lets the paper "
+                        "preset run where only a partial checkpoint is at hand; quality figures are meaningless")
     parser.add_argument("--sizes", default="128,256,512", help="long sides in pixels, comma-separated")
     parser.add_argument("--presets", default="paper,fast", help="comma-separated presets")
     parser.add_argument("--iterations", type=int, default=10, help="timed passes per measurement (default: 10)")
@@ -196,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     content_src, style = read_image(SAMPLES / "street.png"), read_image(SAMPLES / "strokes.png")
+    if args.random_weights:
+        scratch = tempfile.TemporaryDirectory()
+        args.weights = str(Path(scratch.name) / "vgg19-random.pth")
+        torch.manual_seed(0)
+        torch.save({k: v * 0.01 for k, v in VGGFeatures(["pool5"]).state_dict().items()}, args.weights)
     console = Console(width=max(100, Console().width))
     rows = [bench(preset, size, args, content_src, style) for preset in args.presets for size in args.sizes]
     device = next((r.device for r in rows if r.device), args.device)
