@@ -9,11 +9,24 @@ from ..config import LayerPlan
 from .masks import RegionStyleTarget
 
 
+class _Gram(torch.autograd.Function):
+    """F F^T with a one-matmul backward, dL/dF = (dL/dG + dL/dG^T) F (autograd would use two)."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, flat: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(flat)
+        return flat @ flat.t()
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        (flat,) = ctx.saved_tensors
+        return (grad + grad.t()) @ flat
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Eq. 3: G_ij = sum_k F_ik F_jk for one feature map (1 x N x H x W or N x H x W), in float32."""
     n = features.shape[-3]
-    flat = features.reshape(n, -1).float()
-    return flat @ flat.t()
+    return _Gram.apply(features.reshape(n, -1).float())
 
 
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
