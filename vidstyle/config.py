@@ -29,8 +29,8 @@ PRESETS: dict[str, Preset] = {
     # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 3e7 balances
     # the content loss (both grow with the pixel count). Tubingen styled after a colour-graded crop of itself,
     # 128 px, 150 iterations (benchmarks/bench_photo.py --calibrate): Lab mean colour gap to the reference
-    # (23, 17, 41) -> (0.2, 1.4, 2.5) with Sobel-edge correlation to the content 0.955; lambda 0 paints
-    # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.7, 2.0, 2.9).
+    # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
+    # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.8, 2.0, 2.9).
     "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
 }
 ORPHAN_POLICIES = ("error", "whole")
