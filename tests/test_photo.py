@@ -167,7 +167,7 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
 
     monkeypatch.setattr(optimize.Stylizer, "stylize", spy)
     config = cfg(weights_path, size=32, iterations=1, first_iterations=1, photo_weight=1e7, start=0.03,
-                 content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
+                 temporal="warm", content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
     stylize_video(tmp_path / "in", style, tmp_path / "out", config)  # --start 0.03 s at 25 fps: frames 2..4
     assert [s[0] for s in seen] == [(BLUE,), (RED,), (BLUE,)]  # mask i belongs to input frame i
     assert all(n == 1 and shape == (24, 32, 3) for _, n, shape in seen)

@@ -100,3 +100,17 @@ def test_config_rejects_bad_temporal_settings(weights_path: Path) -> None:
         cfg(weights_path, temporal_weight=-1.0)
     with pytest.raises(VidstyleError, match="flow-quality"):
         cfg(weights_path, flow_quality="ultra")
+
+
+def test_prefetched_motion_is_used_only_for_its_own_pair(scene: np.ndarray) -> None:
+    f0, f1, f2 = motion_frames("pan", scene, frames=3, width=W, height=H)
+    out0 = np.full_like(f0, 128)
+    with TemporalPlanner("flow", iterations=5, first_iterations=9, weight=1e11) as planner:
+        planner.prefetch(f0, f1)
+        pending = planner._pending[2]
+        a = planner.start(f1, f0, out0)
+        assert pending.done() and planner._pending is None  # consumed
+        planner.prefetch(f1, f2)
+        b = planner.start(f1, f0, out0)  # a different pair: analysed afresh, the prefetch is dropped
+        assert np.array_equal(a.init, b.init) and a.reliable == b.reliable
+    assert planner._pool is None

@@ -67,10 +67,11 @@ class Config:
     overwrite: bool = False
 
     # --- video (issue 3: videos and frame directories; see vidstyle/video.py) ----------------------
-    temporal: str = "warm"  # none: every frame starts from --init | warm: frame t starts from stylized t-1
-    # | flow (issue 4): stylized t-1 warped by optical flow + temporal loss (vidstyle/temporal/propagate.py)
-    temporal_weight: float = 1e11  # gamma of the temporal loss (flow mode); see README "Temporal coherence"
-    flow_quality: str = "medium"  # fast | medium | fine: DIS optical-flow settings (vidstyle/temporal/flow.py)
+    # none: every frame starts from --init | warm: frame t starts from stylized t-1 | flow (issue 4, the default
+    # by measurement, README "Temporal coherence"): stylized t-1 warped along the optical flow + temporal loss
+    temporal: str = "flow"
+    temporal_weight: float = 3e11  # gamma of the temporal loss (flow mode), chosen by benchmarks/bench_temporal.py
+    flow_quality: str = "fine"  # fast | medium | fine: DIS optical-flow settings (vidstyle/temporal/flow.py)
     first_iterations: int | None = None  # iterations for the first frame; None = 2 x iterations
     start: float | None = None  # seconds
     end: float | None = None  # seconds (exclusive)

@@ -36,7 +36,8 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
             frame = np.clip(np.rint(frame), 0, 255).astype(np.uint8)
         return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
     if frame.ndim == 2:
-        return np.ascontiguousarray(frame if frame.dtype == np.uint8 else np.clip(np.rint(frame), 0, 255).astype(np.uint8))
+        gray = frame if frame.dtype == np.uint8 else np.clip(np.rint(frame), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(gray)
     raise VidstyleError(f"expected an HxW or HxWx3 frame, got shape {frame.shape}")
 
 
