@@ -109,7 +109,9 @@ def main() -> None:
                 rows.append({"clip": kind, "mode": name, **res})
             first = next(iter(results.values()))
             floor = first["input_error"]
-            ratio = (lambda v: f"{v / floor:.2f}") if floor > 1e-5 else (lambda v: "-")
+            def ratio(value: float, floor: float = floor) -> str:
+                return f"{value / floor:.2f}" if floor > 1e-5 else "-"
+
             print(f"| {kind} | input itself | {floor:.5f} | {ratio(floor)} | {first['metrics_input_error']:.5f} "
                   "| | | |")
             for name, res in results.items():

@@ -30,13 +30,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory, tubingen: Path) -> dict[str,
 def test_text_report(clips: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["metrics", str(clips["noise"]), "--reference", str(clips["ref"])]) == 0
     out = capsys.readouterr().out
-    fields = dict(line.split(None, 1) for line in out.splitlines()[:1])
-    assert fields["frames"] == "5"
-    err = float(next(l for l in out.splitlines() if l.startswith("warping error")).split()[-1])
-    floor = float(next(l for l in out.splitlines() if l.startswith("input's own")).split()[-1])
+    lines = out.splitlines()
+    assert lines[0].split() == ["frames", "5"]
+    err = float(next(line for line in lines if line.startswith("warping error")).split()[-1])
+    floor = float(next(line for line in lines if line.startswith("input's own")).split()[-1])
     assert err > 0.05 and 0 < floor < 0.01
     assert "x the input's" in out
-    rows = [l for l in out.splitlines() if l.strip() and l.split()[0].isdigit()]
+    rows = [line for line in lines if line.strip() and line.split()[0].isdigit()]
     assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4]
 
 

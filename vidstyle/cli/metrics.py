@@ -58,7 +58,7 @@ def format_report(result: WarpingError) -> str:
     if result.shot_changes:
         lines.append(f"shot changes         {', '.join(map(str, result.shot_changes))} (left out of the means)")
     lines.append("frame  warping error  input's own")
-    for i, (err, ref) in enumerate(zip(result.per_frame, result.reference_per_frame), start=1):
+    for i, (err, ref) in enumerate(zip(result.per_frame, result.reference_per_frame, strict=True), start=1):
         mark = "  shot change" if i in result.shot_changes else ""
         lines.append(f"{i:5d}  {err:13.6f}  {ref:11.6f}{mark}")
     return "\n".join(lines)
