@@ -5,10 +5,10 @@ import sys
 from typing import Callable
 
 from ..errors import VidstyleError
-from . import stylize
+from . import live, stylize
 
 # Subcommands by first word; anything else is the default CONTENT STYLE OUTPUT command.
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"live": live.run}
 
 
 def main(argv: list[str] | None = None) -> int:
