@@ -238,3 +238,29 @@ def test_window_on_virtual_display(clip: Path, weights_path: Path, starry_night:
     finally:
         xvfb.terminate()
         xvfb.wait(10)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process-group signals are POSIX")
+def test_ctrl_c_in_a_terminal_stops_cleanly_with_a_valid_recording(clip: Path, weights_path: Path,
+                                                                   starry_night: Path, tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group, the ffmpeg encoder included: the session must still
+    finish the recording itself and exit 0."""
+    import signal
+
+    out = tmp_path / "interrupted.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "live", str(starry_night), "--camera", str(clip),
+                             "--no-window", "--size", str(SIZE), "--weights", str(weights_path), "--device", "cpu",
+                             "--record", str(out)], env={**os.environ, "PYTHONPATH": str(REPO)},
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stderr is not None and "camera" in proc.stderr.readline()  # running
+        time.sleep(0.7)
+        os.killpg(proc.pid, signal.SIGINT)
+        err = proc.stderr.read()
+        assert proc.wait(60) == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "interrupted (Ctrl-C)" in err
+    shown = int(err.split(" frames shown")[0].split()[-1])
+    assert shown >= 3 and count_frames_ffmpeg(out) == shown
