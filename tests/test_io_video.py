@@ -88,6 +88,7 @@ def test_odd_size_is_padded_by_one_edge_pixel(clip_silent: Path, tmp_path: Path)
 def test_trim_range_and_resize(clip_audio: Path, tmp_path: Path) -> None:
     assert frame_range(NTSC, 0.1, 0.4) == (3, 12)  # ceil(0.1*29.97)=3, ceil(0.4*29.97)=12
     assert frame_range(NTSC, None, None, 5) == (0, 5)
+    assert frame_range(Fraction(25), 0.04, 0.2) == (1, 5)  # seconds as typed: 0.04 s is exactly frame 1
     frames = list(iter_video_frames(clip_audio, start=0.1, end=0.4, size=32))
     everything = list(iter_video_frames(clip_audio, size=32))
     assert len(frames) == 9 and frames[0].shape == (24, 32, 3)

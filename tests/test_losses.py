@@ -52,3 +52,13 @@ def test_total_is_eq7_with_eq5_weights():
     assert parts["content"].item() == pytest.approx(lc)
     assert parts["style"].item() == pytest.approx(0.25 * e_a + 0.75 * 0.0)
     assert parts["total"].item() == pytest.approx(2.0 * lc + 10.0 * 0.25 * e_a)
+
+
+def test_gram_gradient_matches_autograd():
+    f = torch.randn(1, 4, 3, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(4, 4, dtype=torch.float64)
+    (gram_matrix(f).double() * weights).sum().backward()
+    reference = f.detach().clone().requires_grad_(True)
+    flat = reference.reshape(4, -1)
+    ((flat @ flat.t()) * weights).sum().backward()
+    assert torch.allclose(f.grad, reference.grad)

@@ -2,6 +2,7 @@
 import cv2
 import numpy as np
 import pytest
+import torch
 
 import vidstyle.optimize as optimize
 from conftest import smooth_image
@@ -98,3 +99,29 @@ def test_lbfgs_stays_finite_at_paper_scale_losses(weights_path, pair):
         resize_long_side(content, 64), callback=lambda i, l: seen.append(l["total"]))
     assert np.isfinite(seen).all() and len(seen) == 30
     assert result.losses["total"] < 0.2 * seen[0] and seen[-1] < seen[6]
+
+
+def test_lbfgs_restarts_when_torch_stops_early(weights_path, pair, monkeypatch):
+    """torch's L-BFGS ends for good when a line search stalls (seen with bf16 noise): the loop restarts it from
+    the best image until the budget is spent, and stops only when a restart makes no progress."""
+    content, style = pair
+    starts = []
+
+    class StallsAfterThree:  # stands in for torch.optim.LBFGS: three passes, then gives up
+        def __init__(self, params, **kw):
+            starts.append(kw)
+
+        def step(self, closure):
+            for _ in range(3):
+                closure()
+
+    monkeypatch.setattr(optimize.torch.optim, "LBFGS", StallsAfterThree)
+    result = Stylizer(fast_config(weights_path, iterations=10), style).stylize(resize_long_side(content, 32))
+    assert result.iterations == 10 and len(starts) == 4
+
+
+def test_lbfgs_stops_when_converged(weights_path, pair):
+    content, style = pair
+    cfg = fast_config(weights_path, iterations=10, style_layers=(), content_layers=("relu2_1",))
+    result = Stylizer(cfg, style).stylize(resize_long_side(content, 32))  # starts at the optimum: zero gradient
+    assert result.iterations == 1 and result.losses["total"] == 0

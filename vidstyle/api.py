@@ -9,6 +9,7 @@ import numpy as np
 from .config import Config
 from .controls import ControlledStylizer
 from .io.images import read_image, resize_long_side
+from .photo import photo_losses, reject_mask_folder
 
 ImageLike = str | os.PathLike | np.ndarray
 
@@ -31,7 +32,8 @@ def stylize_image(content: ImageLike, style: ImageLike | Sequence[ImageLike], co
     called after every iteration with the iteration number and the current losses.
     """
     config = config or Config()
+    reject_mask_folder(config)
     styles = [load_rgb(s) for s in style] if isinstance(style, (list, tuple)) else [load_rgb(style)]
     frame = resize_long_side(load_rgb(content), config.size)
     stylizer = ControlledStylizer(config, styles, reference=frame)
-    return stylizer.stylize(frame, callback=progress).image
+    return stylizer.stylize(frame, callback=progress, extra_losses=photo_losses(config, frame, stylizer.device)).image

@@ -16,6 +16,7 @@ class Preset:
     style_layers: tuple[str, ...]
     content_weight: float  # alpha in eq. 7
     style_weight: float  # beta in eq. 7
+    photo_weight: float = 0.0  # lambda of the photorealism term (Luan et al. 2017); 0 = off
 
 
 # alpha/beta = 1e-3 as in the paper (Fig. 2 B-D). The fast preset stops at relu3_x, so it is ~3x cheaper
@@ -24,7 +25,15 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "paper": Preset(("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), 1.0, 1e3),
     "fast": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3),
+    # photo: photo-to-photo transfer (Luan et al. 2017): the fast preset's layers (within the shared relu3_4
+    # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 3e7 balances
+    # the content loss (both grow with the pixel count). Tubingen styled after a colour-graded crop of itself,
+    # 128 px, 150 iterations (benchmarks/bench_photo.py --calibrate): Lab mean colour gap to the reference
+    # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
+    # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.8, 2.0, 2.9).
+    "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
 }
+ORPHAN_POLICIES = ("error", "whole")
 
 
 @dataclass
@@ -76,6 +85,12 @@ class Config:
     style_scale: float = 1.0  # style image long side = style_scale x the content's long side
     scales: int = 1  # coarse to fine: resolutions, each half the next, the finest at --size
 
+    # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; vidstyle.photo) ---------
+    photo_weight: float | None = None  # lambda of the matting-Laplacian term; None = preset's (0 = off)
+    content_mask: str | None = None  # colour-coded label image; for videos also a folder of per-frame masks
+    style_mask: str | None = None  # colour-coded label image of the style; same colours = same region
+    orphan_labels: str = "error"  # content label missing from the style mask: error | whole (whole-style Gram)
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -101,9 +116,18 @@ class Config:
                 raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
         self._validate_video()
         self._validate_style_controls()
+        self._validate_photo()
         plan = self.layer_plan()
         if not plan.content and not plan.style:
             raise VidstyleError("no loss layers selected")
+
+    def _validate_photo(self) -> None:
+        if self.photo_weight is not None and self.photo_weight < 0:
+            raise VidstyleError("--photo-weight must be >= 0")
+        if (self.content_mask is None) != (self.style_mask is None):
+            raise VidstyleError("--content-mask and --style-mask go together; pass both or neither")
+        if self.orphan_labels not in ORPHAN_POLICIES:
+            raise VidstyleError(f"unsupported orphan-labels {self.orphan_labels!r}; choose from {', '.join(ORPHAN_POLICIES)}")
 
     def _validate_video(self) -> None:
         if self.temporal not in ("none", "warm"):
@@ -149,6 +173,10 @@ class Config:
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def resolved_photo_weight(self) -> float:
+        """lambda of the photorealism term after applying the preset (0 = off)."""
+        return PRESETS[self.preset].photo_weight if self.photo_weight is None else float(self.photo_weight)
 
     def layer_plan(self) -> "LayerPlan":
         """The concrete loss layers and weights after applying the preset and any overrides."""

@@ -51,6 +51,7 @@ import torch
 from .color import luminance_image, match_color_histogram, recombine_luminance
 from .config import Config
 from .errors import VidstyleError
+from .model.masks import LabelMap
 from .optimize import Callback, ExtraLoss, Stylizer, StylizeResult, to_tensor
 
 MIN_SIDE = 16  # smallest long side the network is run on (coarsest scale, scaled style image)
@@ -136,8 +137,9 @@ class ControlledStylizer(Stylizer):
         return [lambda x, f=f: f(colour(x)) for f in extra_losses]
 
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
-                extra_losses: Sequence[ExtraLoss] = (), callback: Callback | None = None) -> StylizeResult:
-        """Like ``Stylizer.stylize``, with colour preservation and coarse to fine applied."""
+                extra_losses: Sequence[ExtraLoss] = (), callback: Callback | None = None,
+                mask: LabelMap | None = None) -> StylizeResult:
+        """Like ``Stylizer.stylize``, with colour preservation and coarse to fine applied (``mask`` at every scale)."""
         start = time.perf_counter()
         self._ensure_reference(content)
         iterations = self.config.iterations if iterations is None else iterations
@@ -158,19 +160,19 @@ class ControlledStylizer(Stylizer):
             step = None if callback is None else (
                 lambda i, losses, cost=cost, offset=offset: callback(min(iterations, round(offset + i * cost)), losses))
             result = super().stylize(frame, init=init, iterations=passes, extra_losses=extra if finest else (),
-                                     callback=step)
+                                     callback=step, mask=mask)
             done += result.iterations * cost
             passes_run += result.iterations
         assert result is not None
         image = recombine_luminance(result.image, content) if self.mode == "luminance" else result.image
         return StylizeResult(image, result.losses, passes_run, time.perf_counter() - start)
 
-    def evaluate(self, image: np.ndarray, content: np.ndarray) -> dict[str, float]:
+    def evaluate(self, image: np.ndarray, content: np.ndarray, mask: LabelMap | None = None) -> dict[str, float]:
         """Eq. 7's components; in luminance mode measured on the luminance images (what is optimised)."""
         self._ensure_reference(content)
         if self.mode == "luminance":
             image, content = luminance_image(image), luminance_image(content)
-        return super().evaluate(image, content)
+        return super().evaluate(image, content, mask)
 
 
 def _scaled_shape(image: np.ndarray, halvings: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from .io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_
 from .io.video import (VIDEO_INPUT_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS, VideoWriter, frame_range, is_video_path,
                        iter_video_frames, probe_video)
 from .optimize import Stylizer
+from .photo import MaskSequence, mask_identity, photo_losses, reject_mask_folder
 from .progress import STDERR
 from .videoprogress import FrameBar, FrameUpdate, build_report, write_report
 from .workdir import WorkDir, file_digest
@@ -162,8 +163,10 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     if in_kind == "image":
         return _stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
+    known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
+    masks = MaskSequence(config.content_mask, known) if config.content_mask else None
     stylizer = ControlledStylizer(config, styles)  # style controls (issue 6); reference = frame 0, below
-    settings = {"input": source.identity, "style": style_ids,
+    settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
     inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
@@ -172,7 +175,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     work = WorkDir(work_path, settings, overwrite=config.overwrite)
     started = time.perf_counter()
     try:
-        frames, computed = _run_frames(source, stylizer, work, config, progress)
+        frames, computed = _run_frames(source, stylizer, work, config, progress, masks)
         _write_output(source, work, frames, output, out_kind, config)
     except KeyboardInterrupt:
         done = work.finished()
@@ -210,8 +213,12 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
 
 
 def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
-                progress: ProgressCallback | None) -> tuple[int, int]:
-    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed)."""
+                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+
+    Photo mode: each frame gets its own matting Laplacian and, with a mask folder, its own content mask
+    (mask file i belongs to input frame i, counting frames skipped by --start).
+    """
     done = work.finished()
     previous: np.ndarray | None = None
     count = computed = 0
@@ -227,7 +234,9 @@ def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Confi
                 init = previous if previous is not None else work.load(index - 1)
             iterations = config.first_frame_iterations if index == 0 else config.iterations
             bar.start_frame(iterations)
-            result = stylizer.stylize(frame, init=init, iterations=iterations, callback=bar.iteration)
+            result = stylizer.stylize(frame, init=init, iterations=iterations, callback=bar.iteration,
+                                      extra_losses=photo_losses(config, frame, stylizer.device),
+                                      mask=masks.for_frame(source.first + index) if masks else None)
             work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
                                             "seconds": result.seconds})
             previous = result.image
@@ -255,8 +264,10 @@ def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind
 
 def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
     """Image in, image out: the same engine, one frame."""
+    reject_mask_folder(config)
     content = resize_long_side(read_image(input_path), config.size)
-    result = ControlledStylizer(config, styles, reference=content).stylize(content)
+    stylizer = ControlledStylizer(config, styles, reference=content)
+    result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
     write_image(output, result.image)
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},

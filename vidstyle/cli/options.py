@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from ..config import PRESETS, Config
+from ..config import ORPHAN_POLICIES, PRESETS, Config
 from ..errors import VidstyleError
 
 
@@ -43,7 +43,8 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     """Options of the style engine shared by every command (losses, weights, optimiser, device)."""
     d = defaults or Config()
     preset_help = "; ".join(f"{k}: content {','.join(p.content_layers)}, style {','.join(p.style_layers)}, "
-                            f"alpha {p.content_weight:g}, beta {p.style_weight:g}" for k, p in PRESETS.items())
+                            f"alpha {p.content_weight:g}, beta {p.style_weight:g}"
+                            + (f", photo weight {p.photo_weight:g}" if p.photo_weight else "") for k, p in PRESETS.items())
     g = parser.add_argument_group("style engine")
     g.add_argument("--preset", choices=sorted(PRESETS), default=d.preset,
                    help=f"loss layers and weights (default: %(default)s). {preset_help}")
@@ -71,6 +72,18 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     o.add_argument("--size", type=_positive_int, default=d.size,
                    help="long side in pixels of the processed image and of the output; the style image is "
                    "scaled to the same long side (default: %(default)s)")
+    p = parser.add_argument_group("photorealism and semantic masks (Luan et al. 2017)")
+    p.add_argument("--photo-weight", type=float, metavar="LAMBDA",
+                   help="weight of the matting-Laplacian photorealism term that keeps the output a locally affine "
+                   "colour transform of the content (default: the preset's; 0 = off, photo preset "
+                   f"{PRESETS['photo'].photo_weight:g})")
+    p.add_argument("--content-mask", metavar="PATH", help="colour-coded label image of the content (one flat colour "
+                   "per region); for videos and frame folders also a folder of per-frame masks in frame order")
+    p.add_argument("--style-mask", metavar="PATH", help="colour-coded label image of the style; regions of the "
+                   "same colour are matched, each with its own style statistics")
+    p.add_argument("--orphan-labels", choices=ORPHAN_POLICIES, default=d.orphan_labels,
+                   help="a content label missing from the style mask: error, or use the whole style's "
+                   "statistics for it (default: %(default)s)")
     r = parser.add_argument_group("runtime")
     r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=d.device,
                    help="(default: %(default)s: cuda, then mps, then cpu)")
@@ -164,7 +177,9 @@ ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weight
                  "style_weight", "tv_weight", "pooling", "weights", "weights_format", "optimizer", "lr",
                  "iterations", "init", "seed", "size", "device", "precision", "quiet", "overwrite",
                  # style controls
-                 "preserve_colors", "style_weights", "style_scale", "scales")
+                 "preserve_colors", "style_weights", "style_scale", "scales",
+                 # photo
+                 "photo_weight", "content_mask", "style_mask", "orphan_labels")
 
 
 def config_from_args(args: argparse.Namespace, fields: tuple[str, ...] = ENGINE_FIELDS) -> Config:

@@ -8,6 +8,7 @@ from ..errors import VidstyleError
 from ..io.atomic import check_output_path
 from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
 from ..controls import ControlledStylizer
+from ..photo import photo_losses, reject_mask_folder
 from ..progress import STDERR, iteration_progress
 from ..video import is_video_job, stylize_video
 from .options import (ENGINE_FIELDS, VIDEO_FIELDS, Parser, add_engine_options, add_video_options, config_from_args,
@@ -50,11 +51,13 @@ def stylize_file(content_path: Path, style_path: Path | list[Path], output: Path
     if output.resolve() in (content_path.resolve(), *(p.resolve() for p in style_list)):
         raise VidstyleError("OUTPUT must differ from the inputs")
     check_output_path(output, config.overwrite)
+    reject_mask_folder(config)
     content = resize_long_side(read_image(content_path), config.size)
     styles = [read_image(p) for p in style_list]
     stylizer = ControlledStylizer(config, styles, reference=content)
     with iteration_progress(config.iterations, config.quiet) as callback:
-        result = stylizer.stylize(content, callback=callback)
+        result = stylizer.stylize(content, callback=callback,
+                                  extra_losses=photo_losses(config, content, stylizer.device))
     write_image(output, result.image)
     if not config.quiet:
         STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "

@@ -153,8 +153,10 @@ def frame_range(fps: Fraction, start: float | None = None, end: float | None = N
         raise VidstyleError("--end must be later than --start")
     if max_frames is not None and max_frames < 1:
         raise VidstyleError("--max-frames must be at least 1")
-    first = math.ceil(Fraction(start) * fps) if start else 0
-    stop = math.ceil(Fraction(end) * fps) if end is not None else None
+    # Fraction(str(t)) reads the seconds as typed (0.04 -> 1/25): Fraction(0.04) is a hair above 1/25 and
+    # would round frame 1 up to frame 2.
+    first = math.ceil(Fraction(str(start)) * fps) if start else 0
+    stop = math.ceil(Fraction(str(end)) * fps) if end is not None else None
     if max_frames is not None:
         stop = first + max_frames if stop is None else min(stop, first + max_frames)
     return first, stop
