@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.live import run_live  # noqa: E402
-from vidstyle.live_config import LiveConfig, live_engine_config  # noqa: E402
+from vidstyle.live.config import LiveConfig, live_engine_config  # noqa: E402
 
 MEDIA = Path(os.environ.get("VIDSTYLE_SHARED", ROOT.parent / "shared")) / "media"
 

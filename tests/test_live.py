@@ -20,8 +20,8 @@ from vidstyle.controls import ControlledStylizer
 from vidstyle.io.camera import Camera
 from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.live import run_live
-from vidstyle.live_config import LiveConfig, live_engine_config
-from vidstyle.live_keys import ScriptedKeys
+from vidstyle.live.config import LiveConfig, live_engine_config
+from vidstyle.live.keys import ScriptedKeys
 
 SIZE = 48  # processing size of every test here: 48x36 frames
 
@@ -190,9 +190,9 @@ def test_no_display_in_window_mode_exits_2(clip: Path, weights_path: Path, starr
 WINDOW_SCRIPT = """
 import sys, cv2
 from vidstyle.live import run_live
-from vidstyle.live_config import LiveConfig, live_engine_config
-from vidstyle.live_display import WINDOW_TITLE
-from vidstyle.live_keys import ScriptedKeys
+from vidstyle.live.config import LiveConfig, live_engine_config
+from vidstyle.live.display import WINDOW_TITLE
+from vidstyle.live.keys import ScriptedKeys
 weights, style, clip, out = sys.argv[1:5]
 def close_window(status):  # what a click on the window's X does, at frame 6 (then key 0: nothing)
     if status.frames_shown < 6:

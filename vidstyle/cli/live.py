@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..live import run_live
-from ..live_config import (
+from ..live.session import run_live
+from ..live.config import (
     CPU_ITERATIONS,
     CPU_SIZE,
     GPU_ITERATIONS,
@@ -13,7 +13,7 @@ from ..live_config import (
     LiveConfig,
     device_defaults,
 )
-from ..live_keys import HELP
+from ..live.keys import HELP
 from ..runtime import select_device
 from ..temporal.flow import FLOW_PRESETS
 from .options import ENGINE_FIELDS, Parser, _positive_int, add_engine_options, config_from_args, style_paths

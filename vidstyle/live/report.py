@@ -7,10 +7,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import VidstyleError
-from .io.atomic import atomic_path
-from .io.camera import Camera
-from .live_config import LiveConfig
+from ..errors import VidstyleError
+from ..io.atomic import atomic_path
+from ..io.camera import Camera
+from .config import LiveConfig
 
 
 @dataclass

@@ -19,11 +19,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import VidstyleError
-from .io.camera import Frame
-from .live_keys import LiveStatus
-from .live_worker import Stylized, warp_into
-from .temporal.flow import FlowEstimator
+from ..errors import VidstyleError
+from ..io.camera import Frame
+from ..temporal.flow import FlowEstimator
+from .keys import LiveStatus
+from .worker import Stylized, warp_into
 
 WINDOW_TITLE = "vidstyle live"
 _PROBE = ("import cv2, numpy; cv2.namedWindow('vidstyle display check', cv2.WINDOW_AUTOSIZE); "

@@ -2,8 +2,8 @@
 
 Three threads: the camera's capture thread keeps only the newest frame (io/camera.py); the stylization worker
 optimises continuously, a few passes per update, each update starting from its last result warped onto the
-newest frame (live_worker.py); the display loop here runs in the main thread at camera rate and shows the
-newest result warped by optical flow onto the current frame (live_display.compose). ``--record`` gets exactly
+newest frame (worker.py); the display loop here runs in the main thread at camera rate and shows the
+newest result warped by optical flow onto the current frame (display.compose). ``--record`` gets exactly
 the frames shown, at the processing size. The session ends on q/Esc, Ctrl-C, a closed window, --max-frames,
 the end of a file camera or a lost camera; every one of them finishes the recording and prints the figures.
 """
@@ -20,16 +20,18 @@ import cv2
 import numpy as np
 import torch
 
-from .api import ImageLike, load_rgb
-from .controls import ControlledStylizer
-from .errors import VidstyleError
-from .io.atomic import check_output_path
-from .io.camera import Camera, Frame, open_camera
-from .io.images import write_image
-from .io.video import VideoWriter
-from .live_config import LiveConfig
-from .live_display import WindowView, check_display, compose, window_image
-from .live_keys import (
+from ..api import ImageLike, load_rgb
+from ..controls import ControlledStylizer
+from ..errors import VidstyleError
+from ..io.atomic import check_output_path
+from ..io.camera import Camera, Frame, open_camera
+from ..io.images import write_image
+from ..io.video import VideoWriter
+from ..runtime import select_device
+from ..temporal.flow import FlowEstimator
+from .config import LiveConfig
+from .display import WindowView, check_display, compose, window_image
+from .keys import (
     HELP,
     NEXT_STYLE,
     ORIGINAL,
@@ -46,10 +48,8 @@ from .live_keys import (
     key_name,
     poll_all,
 )
-from .live_report import LiveSummary, camera_size, write_report
-from .live_worker import StyleWorker, Stylized
-from .runtime import select_device
-from .temporal.flow import FlowEstimator
+from .report import LiveSummary, camera_size, write_report
+from .worker import StyleWorker, Stylized
 
 
 def say(text: str) -> None:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .config import Config
-from .errors import VidstyleError
-from .runtime import select_device
-from .temporal.flow import FLOW_PRESETS
+from ..config import Config
+from ..errors import VidstyleError
+from ..runtime import select_device
+from ..temporal.flow import FLOW_PRESETS
 
 # Live defaults, measured with benchmarks/bench_live.py (see README, "Live mode"). Adam, because a fresh
 # L-BFGS restarted every update with 2-3 evaluations spends them in its line search and made no progress at

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .io.camera import Camera, Frame
-from .optimize import Stylizer
-from .temporal.flow import FlowEstimator, in_frame_mask, warp
+from ..io.camera import Camera, Frame
+from ..optimize import Stylizer
+from ..temporal.flow import FlowEstimator, in_frame_mask, warp
 
 StylizerFactory = Callable[[int], Stylizer]
 WORKER_FLOW = "medium"  # the worker's warps accumulate from update to update: worth ~2 ms per update at 160 px
