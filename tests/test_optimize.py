@@ -2,7 +2,6 @@
 import cv2
 import numpy as np
 import pytest
-import torch
 
 import vidstyle.optimize as optimize
 from conftest import smooth_image

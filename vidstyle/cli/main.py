@@ -5,10 +5,10 @@ import sys
 from typing import Callable
 
 from ..errors import VidstyleError
-from . import metrics, stylize
+from . import live, metrics, stylize
 
 # Subcommands by first word; anything else is the default CONTENT STYLE OUTPUT command.
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"metrics": metrics.run}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"live": live.run, "metrics": metrics.run}
 
 
 def main(argv: list[str] | None = None) -> int:

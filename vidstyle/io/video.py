@@ -259,7 +259,10 @@ class VideoWriter:
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
                "-r", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-",
                "-an", *_video_codec_args(self.suffix, self.crf), str(self._video_tmp)]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        # own session: a Ctrl-C in the terminal must reach only vidstyle, which then finishes the file itself
+        # (ffmpeg stopping on its own SIGINT would break the pipe mid-write, e.g. in `vidstyle live --record`)
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
+                                      start_new_session=True)
 
     def write(self, frame: np.ndarray) -> None:
         """Append one HxWx3 RGB uint8 frame (all frames must have the first frame's size)."""

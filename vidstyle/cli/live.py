@@ -1,0 +1,71 @@
+"""`vidstyle live STYLE[,STYLE...] [options]`: stylized camera preview at camera rate."""
+from __future__ import annotations
+
+from ..config import Config
+from ..live.session import run_live
+from ..live.config import (
+    CPU_ITERATIONS,
+    CPU_SIZE,
+    GPU_ITERATIONS,
+    GPU_SIZE,
+    LIVE_OPTIMIZER,
+    LIVE_PRESET,
+    LiveConfig,
+    device_defaults,
+)
+from ..live.keys import HELP
+from ..runtime import select_device
+from ..temporal.flow import FLOW_PRESETS
+from .options import ENGINE_FIELDS, Parser, _positive_int, add_engine_options, config_from_args, style_paths
+
+
+def build_parser() -> Parser:
+    """The parser of `vidstyle live`."""
+    parser = Parser(prog="vidstyle live", description="Stylized live preview of a camera (or a video file or "
+                    "stream played like one): the optimiser runs continuously in the background and the display "
+                    "shows its newest result warped by optical flow onto every camera frame.",
+                    epilog=f"Window {HELP}. Exit codes: 0 done (q, Esc, Ctrl-C, window closed, --max-frames, end "
+                    "of a file camera, lost camera), 2 bad input or usage.")
+    parser.add_argument("style", metavar="STYLE[,STYLE...]",
+                        help="style image(s); several, separated by commas, are cycled with the n/p keys")
+    live = parser.add_argument_group("live")
+    live.add_argument("--camera", default="0", metavar="SRC",
+                      help="device index, video file (played at its own frame rate) or stream URL (default: 0)")
+    live.add_argument("--record", metavar="PATH", help="write an mp4 (or .mov/.mkv/.webm) of exactly the frames shown")
+    live.add_argument("--no-window", dest="window", action="store_false",
+                      help="headless: no window, no keys (servers, tests); stop with --max-frames or Ctrl-C")
+    live.add_argument("--max-frames", type=_positive_int, metavar="N", help="stop after N frames shown")
+    live.add_argument("--mirror", action="store_true", help="flip the camera horizontally (a mirror view)")
+    live.add_argument("--report", metavar="PATH", help="write the figures at exit and the settings as JSON")
+    live.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where the s key saves PNGs (default: .)")
+    live.add_argument("--flow-quality", choices=tuple(FLOW_PRESETS), default="fast",
+                      help="optical flow that warps the newest result onto each displayed frame (default: %(default)s)")
+    live.add_argument("--threads", type=_positive_int, metavar="N",
+                      help="torch threads of the stylization worker (default: all cores but one on CPU)")
+    live.add_argument("--window-size", type=_positive_int, default=640, metavar="PX",
+                      help="long side of the picture in the window; the recording keeps --size (default: %(default)s)")
+    add_engine_options(parser, Config(preset=LIVE_PRESET, optimizer=LIVE_OPTIMIZER))
+    for action in parser._actions:  # live defaults that depend on the device
+        if action.dest == "size":
+            action.default = None
+            action.help = (f"long side in pixels of the processed frames and of the recording (default: {CPU_SIZE} on "
+                           f"CPU, {GPU_SIZE} on a GPU)")
+        elif action.dest == "iterations":
+            action.default = None
+            action.help = (f"optimiser passes per stylization update (default: {CPU_ITERATIONS} on CPU, "
+                           f"{GPU_ITERATIONS} on a GPU)")
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Parse ``argv`` and run a live session."""
+    args = build_parser().parse_args(argv)
+    size, iterations = device_defaults(select_device(args.device))
+    args.size = size if args.size is None else args.size
+    args.iterations = iterations if args.iterations is None else args.iterations
+    config = LiveConfig(engine=config_from_args(args, ENGINE_FIELDS), camera=args.camera, record=args.record,
+                        window=args.window, max_frames=args.max_frames, mirror=args.mirror, report=args.report,
+                        snapshot_dir=args.snapshot_dir, flow_quality=args.flow_quality, threads=args.threads,
+                        window_size=args.window_size)
+    run_live(style_paths(args.style), config)
+    return 0

@@ -1,0 +1,88 @@
+"""Settings of live mode: one LiveConfig (the engine's Config plus the live-only fields) is passed down."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import torch
+
+from ..config import Config
+from ..errors import VidstyleError
+from ..runtime import select_device
+from ..temporal.flow import FLOW_PRESETS
+
+# Live defaults, measured with benchmarks/bench_live.py (see README, "Live mode"). Adam, because a fresh
+# L-BFGS restarted every update with 2-3 evaluations spends them in its line search and made no progress at
+# all, while Adam moves every pixel by about --lr per pass from the first one.
+LIVE_PRESET = "fast"
+LIVE_OPTIMIZER = "adam"
+CPU_SIZE, CPU_ITERATIONS = 160, 2  # >= 2 updates/s on 2 CPU cores at 160 px
+GPU_SIZE, GPU_ITERATIONS = 384, 10
+
+
+def device_defaults(device: torch.device) -> tuple[int, int]:
+    """(size, iterations per update) for live mode on ``device``: small on CPU, larger on a GPU."""
+    return (CPU_SIZE, CPU_ITERATIONS) if device.type == "cpu" else (GPU_SIZE, GPU_ITERATIONS)
+
+
+def live_engine_config(*, size: int | None = None, iterations: int | None = None, **fields: object) -> Config:
+    """A Config with the live defaults (fast preset, Adam, size and iterations per update from the device)."""
+    fields.setdefault("preset", LIVE_PRESET)
+    fields.setdefault("optimizer", LIVE_OPTIMIZER)
+    default_size, default_iterations = device_defaults(select_device(str(fields.get("device", "auto"))))
+    return Config(size=default_size if size is None else size,
+                  iterations=default_iterations if iterations is None else iterations, **fields)  # type: ignore[arg-type]
+
+
+@dataclass
+class LiveConfig:
+    """Everything a live session needs. ``engine.iterations`` is the number of passes per stylization update."""
+
+    engine: Config = field(default_factory=live_engine_config)
+    camera: str = "0"  # device index, video file or stream URL
+    record: str | None = None  # mp4 (or .mov/.mkv/.webm) of exactly the frames shown
+    window: bool = True  # False: headless (--no-window)
+    max_frames: int | None = None  # stop after this many frames shown
+    mirror: bool = False
+    report: str | None = None  # JSON figures at exit
+    snapshot_dir: str = "."  # where the s key writes PNG snapshots
+    flow_quality: str = "fast"  # optical flow of the display warps (temporal.flow.FLOW_PRESETS)
+    threads: int | None = None  # torch threads of the stylization worker; None = all cores but one (CPU)
+    window_size: int = 640  # long side of the picture in the window (the recording keeps --size)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise VidstyleError for settings that make no sense."""
+        if self.engine.size is None:
+            raise VidstyleError("live mode needs a processing size (--size)")
+        if self.engine.iterations < 1:
+            raise VidstyleError("--iterations must be at least 1 in live mode (passes per stylization update)")
+        if self.engine.style_weights is not None:
+            raise VidstyleError("live mode cycles through the STYLE list with the n/p keys; --style-weights "
+                                "(blending) is not supported here")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise VidstyleError("--max-frames must be at least 1")
+        if self.threads is not None and self.threads < 1:
+            raise VidstyleError("--threads must be at least 1")
+        if self.flow_quality not in FLOW_PRESETS:
+            raise VidstyleError(f"unsupported flow-quality {self.flow_quality!r}; "
+                                f"choose from {', '.join(FLOW_PRESETS)}")
+        if self.window_size < 64:
+            raise VidstyleError("--window-size must be at least 64 pixels")
+
+    def worker_threads(self, device: torch.device) -> int:
+        """Torch threads for the stylization worker: on CPU all cores but one, so the display keeps a core."""
+        if self.threads is not None:
+            return self.threads
+        if device.type != "cpu":
+            return 1
+        return max(1, available_cores() - 1)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS / Windows
