@@ -27,7 +27,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.motion_clips import CLIP_KINDS, motion_frames, read_frames, true_flows, write_frames  # noqa: E402
+from tests.motion_clips import (  # noqa: E402
+    CLIP_KINDS,
+    motion_frames,
+    read_frames,
+    true_flows,
+    write_frames,
+)
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.temporal import frame_warping_error, occlusion_mask, warping_error  # noqa: E402

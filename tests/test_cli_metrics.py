@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from motion_clips import motion_frames, two_shot_frames, write_frames
+
 from vidstyle.cli.main import main
+from vidstyle.io.encode import VideoWriter
 from vidstyle.io.images import read_image
-from vidstyle.io.video import VideoWriter
 
 
 @pytest.fixture(scope="module")

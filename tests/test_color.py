@@ -4,10 +4,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-
 from conftest import MEDIA, smooth_image
-from vidstyle.color import (color_stats, luminance, luminance_image, match_color_histogram, match_luminance,
-                            recombine_luminance, rgb_to_ycrcb, ycrcb_to_rgb)
+
+from vidstyle.color import (
+    color_stats,
+    luminance,
+    luminance_image,
+    match_color_histogram,
+    match_luminance,
+    recombine_luminance,
+    rgb_to_ycrcb,
+    ycrcb_to_rgb,
+)
 from vidstyle.io.images import read_image, resize_long_side
 
 

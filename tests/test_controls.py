@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from conftest import MEDIA, WEIGHTS
+
 from vidstyle import Config, Stylizer, VidstyleError, stylize_video
 from vidstyle.cli.main import main
 from vidstyle.cli.options import style_paths

@@ -1,8 +1,8 @@
 """Image I/O: round trip, atomic writes, resizing, bad files."""
 import numpy as np
 import pytest
-
 from conftest import smooth_image
+
 from vidstyle.errors import VidstyleError
 from vidstyle.io.atomic import check_output_path
 from vidstyle.io.images import read_image, resize_long_side, write_image

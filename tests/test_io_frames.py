@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 
 from vidstyle.errors import VidstyleError
-from vidstyle.io.frames import (FrameDirWriter, check_output_dir, frame_size, iter_frame_dir, list_frames,
-                                natural_key)
+from vidstyle.io.frames import (
+    FrameDirWriter,
+    check_output_dir,
+    frame_size,
+    iter_frame_dir,
+    list_frames,
+    natural_key,
+)
 from vidstyle.io.images import read_image, write_image
 
 

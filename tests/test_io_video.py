@@ -8,11 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from clips import audio_codec, count_frames_ffmpeg, frame_times, make_clip
+
 from vidstyle.errors import VidstyleError
-from vidstyle.io.video import (VideoWriter, even_frame, exact_fps, ffmpeg_exe, frame_range, iter_video_frames,
-                               probe_video)
+from vidstyle.io.encode import VideoWriter, even_frame
+from vidstyle.io.video import (
+    exact_fps,
+    ffmpeg_exe,
+    frame_range,
+    iter_video_frames,
+    probe_video,
+)
 
 NTSC = Fraction(30000, 1001)
 

@@ -3,7 +3,14 @@ import pytest
 import torch
 
 from vidstyle.config import LayerPlan
-from vidstyle.model.losses import GatysLoss, content_loss, gram_matrix, normalized_gram, style_layer_loss, tv_loss
+from vidstyle.model.losses import (
+    GatysLoss,
+    content_loss,
+    gram_matrix,
+    normalized_gram,
+    style_layer_loss,
+    tv_loss,
+)
 
 # One layer with N=2 filters on a 1x2 map (M=2): F = [[1, 2], [3, 4]]
 F = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 1, 2)

@@ -2,9 +2,9 @@
 import cv2
 import numpy as np
 import pytest
+from conftest import smooth_image
 
 import vidstyle.optimize as optimize
-from conftest import smooth_image
 from vidstyle import Config, Stylizer, stylize_image
 from vidstyle.io.images import read_image, resize_long_side, write_image
 

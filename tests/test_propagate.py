@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from motion_clips import motion_frames, read_frames, two_shot_frames, write_frames
+
 from vidstyle import Config, stylize_video
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image

@@ -5,12 +5,21 @@ import cv2
 import numpy as np
 import pytest
 import torch
-
 from conftest import smooth_image
+
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side
-from vidstyle.temporal import (FlowEstimator, analyze_motion, compute_flow, is_shot_change, make_temporal_loss,
-                               occlusion_mask, temporal_loss, warp, warping_error)
+from vidstyle.temporal import (
+    FlowEstimator,
+    analyze_motion,
+    compute_flow,
+    is_shot_change,
+    make_temporal_loss,
+    occlusion_mask,
+    temporal_loss,
+    warp,
+    warping_error,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from clips import count_frames_ffmpeg, make_clip
 from conftest import smooth_image
+
 from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, stylize_video
 from vidstyle.cli.main import main
 from vidstyle.io.frames import iter_frame_dir, list_frames

@@ -6,8 +6,14 @@ import torch
 
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
-from vidstyle.model.weights import (CONVENTIONS, Normalize, detect_format, load_encoder, read_checkpoint,
-                                    resolve_weights_path)
+from vidstyle.model.weights import (
+    CONVENTIONS,
+    Normalize,
+    detect_format,
+    load_encoder,
+    read_checkpoint,
+    resolve_weights_path,
+)
 
 CPU = torch.device("cpu")
 

@@ -3,8 +3,7 @@ from .api import stylize_image
 from .config import PRESETS, Config
 from .errors import VidstyleError
 from .optimize import Stylizer, StylizeResult
-from .video import VideoInterrupted, stylize_video
-from .videoprogress import FrameUpdate
+from .video import FrameUpdate, VideoInterrupted, stylize_video
 
 __all__ = ["Config", "FrameUpdate", "PRESETS", "Stylizer", "StylizeResult", "VideoInterrupted", "VidstyleError",
            "stylize_image", "stylize_video"]

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from fractions import Fraction
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .errors import VidstyleError
 
@@ -66,7 +66,7 @@ class Config:
     quiet: bool = False
     overwrite: bool = False
 
-    # --- video (issue 3: videos and frame directories; see vidstyle/video.py) ----------------------
+    # --- video (issue 3: videos and frame directories; see vidstyle/video/) ----------------------
     # none: every frame starts from --init | warm: frame t starts from stylized t-1 | flow (issue 4, the default
     # by measurement, README "Temporal coherence"): stylized t-1 warped along the optical flow + temporal loss
     temporal: str = "flow"

@@ -15,7 +15,13 @@ from .config import Config
 from .errors import VidstyleError
 from .io.images import read_image, resize_long_side
 from .model.losses import GatysLoss, normalized_gram
-from .model.masks import LabelMap, match_labels, read_label_mask, region_grams, region_style_targets
+from .model.masks import (
+    LabelMap,
+    match_labels,
+    read_label_mask,
+    region_grams,
+    region_style_targets,
+)
 from .model.weights import load_encoder
 from .runtime import autocast, autocast_dtype, select_device
 

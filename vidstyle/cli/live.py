@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..config import Config
-from ..live.session import run_live
 from ..live.config import (
     CPU_ITERATIONS,
     CPU_SIZE,
@@ -14,9 +13,17 @@ from ..live.config import (
     device_defaults,
 )
 from ..live.keys import HELP
+from ..live.session import run_live
 from ..runtime import select_device
 from ..temporal.flow import FLOW_PRESETS
-from .options import ENGINE_FIELDS, Parser, _positive_int, add_engine_options, config_from_args, style_paths
+from .options import (
+    ENGINE_FIELDS,
+    Parser,
+    _positive_int,
+    add_engine_options,
+    config_from_args,
+    style_paths,
+)
 
 
 def build_parser() -> Parser:

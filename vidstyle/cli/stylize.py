@@ -4,15 +4,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
+from ..controls import ControlledStylizer
 from ..errors import VidstyleError
 from ..io.atomic import check_output_path
-from ..io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
-from ..controls import ControlledStylizer
+from ..io.images import (
+    IMAGE_EXTENSIONS,
+    is_image_path,
+    read_image,
+    resize_long_side,
+    write_image,
+)
 from ..photo import photo_losses, reject_mask_folder
 from ..progress import STDERR, iteration_progress
 from ..video import is_video_job, stylize_video
-from .options import (ENGINE_FIELDS, VIDEO_FIELDS, Parser, add_engine_options, add_video_options, config_from_args,
-                      style_paths)
+from .options import (
+    ENGINE_FIELDS,
+    VIDEO_FIELDS,
+    Parser,
+    add_engine_options,
+    add_video_options,
+    config_from_args,
+    style_paths,
+)
 
 
 def build_parser() -> Parser:

@@ -25,8 +25,8 @@ from ..controls import ControlledStylizer
 from ..errors import VidstyleError
 from ..io.atomic import check_output_path
 from ..io.camera import Camera, Frame, open_camera
+from ..io.encode import VideoWriter
 from ..io.images import write_image
-from ..io.video import VideoWriter
 from ..runtime import select_device
 from ..temporal.flow import FlowEstimator
 from .config import LiveConfig

@@ -87,7 +87,14 @@ def resolve_weights_path(explicit: str | None, quiet: bool = False) -> Path:
 
 def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
     """Download ``url`` to ``dest`` with a progress bar and a sha256 check; atomic; clear error offline."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")

@@ -1,8 +1,23 @@
 """Temporal coherence for video (Ruder, Dosovitskiy & Brox 2016): flow, warping, occlusion, loss, metric."""
-from .flow import FLOW_PRESETS, FlowEstimator, compute_flow, in_frame_mask, occlusion_mask, to_gray, warp
+from .flow import (
+           FLOW_PRESETS,
+           FlowEstimator,
+           compute_flow,
+           in_frame_mask,
+           occlusion_mask,
+           to_gray,
+           warp,
+)
 from .loss import make_temporal_loss, temporal_loss
 from .metrics import WarpingError, frame_warping_error, warping_error
-from .shots import PHOTOMETRIC_TOLERANCE, SHOT_THRESHOLD, Motion, analyze_motion, is_shot_change, matched_fraction
+from .shots import (
+           PHOTOMETRIC_TOLERANCE,
+           SHOT_THRESHOLD,
+           Motion,
+           analyze_motion,
+           is_shot_change,
+           matched_fraction,
+)
 
 __all__ = ["FLOW_PRESETS", "FlowEstimator", "compute_flow", "in_frame_mask", "occlusion_mask", "to_gray", "warp",
            "make_temporal_loss", "temporal_loss", "WarpingError", "frame_warping_error", "warping_error",

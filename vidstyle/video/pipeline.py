@@ -18,20 +18,39 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from .api import ImageLike, load_rgb
-from .config import Config
-from .controls import ControlledStylizer
-from .errors import VidstyleError
-from .io.atomic import check_output_path
-from .io.frames import FrameDirWriter, check_output_dir, check_frame_sizes, iter_frame_dir, list_frames
-from .io.images import IMAGE_EXTENSIONS, is_image_path, read_image, resize_long_side, write_image
-from .io.video import (VIDEO_INPUT_EXTENSIONS, VIDEO_OUTPUT_EXTENSIONS, VideoWriter, frame_range, is_video_path,
-                       iter_video_frames, probe_video)
-from .optimize import Stylizer
-from .photo import MaskSequence, mask_identity, photo_losses, reject_mask_folder
-from .progress import STDERR
-from .temporal.propagate import TemporalPlanner
-from .videoprogress import FrameBar, FrameUpdate, build_report, write_report
+from ..api import ImageLike, load_rgb
+from ..config import Config
+from ..controls import ControlledStylizer
+from ..errors import VidstyleError
+from ..io.atomic import check_output_path
+from ..io.encode import VideoWriter
+from ..io.frames import (
+    FrameDirWriter,
+    check_frame_sizes,
+    check_output_dir,
+    iter_frame_dir,
+    list_frames,
+)
+from ..io.images import (
+    IMAGE_EXTENSIONS,
+    is_image_path,
+    read_image,
+    resize_long_side,
+    write_image,
+)
+from ..io.video import (
+    VIDEO_INPUT_EXTENSIONS,
+    VIDEO_OUTPUT_EXTENSIONS,
+    frame_range,
+    is_video_path,
+    iter_video_frames,
+    probe_video,
+)
+from ..optimize import Stylizer
+from ..photo import MaskSequence, mask_identity, photo_losses, reject_mask_folder
+from ..progress import STDERR
+from ..temporal.propagate import TemporalPlanner
+from .progress import FrameBar, FrameUpdate, build_report, write_report
 from .workdir import WorkDir, file_digest
 
 ProgressCallback = Callable[[FrameUpdate], None]

@@ -11,9 +11,9 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from .errors import VidstyleError
-from .io.atomic import atomic_path
-from .progress import STDERR, format_losses
+from ..errors import VidstyleError
+from ..io.atomic import atomic_path
+from ..progress import STDERR, format_losses
 
 
 @dataclass

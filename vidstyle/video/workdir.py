@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import VidstyleError
-from .io.atomic import atomic_path
-from .io.frames import FRAME_NAME
-from .io.images import read_image, write_image
+from ..errors import VidstyleError
+from ..io.atomic import atomic_path
+from ..io.frames import FRAME_NAME
+from ..io.images import read_image, write_image
 
 MARKER = "vidstyle-work.json"
 LOG = "frames.jsonl"

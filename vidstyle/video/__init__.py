@@ -1,0 +1,11 @@
+"""The video pipeline: videos and frame directories in, videos, frame directories or an image out."""
+from .pipeline import (
+    VideoInterrupted,
+    input_kind,
+    is_video_job,
+    output_kind,
+    stylize_video,
+)
+from .progress import FrameUpdate
+
+__all__ = ["FrameUpdate", "VideoInterrupted", "input_kind", "is_video_job", "output_kind", "stylize_video"]
