@@ -57,6 +57,9 @@ def expect_exit_2(capsys, argv, needle):
     ("corrupt_weights", "cannot read weights"),
     ("missing_weights", "weights file not found"),
     ("output_dir_missing", "does not exist"),
+    ("nan_weight", "finite number"),
+    ("empty_style_item", "empty style image name"),
+    ("huge_size", "out of memory"),
 ])
 def test_bad_input_exit_2_and_no_output(tmp_path, capsys, weights_path, tubingen, starry_night, case, needle):
     corrupt = tmp_path / "corrupt.jpg"
@@ -88,6 +91,12 @@ def test_bad_input_exit_2_and_no_output(tmp_path, capsys, weights_path, tubingen
         extra = ["--weights", str(tmp_path / "none.pth")]
     elif case == "output_dir_missing":
         out = tmp_path / "nodir" / "out.png"
+    elif case == "nan_weight":
+        extra = ["--style-weight", "nan"]
+    elif case == "empty_style_item":
+        style = f"{starry_night},"
+    elif case == "huge_size":
+        extra = ["--size", "1000000"]
     expect_exit_2(capsys, [content, style, str(out), *args, *extra], needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.jpg"]  # nothing written, no temp files
 

@@ -17,6 +17,7 @@ from conftest import MEDIA, REPO
 
 from vidstyle.cli.main import main
 from vidstyle.controls import ControlledStylizer
+from vidstyle.errors import VidstyleError
 from vidstyle.io.camera import Camera
 from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.live import run_live
@@ -264,3 +265,22 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_with_a_valid_recording(clip: Path, w
     assert "interrupted (Ctrl-C)" in err
     shown = int(err.split(" frames shown")[0].split()[-1])
     assert shown >= 3 and count_frames_ffmpeg(out) == shown
+
+
+def test_record_or_report_never_overwrite_inputs(short_clip: Path, weights_path: Path, starry_night: Path,
+                                                  tmp_path: Path) -> None:
+    camera = tmp_path / "cam.mp4"
+    camera.write_bytes(short_clip.read_bytes())
+    with pytest.raises(VidstyleError, match="must differ from the input"):
+        run_live([starry_night], live_config(weights_path, camera=str(camera), record=str(camera)))
+    with pytest.raises(VidstyleError, match="same file"):
+        run_live([starry_night], live_config(weights_path, camera=str(camera), record=str(tmp_path / "r.mp4"),
+                                             report=str(tmp_path / "r.mp4")))
+    assert camera.read_bytes() == short_clip.read_bytes() and not (tmp_path / "r.mp4").exists()
+
+
+def test_photo_options_refused_in_live_mode(short_clip: Path, weights_path: Path, starry_night: Path) -> None:
+    config = live_config(weights_path, camera=str(short_clip))
+    config.engine = config.engine.replace(photo_weight=1e6)
+    with pytest.raises(VidstyleError, match="does not support --photo-weight"):
+        run_live([starry_night], config)

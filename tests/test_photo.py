@@ -176,3 +176,14 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
     with pytest.raises(VidstyleError, match="3 masks for 4 frames"):
         stylize_video(tmp_path / "in", style, tmp_path / "out2", config.replace(start=None))
     assert not (tmp_path / "out2").exists()
+
+
+def test_masks_with_style_scale(weights_path, two_region_pair, tmp_path):
+    """--style-scale changes the style's size: the region Grams must be looked up at that size too."""
+    grey, style, folder = two_region_pair
+    config = cfg(weights_path, iterations=1, style_scale=0.75, content_mask=str(folder / "content_mask.png"),
+                 style_mask=str(folder / "style_mask.png"))
+    from vidstyle.controls import ControlledStylizer
+
+    result = ControlledStylizer(config, style).stylize(grey)
+    assert result.image.shape == grey.shape and np.isfinite(result.losses["style"])

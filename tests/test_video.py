@@ -235,3 +235,19 @@ def test_memory_stays_flat_over_hundreds_of_frames(style: Path, weights_path: Pa
         tracemalloc.stop()
     assert count_frames_ffmpeg(tmp_path / "out.mp4") == 300
     assert growth < 1_000_000  # keeping 280 more 48x48 frames (6.9 kB each) would need about 2 MB
+
+
+def test_report_never_overwrites_inputs_outputs_or_existing_files(clip: Path, style: Path, weights_path: Path,
+                                                                   tmp_path: Path, capsys) -> None:
+    source = tmp_path / "in.mp4"
+    source.write_bytes(clip.read_bytes())
+    keep = tmp_path / "keep.json"
+    keep.write_text("keep")
+    base = [str(source), str(style), str(tmp_path / "o.mp4"), "--preset", "fast", "--size", "32", "--iterations",
+            "1", "--max-frames", "2", "--weights", str(weights_path), "--quiet"]
+    for report, needle in ((source, "must differ from the input"), (tmp_path / "o.mp4", "same file"),
+                           (keep, "--overwrite")):
+        assert main([*base, "--report", str(report)]) == 2
+        assert needle in capsys.readouterr().err
+    assert source.read_bytes() == clip.read_bytes() and keep.read_text() == "keep"
+    assert not (tmp_path / "o.mp4").exists()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -112,6 +113,11 @@ class Config:
             raise VidstyleError("--iterations must be >= 0")
         if self.size is not None and self.size < 16:
             raise VidstyleError("--size must be at least 16 pixels")
+        for name in ("lr", "content_weight", "style_weight", "tv_weight", "temporal_weight", "photo_weight",
+                     "style_scale"):
+            value = getattr(self, name, None)
+            if value is not None and not math.isfinite(value):
+                raise VidstyleError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
         if self.lr <= 0:
             raise VidstyleError("--lr must be positive")
         for name in ("content_weight", "style_weight", "tv_weight"):

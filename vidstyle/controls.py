@@ -110,13 +110,13 @@ class ControlledStylizer(Stylizer):
         if self.reference is None:
             self.set_reference(content)
 
-    def style_targets(self, long_side: int) -> dict[str, torch.Tensor]:
-        """Blended Gram targets with every style image resized to ``style_scale`` x ``long_side``."""
+    def style_side(self, long_side: int) -> int:
+        """--style-scale: style images are resized to ``style_scale`` x the frame's long side."""
         side = round(self.config.style_scale * long_side)
         if side < MIN_SIDE:
             raise VidstyleError(f"--style-scale {self.config.style_scale:g} makes the style image {side} px "
                                 f"(long side) for a {long_side} px frame; it must be at least {MIN_SIDE} px")
-        return super().style_targets(side)
+        return side
 
     # --- content side -----------------------------------------------------------------------------
     def initial_image(self, content: torch.Tensor) -> torch.Tensor:

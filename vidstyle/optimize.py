@@ -82,8 +82,13 @@ class Stylizer:
         with autocast(self.device, self.dtype):
             return self.encoder(image)
 
+    def style_side(self, long_side: int) -> int:
+        """The long side style images are scaled to for a frame with this long side (the same here)."""
+        return long_side
+
     def style_targets(self, long_side: int) -> dict[str, torch.Tensor]:
-        """Blended normalised Grams per style layer, with each style scaled to ``long_side``; cached."""
+        """Blended normalised Grams per style layer for a frame with this long side; cached."""
+        long_side = self.style_side(long_side)
         if long_side not in self._style_cache:
             layers = [name for name, _ in self.plan.style]
             targets: dict[str, torch.Tensor] = {}
@@ -116,7 +121,8 @@ class Stylizer:
             labels.check_fits(content.shape, "content")
             matches = match_labels(labels, self.style_labels, self.config.orphan_labels)
             masks = labels.resized(*content.shape[:2]).one_hot(self.device)
-            style_targets = region_style_targets(feats, masks, matches, self._region_cache[long_side], style_targets)
+            style_targets = region_style_targets(feats, masks, matches, self._region_cache[self.style_side(long_side)],
+                                                 style_targets)
         return GatysLoss(self.plan, style_targets, content_targets), c
 
     def initial_image(self, content: torch.Tensor) -> torch.Tensor:

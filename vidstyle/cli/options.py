@@ -128,10 +128,10 @@ def style_paths(text: str) -> list[Path]:
     """STYLE: one image path, or a comma-separated list of them (a path that exists as given is never split)."""
     if Path(text).exists() or "," not in text:
         return [Path(text)]
-    paths = [Path(part.strip()) for part in text.split(",") if part.strip()]
-    if not paths:
-        raise VidstyleError(f"no style image given in {text!r}")
-    return paths
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise VidstyleError(f"empty style image name in {text!r}")
+    return [Path(part) for part in parts]
 
 
 def _seconds(text: str) -> float:

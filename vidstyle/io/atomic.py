@@ -5,7 +5,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import VidstyleError
 
@@ -46,3 +46,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an output that is an input, lies inside an input folder, or is the same file as another output.
+
+    ``outputs`` maps a name for the message ('OUTPUT', '--report', ...) to a path (None = not requested).
+    """
+    sources = [Path(p).resolve() for p in inputs]
+    taken: dict[Path, str] = {}
+    for name, path in outputs.items():
+        if path is None:
+            continue
+        target = Path(path).resolve()
+        for source in sources:
+            if target == source or source in target.parents:
+                raise VidstyleError(f"{name} {path} must differ from the input {source.name} (it would be overwritten)")
+        if target in taken:
+            raise VidstyleError(f"{name} and {taken[target]} are the same file {path}; choose different paths")
+        taken[target] = name

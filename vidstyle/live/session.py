@@ -23,7 +23,7 @@ import torch
 from ..api import ImageLike, load_rgb
 from ..controls import ControlledStylizer
 from ..errors import VidstyleError
-from ..io.atomic import check_output_path
+from ..io.atomic import check_distinct, check_output_path
 from ..io.camera import Camera, Frame, open_camera
 from ..io.encode import VideoWriter
 from ..io.images import write_image
@@ -188,8 +188,15 @@ def _style_names(styles: Sequence[ImageLike]) -> list[str]:
     return [Path(s).stem if not isinstance(s, np.ndarray) else f"style{i + 1}" for i, s in enumerate(styles)]
 
 
-def _check_outputs(config: LiveConfig) -> None:
+def _check_outputs(config: LiveConfig, styles: Sequence[ImageLike]) -> None:
     overwrite = config.engine.overwrite
+    inputs = [Path(s) for s in styles if not isinstance(s, np.ndarray)]
+    if Path(str(config.camera)).exists():
+        inputs.append(Path(str(config.camera)))
+    check_distinct({"--record": config.record, "--report": config.report}, inputs)
+    if config.engine.resolved_photo_weight() > 0 or config.engine.content_mask or config.engine.style_mask:
+        raise VidstyleError("live mode does not support --photo-weight, the photo preset or masks; "
+                            "use them with images, videos or frame folders")
     if config.record:
         check_output_path(config.record, overwrite)
         VideoWriter(config.record, 25)  # validates the container early (no process is started)
@@ -213,7 +220,7 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         raise VidstyleError("at least one style image is needed")
     images = [load_rgb(s) for s in styles]
     names = _style_names(styles)
-    _check_outputs(config)
+    _check_outputs(config, styles)
     if config.window:
         check_display()
     device = select_device(config.engine.device)

@@ -22,7 +22,7 @@ from ..api import ImageLike, load_rgb
 from ..config import Config
 from ..controls import ControlledStylizer
 from ..errors import VidstyleError
-from ..io.atomic import check_output_path
+from ..io.atomic import check_distinct, check_output_path
 from ..io.encode import VideoWriter
 from ..io.frames import (
     FrameDirWriter,
@@ -159,14 +159,13 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
                             f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
     styles = style if isinstance(style, (list, tuple)) else [style]
     others = [input_path] + [Path(s) for s in styles if not isinstance(s, np.ndarray)]
-    if output.resolve() in [p.resolve() for p in others]:
-        raise VidstyleError("OUTPUT must differ from INPUT and STYLE")
+    check_distinct({"OUTPUT": output, "--report": report}, others)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
     else:
         check_output_path(output, overwrite)
     if report:
-        check_output_path(report, overwrite=True)
+        check_output_path(report, overwrite)
 
 
 def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
