@@ -49,7 +49,7 @@ def expect_exit_2(capsys, argv, needle):
     ("missing_content", "not found"),
     ("corrupt_content", "cannot decode"),
     ("missing_style", "not found"),
-    ("bad_output_ext", "unsupported output format"),
+    ("bad_output_ext", "unsupported output"),
     ("paper_with_partial_weights", "lacks conv4_1"),
     ("unknown_layer", "unknown VGG-19 layer"),
     ("bad_choice", "invalid choice"),

@@ -124,3 +124,12 @@ def test_lbfgs_stops_when_converged(weights_path, pair):
     cfg = fast_config(weights_path, iterations=10, style_layers=(), content_layers=("relu2_1",))
     result = Stylizer(cfg, style).stylize(resize_long_side(content, 32))  # starts at the optimum: zero gradient
     assert result.iterations == 1 and result.losses["total"] == 0
+
+
+def test_adam_reports_the_losses_of_the_returned_image(weights_path, pair):
+    content, style = pair
+    small = resize_long_side(content, 32)
+    stylizer = Stylizer(fast_config(weights_path, optimizer="adam", lr=0.1, iterations=3), style)
+    result = stylizer.stylize(small)
+    judged = stylizer.evaluate(result.image, small)
+    assert result.losses["total"] == pytest.approx(judged["total"], rel=0.02)

@@ -154,6 +154,7 @@ class Stylizer:
         if iterations > 0 and self.config.optimizer == "lbfgs":
             _run_lbfgs(x, objective)
         elif iterations > 0:
+            objective.track_best = False
             optimizer = torch.optim.Adam([x], lr=self.config.lr)
             for _ in range(iterations):
                 optimizer.step(objective)
@@ -161,7 +162,11 @@ class Stylizer:
                     x.clamp_(0, 1)
         with torch.no_grad():
             x.clamp_(0, 1)
-        losses = _floats(objective.last) if objective.last else self.evaluate(to_image(x), content, mask)
+        if self.config.optimizer == "lbfgs" and objective.last:
+            losses = _floats(objective.last)  # x is the best image seen, and these are its losses
+        else:  # Adam's last pass saw the image before its final step and clamp: evaluate what is returned
+            with torch.no_grad():
+                losses = _floats(self._total(loss_fn, x, extra_losses))
         return StylizeResult(to_image(x), losses, objective.done, time.perf_counter() - start)
 
     def _total(self, loss_fn: GatysLoss, x: torch.Tensor, extra_losses: Sequence[ExtraLoss]) -> dict[str, torch.Tensor]:
@@ -197,6 +202,7 @@ class _Objective:
         self.scale: float | None = None
         self.last: dict[str, torch.Tensor] = {}
         self.best: tuple[float, torch.Tensor, dict[str, torch.Tensor]] | None = None
+        self.track_best = True  # L-BFGS keeps the best image seen; Adam takes its last step
 
     def __call__(self) -> torch.Tensor:
         if self.done >= self.budget:  # L-BFGS's line search may ask for more passes than the budget
@@ -210,7 +216,7 @@ class _Objective:
         objective.backward()
         self.done += 1
         self.last = {k: v.detach() for k, v in parts.items()}
-        if self.best is None or value < self.best[0]:
+        if self.track_best and (self.best is None or value < self.best[0]):
             self.best = (value, self.x.detach().clone(), self.last)
         if self.callback is not None:
             self.callback(self.done, _floats(self.last))

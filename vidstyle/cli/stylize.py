@@ -1,22 +1,10 @@
 """`vidstyle CONTENT STYLE OUTPUT`: the default command."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..config import Config
-from ..controls import ControlledStylizer
-from ..errors import VidstyleError
-from ..io.atomic import check_output_path
 from ..io.images import (
     IMAGE_EXTENSIONS,
-    is_image_path,
-    read_image,
-    resize_long_side,
-    write_image,
 )
-from ..photo import photo_losses, reject_mask_folder
-from ..progress import STDERR, iteration_progress
-from ..video import is_video_job, stylize_video
+from ..video import stylize_video
 from .options import (
     ENGINE_FIELDS,
     VIDEO_FIELDS,
@@ -45,34 +33,8 @@ def build_parser() -> Parser:
 
 
 def run(argv: list[str]) -> int:
-    """Parse ``argv`` and stylize one image."""
+    """Parse ``argv`` and stylize an image, a video or a frame directory (the kinds follow the paths)."""
     args = build_parser().parse_args(argv)
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
-    styles = style_paths(args.style)
-    if is_video_job(args.content, args.output):
-        stylize_video(args.content, styles, args.output, config)
-        return 0
-    return stylize_file(Path(args.content), styles, Path(args.output), config)
-
-
-def stylize_file(content_path: Path, style_path: Path | list[Path], output: Path, config: Config) -> int:
-    """Validate everything before the work starts, stylize, then write OUTPUT atomically."""
-    if not is_image_path(output):
-        raise VidstyleError(f"unsupported output format {output.suffix or output.name!r}; "
-                            f"use one of {', '.join(IMAGE_EXTENSIONS)}")
-    style_list = style_path if isinstance(style_path, list) else [style_path]
-    if output.resolve() in (content_path.resolve(), *(p.resolve() for p in style_list)):
-        raise VidstyleError("OUTPUT must differ from the inputs")
-    check_output_path(output, config.overwrite)
-    reject_mask_folder(config)
-    content = resize_long_side(read_image(content_path), config.size)
-    styles = [read_image(p) for p in style_list]
-    stylizer = ControlledStylizer(config, styles, reference=content)
-    with iteration_progress(config.iterations, config.quiet) as callback:
-        result = stylizer.stylize(content, callback=callback,
-                                  extra_losses=photo_losses(config, content, stylizer.device))
-    write_image(output, result.image)
-    if not config.quiet:
-        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
-                     f"{result.iterations} iterations, {result.seconds:.1f} s on {stylizer.device})")
+    stylize_video(args.content, style_paths(args.style), args.output, config)
     return 0

@@ -127,7 +127,10 @@ class VideoWriter:
             raise VidstyleError(f"no frames to write to {self.path}")
         try:
             assert self._proc.stdin is not None
-            self._proc.stdin.close()
+            try:
+                self._proc.stdin.close()  # flushes: raises if ffmpeg died
+            except (BrokenPipeError, OSError):
+                pass  # the exit code below says what happened
             if self._proc.wait() != 0:
                 raise VidstyleError(f"ffmpeg could not write {self.path}: {self._log_tail()}")
             assert self._video_tmp is not None

@@ -68,7 +68,7 @@ class TemporalPlanner:
     def close(self) -> None:
         """Stop the worker thread (a pending analysis is dropped)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)  # a DIS call takes milliseconds
             self._pool, self._pending = None, None
 
     def _submit(self, prev: np.ndarray, cur: np.ndarray) -> Future[Motion]:

@@ -2,10 +2,9 @@
 from .pipeline import (
     VideoInterrupted,
     input_kind,
-    is_video_job,
     output_kind,
     stylize_video,
 )
 from .progress import FrameUpdate
 
-__all__ = ["FrameUpdate", "VideoInterrupted", "input_kind", "is_video_job", "output_kind", "stylize_video"]
+__all__ = ["FrameUpdate", "VideoInterrupted", "input_kind", "output_kind", "stylize_video"]

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..api import ImageLike, load_rgb
+from ..api import ImageLike, load_rgb, stylize_frame
 from ..config import Config
 from ..controls import ControlledStylizer
 from ..errors import VidstyleError
@@ -34,8 +34,6 @@ from ..io.frames import (
 from ..io.images import (
     IMAGE_EXTENSIONS,
     is_image_path,
-    read_image,
-    resize_long_side,
     write_image,
 )
 from ..io.video import (
@@ -47,8 +45,8 @@ from ..io.video import (
     probe_video,
 )
 from ..optimize import Stylizer
-from ..photo import MaskSequence, mask_identity, photo_losses, reject_mask_folder
-from ..progress import STDERR
+from ..photo import MaskSequence, mask_identity, photo_losses
+from ..progress import STDERR, iteration_progress
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate, build_report, write_report
 from .workdir import WorkDir, file_digest
@@ -89,13 +87,6 @@ def output_kind(path: str | os.PathLike) -> str:
         return "image"
     raise VidstyleError(f"unsupported output {p.name!r}: give a video ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}), "
                         f"an image ({', '.join(IMAGE_EXTENSIONS)}) or a directory for PNG frames")
-
-
-def is_video_job(input_path: str | os.PathLike, output: str | os.PathLike) -> bool:
-    """True when INPUT or OUTPUT is a video or a frame directory (the CLI routes those here)."""
-    p, o = Path(input_path), Path(output)
-    return (p.is_dir() or is_video_path(p) or o.is_dir() or not o.suffix
-            or o.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS)
 
 
 @dataclass
@@ -301,12 +292,13 @@ def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind
 
 
 def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
-    """Image in, image out: the same engine, one frame."""
-    reject_mask_folder(config)
-    content = resize_long_side(read_image(input_path), config.size)
-    stylizer = ControlledStylizer(config, styles, reference=content)
-    result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
+    """Image in, image out: the same engine, one frame, with an iteration progress bar."""
+    with iteration_progress(config.iterations, config.quiet) as callback:
+        result = stylize_frame(input_path, styles, config, progress=callback)
     write_image(output, result.image)
+    if not config.quiet:
+        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
+                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
               "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
