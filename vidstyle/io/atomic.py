@@ -18,12 +18,17 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     out = Path(path)
     if out.exists() and not overwrite:
         raise VidstyleError(f"{out} already exists; pass --overwrite to replace it")
+    check_parent_writable(out)
+    return out
+
+
+def check_parent_writable(out: Path) -> None:
+    """The folder that will hold ``out`` exists and is writable."""
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise VidstyleError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise VidstyleError(f"output folder {parent} is not writable")
-    return out
 
 
 @contextlib.contextmanager

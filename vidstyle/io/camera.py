@@ -7,10 +7,8 @@ or stream that stops delivering frames for ``lost_after`` seconds sets it to ``"
 """
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,7 +19,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .images import resize_long_side
-from .video import _quiet_opencv, exact_fps
+from .video import exact_fps, quiet_opencv
 
 DEFAULT_DEVICE_FPS = Fraction(30)  # when a device does not report its rate
 DEFAULT_FILE_FPS = Fraction(25)
@@ -185,7 +183,7 @@ class Camera:
                     delay = due - time.perf_counter()
                     if delay > 0 and self._stop.wait(delay):
                         break
-                with _quiet_opencv():
+                with quiet_opencv():
                     ok, bgr = self._capture.read()
                 now = time.perf_counter()
                 if not ok or bgr is None:
@@ -211,17 +209,6 @@ class Camera:
                 self._set_state("stopped")
 
 
-@contextlib.contextmanager
-def _silent_opencv() -> Iterator[None]:
-    logging = cv2.utils.logging
-    old = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(old)
-
-
 def open_camera(source: str | int, *, size: int | None, mirror: bool = False) -> Camera:
     """Open ``source`` (device index, video file or stream URL) and read its first frame; thread not started.
 
@@ -235,7 +222,7 @@ def open_camera(source: str | int, *, size: int | None, mirror: bool = False) ->
         if not path.exists():
             raise VidstyleError(f"cannot open camera {name!r}: no such file, device or device index")
         is_file = path.is_file()  # /dev/video0 is a character device: a real camera
-    with _silent_opencv():  # probing backends logs errors for every one that does not know the source
+    with quiet_opencv(silent=True):  # probing backends logs errors for every one that does not know the source
         cap = cv2.VideoCapture(src)
         opened = cap.isOpened()
         ok, bgr = cap.read() if opened else (False, None)

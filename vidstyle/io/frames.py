@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
+from .atomic import check_parent_writable
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
 
 FRAME_NAME = "frame_{:06d}.png"
@@ -117,11 +118,7 @@ def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
             raise VidstyleError(f"{out} exists and is not a directory")
         if any(out.iterdir()) and not overwrite:
             raise VidstyleError(f"{out} already exists and is not empty; pass --overwrite to replace it")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise VidstyleError(f"output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise VidstyleError(f"output folder {parent} is not writable")
+    check_parent_writable(out)
     return out
 
 

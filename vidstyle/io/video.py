@@ -61,11 +61,12 @@ class VideoInfo:
 
 
 @contextlib.contextmanager
-def _quiet_opencv() -> Iterator[None]:
-    """Silence OpenCV's own warnings while opening/reading (we report problems ourselves)."""
+def quiet_opencv(silent: bool = False) -> Iterator[None]:
+    """Silence OpenCV's own warnings (``silent``: errors too) while opening/reading; vidstyle reports
+    problems itself."""
     logging = cv2.utils.logging
     old = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT if silent else logging.LOG_LEVEL_ERROR)
     try:
         yield
     finally:
@@ -94,7 +95,7 @@ def _open_capture(path: Path) -> cv2.VideoCapture:
         raise VidstyleError(f"video not found: {path}")
     if not path.is_file():
         raise VidstyleError(f"not a video file: {path}")
-    with _quiet_opencv():
+    with quiet_opencv():
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
@@ -107,7 +108,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     p = Path(path)
     cap = _open_capture(p)
     try:
-        with _quiet_opencv():
+        with quiet_opencv():
             ok, frame = cap.read()
         if not ok or frame is None:
             raise VidstyleError(f"video {p} has no decodable frames (empty or corrupt)")
@@ -164,7 +165,7 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
     cap = _open_capture(p)
     index = produced = 0
     try:
-        with _quiet_opencv():
+        with quiet_opencv():
             while stop is None or index < stop:
                 if index < first:
                     if not cap.grab():
