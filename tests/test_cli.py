@@ -60,6 +60,7 @@ def expect_exit_2(capsys, argv, needle):
     ("nan_weight", "finite number"),
     ("empty_style_item", "empty style image name"),
     ("huge_size", "out of memory"),
+    ("frame_option_on_image", "--start apply to videos"),
 ])
 def test_bad_input_exit_2_and_no_output(tmp_path, capsys, weights_path, tubingen, starry_night, case, needle):
     corrupt = tmp_path / "corrupt.jpg"
@@ -97,6 +98,8 @@ def test_bad_input_exit_2_and_no_output(tmp_path, capsys, weights_path, tubingen
         style = f"{starry_night},"
     elif case == "huge_size":
         extra = ["--size", "1000000"]
+    elif case == "frame_option_on_image":
+        extra = ["--start", "2"]
     expect_exit_2(capsys, [content, style, str(out), *args, *extra], needle)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.jpg"]  # nothing written, no temp files
 

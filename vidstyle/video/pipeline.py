@@ -172,6 +172,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     _check_paths(input_path, style, output, in_kind, out_kind, config.overwrite, config.report)
     styles, style_ids = _styles(style)
     if in_kind == "image":
+        _refuse_frame_options(config)
         return _stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
@@ -289,6 +290,14 @@ def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind
                      audio_start=float(source.first / source.fps)) as writer:
         for i in range(frames):
             writer.write(work.load(i))
+
+
+def _refuse_frame_options(config: Config) -> None:
+    """Options about frames mean nothing for a single image: say so instead of ignoring them."""
+    given = [f"--{name.replace('_', '-')}" for name in ("start", "end", "max_frames", "fps", "work_dir")
+             if getattr(config, name) is not None] + (["--keep-frames"] if config.keep_frames else [])
+    if given:
+        raise VidstyleError(f"{', '.join(given)} apply to videos and frame folders, not to a single image")
 
 
 def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
