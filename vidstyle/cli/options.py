@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 from ..config import ORPHAN_POLICIES, PRESETS, Config
 from ..errors import VidstyleError
@@ -29,14 +29,23 @@ def _floats(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+def _number(convert: Callable[[str], float], what: str, bound: str,
+            ok: Callable[[float], bool]) -> Callable[[str], float]:
+    """An argparse type: ``convert`` the text, then require ``ok(value)``; one-line messages otherwise."""
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {bound}, got {text!r}")
+        return value
+    return parse
+
+
+_non_negative_int = _number(int, "an integer", "a non-negative integer", lambda v: v >= 0)
+_positive_float = _number(float, "a number", "a positive number", lambda v: v > 0)
+_seconds = _number(float, "seconds", "a non-negative number of seconds", lambda v: v >= 0)
 
 
 def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
@@ -64,12 +73,12 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     o = parser.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer, help="(default: %(default)s)")
     o.add_argument("--lr", type=float, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
-    o.add_argument("--iterations", type=_positive_int, default=d.iterations,
+    o.add_argument("--iterations", type=_non_negative_int, default=d.iterations,
                    help="forward/backward passes per image (default: %(default)s)")
     o.add_argument("--init", default=d.init, metavar="content|noise|PATH",
                    help="start image (default: %(default)s)")
     o.add_argument("--seed", type=int, help="random seed; makes CPU runs reproducible (default: none)")
-    o.add_argument("--size", type=_positive_int, default=d.size,
+    o.add_argument("--size", type=_non_negative_int, default=d.size,
                    help="long side in pixels of the processed image and of the output; the style image is "
                    "scaled to the same long side (default: %(default)s)")
     p = parser.add_argument_group("photorealism and semantic masks (Luan et al. 2017)")
@@ -95,16 +104,6 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     add_style_control_options(parser, d)
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
     """Style controls (issue 6; vidstyle/controls.py): colour preservation, blending, style scale, coarse to fine."""
     d = defaults or Config()
@@ -118,7 +117,7 @@ def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config 
     s.add_argument("--style-scale", type=_positive_float, default=d.style_scale, metavar="F",
                    help="resize the style image to F x the content's long side before its Grams are computed; "
                    "below 1 = larger brush strokes (default: %(default)s)")
-    s.add_argument("--scales", type=_positive_int, default=d.scales, metavar="N",
+    s.add_argument("--scales", type=_non_negative_int, default=d.scales, metavar="N",
                    help="coarse to fine: optimise at N resolutions doubling up to --size, each result the next one's "
                    "start; --iterations stays the budget in full-size passes (3/4 of it spent at full size) "
                    "(default: %(default)s)")
@@ -134,16 +133,6 @@ def style_paths(text: str) -> list[Path]:
     return [Path(part) for part in parts]
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, got {text!r}")
-    return value
-
-
 def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
     """Options for videos and frame directories (issue 3)."""
     d = defaults or Config()
@@ -157,16 +146,16 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
                    "with --temporal flow (default: %(default)g)")
     v.add_argument("--flow-quality", choices=("fast", "medium", "fine"), default=d.flow_quality,
                    help="DIS optical flow for --temporal flow: fast, medium or fine (default: %(default)s)")
-    v.add_argument("--first-iterations", type=_positive_int, default=d.first_iterations, metavar="N",
+    v.add_argument("--first-iterations", type=_non_negative_int, default=d.first_iterations, metavar="N",
                    help="iterations for the first frame; --iterations is used for the rest (default: twice "
                    "--iterations)")
     v.add_argument("--start", type=_seconds, default=d.start, metavar="SECONDS", help="first second to stylize")
     v.add_argument("--end", type=_seconds, default=d.end, metavar="SECONDS", help="stop at this second")
-    v.add_argument("--max-frames", type=_positive_int, default=d.max_frames, metavar="N",
+    v.add_argument("--max-frames", type=_non_negative_int, default=d.max_frames, metavar="N",
                    help="stylize at most N frames")
     v.add_argument("--fps", default=d.fps, metavar="RATE",
                    help="frame rate of a frame-directory INPUT, e.g. 24 or 30000/1001 (default: 25)")
-    v.add_argument("--crf", type=_positive_int, default=d.crf,
+    v.add_argument("--crf", type=_non_negative_int, default=d.crf,
                    help="video quality, 0 (lossless) .. 51 (worst); H.264, VP9 for .webm (default: %(default)s)")
     v.add_argument("--no-audio", dest="audio", action="store_false", help="drop the input's audio")
     v.add_argument("--work-dir", default=d.work_dir, metavar="DIR",
