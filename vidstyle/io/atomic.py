@@ -70,3 +70,22 @@ def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterabl
         if target in taken:
             raise VidstyleError(f"{name} and {taken[target]} are the same file {path}; choose different paths")
         taken[target] = name
+
+
+class CommitOnSuccess:
+    """Context-manager protocol for writers: ``close()`` (commit) on success, ``abort()`` on any error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):  # noqa: ANN204 - returns the writer itself
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import atomic_path
+from .atomic import CommitOnSuccess, atomic_path
 from .video import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, probe_video
 
 # Audio codecs each output container takes as a stream copy (anything else is re-encoded).
@@ -47,7 +47,7 @@ def _video_codec_args(suffix: str, crf: int) -> list[str]:
     return args
 
 
-class VideoWriter:
+class VideoWriter(CommitOnSuccess):
     """Stream RGB frames into a video file; the target appears only when ``close()`` succeeds.
 
     Use as a context manager: an exception inside the block kills ffmpeg and removes every temporary file.
@@ -72,15 +72,6 @@ class VideoWriter:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._video_tmp: Path | None = None
-
-    def __enter__(self) -> "VideoWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def _start(self, width: int, height: int) -> None:
         fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".video{self.path.suffix}",

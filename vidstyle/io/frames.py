@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import check_parent_writable
+from .atomic import CommitOnSuccess, check_parent_writable
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
 
 FRAME_NAME = "frame_{:06d}.png"
@@ -122,7 +122,7 @@ def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
     return out
 
 
-class FrameDirWriter:
+class FrameDirWriter(CommitOnSuccess):
     """Write frames as frame_000001.png, ... into a hidden temporary directory beside the target; on
     ``close()`` it replaces the target in one rename (an existing target is removed only then)."""
 
@@ -134,15 +134,6 @@ class FrameDirWriter:
         except OSError as exc:
             raise VidstyleError(f"cannot write to {parent}: {exc.strerror or exc}") from None
         self.frames = 0
-
-    def __enter__(self) -> "FrameDirWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame as a lossless PNG."""
