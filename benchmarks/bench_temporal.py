@@ -27,7 +27,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.motion_clips import (  # noqa: E402
+from tests.helpers.motion_clips import (  # noqa: E402
     CLIP_KINDS,
     motion_frames,
     read_frames,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import MEDIA, smooth_image
+from tests.helpers import MEDIA, smooth_image
 
 from vidstyle.color import (
     color_stats,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import MEDIA, WEIGHTS
+from tests.helpers import MEDIA, WEIGHTS
 
 from vidstyle import Config, Stylizer, VidstyleError, stylize_video
 from vidstyle.cli.main import main

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import smooth_image
+from tests.helpers import smooth_image
 
 import vidstyle.optimize as optimize
 from vidstyle import Config, Stylizer, stylize_image

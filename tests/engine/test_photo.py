@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import smooth_image
+from tests.helpers import smooth_image
 
 from vidstyle import Config, Stylizer, VidstyleError
 from vidstyle.cli.main import main

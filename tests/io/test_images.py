@@ -1,7 +1,7 @@
 """Image I/O: round trip, atomic writes, resizing, bad files."""
 import numpy as np
 import pytest
-from conftest import smooth_image
+from tests.helpers import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.atomic import check_output_path

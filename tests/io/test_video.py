@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import audio_codec, count_frames_ffmpeg, frame_times, make_clip
+from tests.helpers.clips import audio_codec, count_frames_ffmpeg, frame_times, make_clip
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.encode import VideoWriter, even_frame

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import make_clip
+from tests.helpers.clips import make_clip
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.camera import Camera, open_camera, parse_source

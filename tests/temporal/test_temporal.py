@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import smooth_image
+from tests.helpers import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import count_frames_ffmpeg, make_clip
-from conftest import smooth_image
+from tests.helpers.clips import count_frames_ffmpeg, make_clip
+from tests.helpers import smooth_image
 
 from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, stylize_video
 from vidstyle.cli.main import main

@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from clips import count_frames_ffmpeg, make_clip
-from conftest import MEDIA, REPO
+from tests.helpers.clips import count_frames_ffmpeg, make_clip
+from tests.helpers import MEDIA, REPO
 
 from vidstyle.cli.main import main
 from vidstyle.controls import ControlledStylizer
