@@ -38,8 +38,8 @@ from vidstyle.errors import VidstyleError  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.model.vgg import VGGFeatures  # noqa: E402
 from vidstyle.model.weights import Encoder, load_encoder  # noqa: E402
-from vidstyle.optimize import Stylizer  # noqa: E402
-from vidstyle.runtime import autocast  # noqa: E402
+from vidstyle.engine import Stylizer  # noqa: E402
+from vidstyle.runtime import autocast, autocast_dtype  # noqa: E402
 
 SAMPLES = REPO / "samples"
 TARGET = 1.1
@@ -80,12 +80,12 @@ def describe(device: torch.device) -> str:
     return device.type
 
 
-def bare_pass(encoder: Encoder, x: torch.Tensor, stylizer: Stylizer) -> float:
+def bare_pass(encoder: Encoder, x: torch.Tensor, stylizer: Stylizer, precision: str) -> float:
     """Seconds of one forward + backward of ``encoder`` (loss = sum of the activations' means) to ``x``."""
     sync(stylizer.device)
     start = time.perf_counter()
     x.grad = None
-    with autocast(stylizer.device, stylizer.dtype):
+    with autocast(stylizer.device, autocast_dtype(stylizer.device, precision)):
         feats = encoder(x)
     loss = sum(f.float().mean() for f in feats.values())
     loss.backward()
@@ -108,7 +108,7 @@ def measure(config: Config, stylizer: Stylizer, content: np.ndarray, warmup: int
     gen = torch.Generator().manual_seed(0)
     x = torch.rand((1, 3, *content.shape[:2]), generator=gen).to(stylizer.device).requires_grad_(True)
     for _ in range(warmup):  # cuDNN autotuning, allocator; the Stylizer's own warm-up passes are skipped below
-        bare_pass(encoder, x, stylizer)
+        bare_pass(encoder, x, stylizer, config.precision)
     gaps: list[float] = []
     bare: list[float] = []
     stops: list[int] = []
@@ -120,7 +120,7 @@ def measure(config: Config, stylizer: Stylizer, content: np.ndarray, warmup: int
         arrived = time.perf_counter()
         if i > skip[0] and len(gaps) < iterations:
             gaps.append(arrived - left[0])
-            bare.append(bare_pass(encoder, x, stylizer))
+            bare.append(bare_pass(encoder, x, stylizer, config.precision))
         left[0] = time.perf_counter()
 
     image = None

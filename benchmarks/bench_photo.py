@@ -68,7 +68,6 @@ def _lab_mean(image: np.ndarray) -> np.ndarray:
 def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> None:
     """Photo preset on tubingen vs a graded crop of it, for several lambdas (see the module docstring)."""
     from vidstyle import Config, Stylizer
-    from vidstyle.photo import photo_losses
 
     full = read_image(MEDIA / "tubingen.jpg")
     content, style = resize_long_side(full, size), graded_crop(full)
@@ -79,7 +78,7 @@ def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> 
         config = Config(preset="photo", photo_weight=lam, weights=str(WEIGHTS), size=size, iterations=iterations,
                         device=device, seed=0, quiet=True)
         stylizer = Stylizer(config, style)
-        result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
+        result = stylizer.stylize(content)
         corr = np.corrcoef(_sobel(result.image), _sobel(content))[0, 1]
         gap = np.abs(_lab_mean(result.image) - target).round(1)
         print(f"{lam:>8g} {gap!s:>24} {corr:>10.3f} {result.seconds:>8.1f}")

@@ -5,8 +5,23 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 from .errors import VidstyleError
+from .vocab import (
+    COLOR_MODES,
+    DEVICES,
+    FLOW_QUALITIES,
+    INIT_MODES,
+    LOSS_UNITS,
+    OPTIMIZERS,
+    ORPHAN_POLICIES,
+    POOLINGS,
+    PRECISIONS,
+    TEMPORAL_MODES,
+    WEIGHT_FORMATS,
+    choose,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,6 @@ PRESETS: dict[str, Preset] = {
     # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.8, 2.0, 2.9).
     "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
 }
-ORPHAN_POLICIES = ("error", "whole")
 
 
 @dataclass
@@ -52,6 +66,7 @@ class Config:
     pooling: str = "avg"  # avg (the paper's choice) or max
     weights: str | None = None  # local checkpoint; else $VIDSTYLE_WEIGHTS; else download
     weights_format: str = "auto"  # auto | torchvision | caffe
+    loss_units: str = "paper"  # scaled (dimensionless terms) | paper (eqs. 1 and 4 as printed); vidstyle/engine/terms.py
 
     # --- optimisation ---------------------------------------------------------------------------
     optimizer: str = "lbfgs"  # lbfgs | adam
@@ -67,8 +82,8 @@ class Config:
     quiet: bool = False
     overwrite: bool = False
 
-    # --- video (issue 3: videos and frame directories; see vidstyle/video/) ----------------------
-    # none: every frame starts from --init | warm: frame t starts from stylized t-1 | flow (issue 4, the default
+    # --- video: videos and frame directories (vidstyle/video/) ------------------------------------
+    # none: every frame starts from --init | warm: frame t starts from stylized t-1 | flow (the default
     # by measurement, README "Temporal coherence"): stylized t-1 warped along the optical flow + temporal loss
     temporal: str = "flow"
     temporal_weight: float = 3e11  # gamma of the temporal loss (flow mode), chosen by benchmarks/bench_temporal.py
@@ -84,13 +99,13 @@ class Config:
     keep_frames: bool = False  # keep the work directory after success
     report: str | None = None  # path of a JSON report
 
-    # --- style controls (issue 6; applied by vidstyle/controls.py) ----------------------------------
+    # --- style controls (applied by the engine: vidstyle/engine/targets.py, pyramid.py) -------------
     preserve_colors: str = "none"  # none | luminance | histogram (Gatys et al. 2016)
     style_weights: tuple[float, ...] | None = None  # blend weights of several styles, normalised; None = equal
     style_scale: float = 1.0  # style image long side = style_scale x the content's long side
     scales: int = 1  # coarse to fine: resolutions, each half the next, the finest at --size
 
-    # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; vidstyle.photo) ---------
+    # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; engine/terms.py, io/masks.py)
     photo_weight: float | None = None  # lambda of the matting-Laplacian term; None = preset's (0 = off)
     content_mask: str | None = None  # colour-coded label image; for videos also a folder of per-frame masks
     style_mask: str | None = None  # colour-coded label image of the style; same colours = same region
@@ -101,14 +116,12 @@ class Config:
 
     def validate(self) -> None:
         """Raise VidstyleError for settings that make no sense."""
-        choices = {"preset": PRESETS, "pooling": ("avg", "max"), "optimizer": ("lbfgs", "adam"),
-                   "weights_format": ("auto", "torchvision", "caffe"),
-                   "device": ("auto", "cpu", "cuda", "mps"), "precision": ("auto", "fp32", "bf16", "fp16"),
-                   "preserve_colors": ("none", "luminance", "histogram")}
+        choices = {"preset": tuple(PRESETS), "pooling": POOLINGS, "optimizer": OPTIMIZERS,
+                   "weights_format": WEIGHT_FORMATS, "loss_units": LOSS_UNITS, "device": DEVICES,
+                   "precision": PRECISIONS, "preserve_colors": COLOR_MODES, "temporal": TEMPORAL_MODES,
+                   "flow_quality": FLOW_QUALITIES, "orphan_labels": ORPHAN_POLICIES}
         for name, allowed in choices.items():
-            value = getattr(self, name)
-            if value not in allowed:
-                raise VidstyleError(f"unsupported {name.replace('_', '-')} {value!r}; choose from {', '.join(allowed)}")
+            choose(name, getattr(self, name), allowed)
         if self.iterations < 0:
             raise VidstyleError("--iterations must be >= 0")
         if self.size is not None and self.size < 16:
@@ -136,16 +149,10 @@ class Config:
             raise VidstyleError("--photo-weight must be >= 0")
         if (self.content_mask is None) != (self.style_mask is None):
             raise VidstyleError("--content-mask and --style-mask go together; pass both or neither")
-        if self.orphan_labels not in ORPHAN_POLICIES:
-            raise VidstyleError(f"unsupported orphan-labels {self.orphan_labels!r}; choose from {', '.join(ORPHAN_POLICIES)}")
 
     def _validate_video(self) -> None:
-        if self.temporal not in ("none", "warm", "flow"):
-            raise VidstyleError(f"unsupported temporal {self.temporal!r}; choose from none, warm, flow")
         if self.temporal_weight < 0:
             raise VidstyleError("--temporal-weight must be >= 0")
-        if self.flow_quality not in ("fast", "medium", "fine"):
-            raise VidstyleError(f"unsupported flow-quality {self.flow_quality!r}; choose from fast, medium, fine")
         if self.first_iterations is not None and self.first_iterations < 0:
             raise VidstyleError("--first-iterations must be >= 0")
         if self.start is not None and self.start < 0:
@@ -187,6 +194,14 @@ class Config:
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    def content_mask_is_folder(self) -> bool:
+        """A folder of per-frame content masks (videos) rather than one mask file."""
+        return bool(self.content_mask) and Path(self.content_mask).is_dir()
+
+    def init_is_file(self) -> bool:
+        """--init names an image file rather than a mode."""
+        return self.init not in INIT_MODES
 
     def resolved_photo_weight(self) -> float:
         """lambda of the photorealism term after applying the preset (0 = off)."""

@@ -121,7 +121,7 @@ def test_existing_output_kept_without_overwrite(tmp_path, capsys, weights_path, 
 
 
 def test_interrupt_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch, weights_path, tubingen, starry_night):
-    from vidstyle.optimize import Stylizer
+    from vidstyle.engine import Stylizer
 
     def interrupted(self, *a, **k):
         raise KeyboardInterrupt

@@ -10,7 +10,7 @@ from vidstyle import Config, Stylizer, VidstyleError, stylize_video
 from vidstyle.cli.main import main
 from vidstyle.cli.options import style_paths
 from vidstyle.color import color_stats, luminance, rgb_to_ycrcb
-from vidstyle.controls import ControlledStylizer, scale_plan
+from vidstyle.engine import Term, scale_plan
 from vidstyle.io.frames import iter_frame_dir
 from vidstyle.io.images import read_image, resize_long_side, write_image
 
@@ -42,7 +42,7 @@ def matisse() -> np.ndarray:
 @pytest.fixture(scope="module")
 def results(content, scream) -> dict[str, np.ndarray]:
     """One stylization of the photo with The Scream per colour mode."""
-    return {mode: ControlledStylizer(cfg(preserve_colors=mode), scream).stylize(content).image
+    return {mode: Stylizer(cfg(preserve_colors=mode), scream).stylize(content).image
             for mode in ("none", "luminance", "histogram")}
 
 
@@ -72,36 +72,36 @@ def test_histogram_mode_colour_statistics_are_closer_to_the_content(results, con
     assert hist_mu < 0.5 * plain_mu and hist_cov < plain_cov
 
 
-def test_luminance_mode_extra_losses_see_the_recombined_colour_image(content, scream):
+def test_luminance_mode_image_terms_see_the_recombined_colour_image(content, scream):
     seen: list[torch.Tensor] = []
 
     def spy(x: torch.Tensor) -> torch.Tensor:
         seen.append(x.detach().clone())
         return x.sum() * 0
 
-    stylizer = ControlledStylizer(cfg(preserve_colors="luminance", iterations=2), scream)
-    stylizer.stylize(content, extra_losses=[spy])
+    stylizer = Stylizer(cfg(preserve_colors="luminance", iterations=2), scream)
+    stylizer.stylize(content, terms=[Term("spy", 1.0, lambda features, x: spy(x))])
     image = (seen[-1][0].permute(1, 2, 0).numpy() * 255).clip(0, 255)
     assert _chroma_diff(image, content) < 2.0  # colour, with the content's chroma, not the grey working image
 
 
 # --- several styles -------------------------------------------------------------------------------
 def test_blend_weights_one_zero_is_the_single_first_style(content, scream, matisse):
-    single = ControlledStylizer(cfg(iterations=4), scream)
-    blend = ControlledStylizer(cfg(iterations=4, style_weights=(1.0, 0.0)), [scream, matisse])
-    for name, gram in single.style_targets(64).items():
-        assert torch.equal(gram, blend.style_targets(64)[name])
+    single = Stylizer(cfg(iterations=4), scream)
+    blend = Stylizer(cfg(iterations=4, style_weights=(1.0, 0.0)), [scream, matisse])
+    for name, gram in single.parts.targets.grams(64).items():
+        assert torch.equal(gram, blend.parts.targets.grams(64)[name])
     assert np.array_equal(single.stylize(content).image, blend.stylize(content).image)
-    assert ControlledStylizer(cfg(style_weights=(3, 7)), [scream, matisse]).style_weights == pytest.approx([0.3, 0.7])
+    assert Stylizer(cfg(style_weights=(3, 7)), [scream, matisse]).parts.targets.weights == pytest.approx([0.3, 0.7])
     with pytest.raises(VidstyleError, match="style-weights"):
-        ControlledStylizer(cfg(style_weights=(1, 2, 3)), [scream, matisse])
+        Stylizer(cfg(style_weights=(1, 2, 3)), [scream, matisse])
     with pytest.raises(VidstyleError):
         cfg(style_weights=(0, 0))
 
 
 def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, matisse):
     judges = {"scream": Stylizer(cfg(), scream), "matisse": Stylizer(cfg(), matisse)}
-    out = {w: ControlledStylizer(cfg(style_weights=(w, 1 - w)), [scream, matisse]).stylize(content).image
+    out = {w: Stylizer(cfg(style_weights=(w, 1 - w)), [scream, matisse]).stylize(content).image
            for w in (0.8, 0.2)}
     loss = {(name, w): judge.evaluate(out[w], content)["style"] for name, judge in judges.items() for w in out}
     assert loss["scream", 0.8] < loss["scream", 0.2]
@@ -111,14 +111,14 @@ def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, mat
 # --- style scale ----------------------------------------------------------------------------------
 def test_style_scale_changes_the_gram_targets(scream):
     base = Stylizer(cfg(), scream)
-    half = ControlledStylizer(cfg(style_scale=0.5), scream)
-    same = ControlledStylizer(cfg(style_scale=1.0), scream)
-    for name, gram in base.style_targets(64).items():
-        assert torch.equal(same.style_targets(64)[name], gram)
-        assert torch.equal(half.style_targets(64)[name], base.style_targets(32)[name])
-        assert (half.style_targets(64)[name] - gram).norm() > 0.05 * gram.norm()
+    half = Stylizer(cfg(style_scale=0.5), scream)
+    same = Stylizer(cfg(style_scale=1.0), scream)
+    for name, gram in base.parts.targets.grams(64).items():
+        assert torch.equal(same.parts.targets.grams(64)[name], gram)
+        assert torch.equal(half.parts.targets.grams(64)[name], base.parts.targets.grams(32)[name])
+        assert (half.parts.targets.grams(64)[name] - gram).norm() > 0.05 * gram.norm()
     with pytest.raises(VidstyleError, match="style-scale"):
-        ControlledStylizer(cfg(style_scale=0.1), scream).style_targets(64)
+        Stylizer(cfg(style_scale=0.1), scream).parts.targets.grams(64)
     with pytest.raises(VidstyleError):
         cfg(style_scale=0)
 
@@ -136,8 +136,8 @@ def test_scale_plan_spends_the_budget_in_full_size_passes():
 def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
     photo = resize_long_side(read_image(tubingen), 128)
     # noise init: there the coarse pass pays off; with the content init the two are within a few per cent
-    single = ControlledStylizer(cfg(iterations=24, init="noise"), scream)
-    multi = ControlledStylizer(cfg(iterations=24, init="noise", scales=2), scream)
+    single = Stylizer(cfg(iterations=24, init="noise"), scream)
+    multi = Stylizer(cfg(iterations=24, init="noise", scales=2), scream)
     progress: list[int] = []
     r1 = single.stylize(photo)
     r2 = multi.stylize(photo, callback=lambda i, losses: progress.append(i))
@@ -149,10 +149,10 @@ def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
 
 
 def test_a_frame_with_an_init_is_optimised_at_full_size_only(content, scream):
-    stylizer = ControlledStylizer(cfg(iterations=3, scales=2), scream)
+    stylizer = Stylizer(cfg(iterations=3, scales=2), scream)
     assert stylizer.stylize(content, init=content).iterations == 3
     with pytest.raises(VidstyleError, match="scales"):
-        ControlledStylizer(cfg(iterations=1, scales=4), scream).stylize(content)
+        Stylizer(cfg(iterations=1, scales=4), scream).stylize(content)
 
 
 # --- video ----------------------------------------------------------------------------------------

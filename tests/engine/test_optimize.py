@@ -1,11 +1,13 @@
-"""The Gatys loop with the real shared VGG-19 weights: quality, reproducibility, budget, hooks."""
+"""The frame optimiser with the real shared VGG-19 weights: quality, reproducibility, budget, projection, terms."""
 import cv2
 import numpy as np
 import pytest
 from tests.helpers import smooth_image
 
-import vidstyle.optimize as optimize
+import vidstyle.engine.optimizers as optimizers
+import vidstyle.engine.targets as targets
 from vidstyle import Config, Stylizer, stylize_image
+from vidstyle.engine import Term
 from vidstyle.io.images import read_image, resize_long_side, write_image
 
 
@@ -46,8 +48,8 @@ def test_seeded_runs_are_identical(weights_path, pair):
 def test_style_targets_computed_once(weights_path, pair, monkeypatch):
     content, style = pair
     calls = []
-    original = optimize.normalized_gram
-    monkeypatch.setattr(optimize, "normalized_gram", lambda f: calls.append(1) or original(f))
+    original = targets.normalized_gram
+    monkeypatch.setattr(targets, "normalized_gram", lambda f: calls.append(1) or original(f))
     stylizer = Stylizer(fast_config(weights_path, iterations=3), style)
     small = resize_long_side(content, 48)
     stylizer.stylize(small)
@@ -65,13 +67,13 @@ def test_loss_decreases_and_budget_is_exact(weights_path, pair, optimizer):
     assert min(seen[1:]) < seen[0]
 
 
-def test_extra_loss_is_added(weights_path, pair):
+def test_extra_term_is_added_with_its_weight(weights_path, pair):
     content, style = pair
     stylizer = Stylizer(fast_config(weights_path, iterations=1), style)
     small = resize_long_side(content, 32)
-    result = stylizer.stylize(small, extra_losses=[lambda x: x.sum() * 0 + 123.0])
-    assert result.losses["extra"] == pytest.approx(123.0)
-    assert result.losses["total"] > 123.0
+    result = stylizer.stylize(small, terms=[Term("constant", 2.0, lambda feats, x: x.sum() * 0 + 123.0)])
+    assert result.losses["constant"] == pytest.approx(123.0)
+    assert result.losses["total"] > 246.0
 
 
 def test_init_from_image_file(weights_path, pair, tmp_path):
@@ -114,7 +116,7 @@ def test_lbfgs_restarts_when_torch_stops_early(weights_path, pair, monkeypatch):
             for _ in range(3):
                 closure()
 
-    monkeypatch.setattr(optimize.torch.optim, "LBFGS", StallsAfterThree)
+    monkeypatch.setattr(optimizers.torch.optim, "LBFGS", StallsAfterThree)
     result = Stylizer(fast_config(weights_path, iterations=10), style).stylize(resize_long_side(content, 32))
     assert result.iterations == 10 and len(starts) == 4
 

@@ -9,7 +9,7 @@ from tests.helpers import smooth_image
 from vidstyle import Config, Stylizer, VidstyleError
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, resize_long_side, write_image
-from vidstyle.photo import MaskSequence, photo_losses
+from vidstyle.io.masks import MaskSequence
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -87,9 +87,9 @@ def test_photo_weight_keeps_the_content_edges(weights_path, tubingen, starry_nig
     for lam in (0.0, 1e7):  # Adam: a steady, cheap comparison at 64 px
         config = cfg(weights_path, size=64, iterations=25, optimizer="adam", lr=0.03, photo_weight=lam)
         stylizer = Stylizer(config, style)
-        result = stylizer.stylize(content, extra_losses=photo_losses(config, content, stylizer.device))
+        result = stylizer.stylize(content)
         corr[lam] = sobel_corr(result.image, content)
-        assert ("extra" in result.losses) == (lam > 0)
+        assert ("photo" in result.losses) == (lam > 0)
     assert corr[1e7] > corr[0.0] + 0.05
 
 
@@ -98,7 +98,6 @@ def test_photo_preset_and_config():
     assert config.resolved_photo_weight() > 0 and config.init == "content"
     assert Config(preset="photo", photo_weight=0).resolved_photo_weight() == 0
     assert Config().resolved_photo_weight() == 0
-    assert photo_losses(Config(), smooth_image(8, 8), None) == []  # off: no Laplacian built at all
     with pytest.raises(VidstyleError, match="together"):
         Config(content_mask="a.png")
     with pytest.raises(VidstyleError, match="orphan"):
@@ -146,7 +145,8 @@ def test_cli_photo_and_mask_options(weights_path, tubingen, two_region_pair, tmp
 
 
 def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region_pair, tmp_path, monkeypatch):
-    from vidstyle import optimize, stylize_video
+    import vidstyle.engine.stylizer as engine
+    from vidstyle import stylize_video
     from vidstyle.io.frames import list_frames
 
     _, style, folder = two_region_pair
@@ -158,19 +158,26 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
         mask = np.full((24, 32, 3), colour, np.uint8)
         mask[:, 0] = BLUE if colour == RED else RED  # a thin line is not a label: one label per file
         write_image(tmp_path / "masks" / f"m{i + 1}.png", mask)
-    seen = []
-    original = optimize.Stylizer.stylize
+    seen, laplacians = [], []
+    original, original_term = engine.Stylizer.stylize, engine.photo_term
 
     def spy(self, frame, **kw):
-        seen.append((kw["mask"].colors, len(kw["extra_losses"]), frame.shape))
+        seen.append((kw["mask"].colors, frame.shape))
         return original(self, frame, **kw)
 
-    monkeypatch.setattr(optimize.Stylizer, "stylize", spy)
+    def term_spy(frame, *args, **kw):
+        laplacians.append(frame.copy())
+        return original_term(frame, *args, **kw)
+
+    monkeypatch.setattr(engine.Stylizer, "stylize", spy)
+    monkeypatch.setattr(engine, "photo_term", term_spy)
     config = cfg(weights_path, size=32, iterations=1, first_iterations=1, photo_weight=1e7, start=0.03,
                  temporal="warm", content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
     stylize_video(tmp_path / "in", style, tmp_path / "out", config)  # --start 0.03 s at 25 fps: frames 2..4
     assert [s[0] for s in seen] == [(BLUE,), (RED,), (BLUE,)]  # mask i belongs to input frame i
-    assert all(n == 1 and shape == (24, 32, 3) for _, n, shape in seen)
+    assert all(shape == (24, 32, 3) for _, shape in seen)
+    # one matting Laplacian per frame, built from that very frame (input frames 2..4 at 32 px)
+    assert len(laplacians) == 3 and not np.array_equal(laplacians[0], laplacians[1])
     assert len(list_frames(tmp_path / "out")) == 3
     (tmp_path / "masks" / "m4.png").unlink()
     with pytest.raises(VidstyleError, match="3 masks for 4 frames"):
@@ -183,7 +190,5 @@ def test_masks_with_style_scale(weights_path, two_region_pair, tmp_path):
     grey, style, folder = two_region_pair
     config = cfg(weights_path, iterations=1, style_scale=0.75, content_mask=str(folder / "content_mask.png"),
                  style_mask=str(folder / "style_mask.png"))
-    from vidstyle.controls import ControlledStylizer
-
-    result = ControlledStylizer(config, style).stylize(grey)
+    result = Stylizer(config, style).stylize(grey)
     assert result.image.shape == grey.shape and np.isfinite(result.losses["style"])

@@ -16,7 +16,7 @@ from tests.helpers.clips import count_frames_ffmpeg, make_clip
 from tests.helpers import MEDIA, REPO
 
 from vidstyle.cli.main import main
-from vidstyle.controls import ControlledStylizer
+from vidstyle.engine import Stylizer
 from vidstyle.errors import VidstyleError
 from vidstyle.io.camera import Camera
 from vidstyle.io.images import read_image, resize_long_side
@@ -78,13 +78,13 @@ def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Pat
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     styles = [read_image(starry_night), read_image(starry_night.parent / "the_scream.jpg")]
     calls: list[tuple[int, float]] = []  # (style, beta) of every optimisation the engine ran
-    original = ControlledStylizer.stylize
+    original = Stylizer.stylize
 
-    def spy(self: ControlledStylizer, content: np.ndarray, **kw: object):  # noqa: ANN202
-        calls.append((0 if self.raw_styles[0] is styles[0] else 1, self.plan.style_weight))
+    def spy(self: Stylizer, content: np.ndarray, **kw: object):  # noqa: ANN202
+        calls.append((0 if self.parts.targets.raw[0] is styles[0] else 1, self.weight("style")))
         return original(self, content, **kw)
 
-    monkeypatch.setattr(ControlledStylizer, "stylize", spy)
+    monkeypatch.setattr(Stylizer, "stylize", spy)
     at_plus: dict[str, int] = {}
 
     def plus_pressed(st) -> bool:  # noqa: ANN001

@@ -1,4 +1,4 @@
-"""Colour-coded label masks, per-layer masks and masked Gram matrices (vidstyle.model.masks)."""
+"""Colour-coded label masks (io.masks), label matching (engine.regions), per-layer masks and masked Grams (model.masks)."""
 from __future__ import annotations
 
 import cv2
@@ -7,16 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vidstyle.config import Config
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import write_image
-from vidstyle.model.masks import (
-    LabelMap,
-    downsample_mask,
-    masked_gram,
-    match_labels,
-    parse_labels,
-    read_label_mask,
-)
+from vidstyle.engine.regions import match_labels
+from vidstyle.engine.tensors import one_hot
+from vidstyle.io.masks import LabelMap, parse_labels, read_label_mask
+from vidstyle.model.masks import downsample_mask, masked_gram
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 
@@ -67,7 +64,7 @@ def test_read_and_resize_keeps_labels(tmp_path) -> None:
     lm = read_label_mask(path, size=(20, 30))
     assert lm.shape == (20, 30)
     assert set(np.unique(lm.labels)) == {0, 1}
-    onehot = lm.one_hot()
+    onehot = one_hot(lm, 'cpu')
     assert onehot.shape == (2, 20, 30) and torch.all(onehot.sum(0) == 1)
     assert onehot[lm.colors.index(RED), :, :15].all() and not onehot[lm.colors.index(RED), :, 15:].any()
 
@@ -82,12 +79,12 @@ def test_missing_style_label_is_an_error_naming_it() -> None:
     assert matches[content.colors.index(RED)] == style.colors.index((250, 3, 2))
     assert matches[content.colors.index(GREEN)] is None
     with pytest.raises(VidstyleError, match="orphan"):
-        match_labels(content, style, orphan="drop")
+        Config(orphan_labels="drop")
 
 
 def test_downsample_matches_vgg_pooling() -> None:
     lm = parse_labels(two_region_mask(37, 50, 21))
-    masks = lm.one_hot()
+    masks = one_hot(lm, 'cpu')
     small = downsample_mask(masks, (9, 12))  # two 2x2 poolings with floor sizes: 37->18->9, 50->25->12
     expected = F.avg_pool2d(F.avg_pool2d(masks[None], 2), 2)[0]
     assert torch.allclose(small, expected)

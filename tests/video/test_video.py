@@ -16,7 +16,7 @@ from vidstyle.cli.main import main
 from vidstyle.io.frames import iter_frame_dir, list_frames
 from vidstyle.io.images import write_image
 from vidstyle.io.video import probe_video
-from vidstyle.optimize import Stylizer
+from vidstyle.engine import Stylizer
 from vidstyle.video import input_kind, output_kind
 
 NTSC = Fraction(30000, 1001)

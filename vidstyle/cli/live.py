@@ -15,7 +15,7 @@ from ..live.config import (
 from ..live.keys import HELP
 from ..live.session import run_live
 from ..runtime import select_device
-from ..temporal.flow import FLOW_PRESETS
+from ..vocab import FLOW_QUALITIES
 from .options import (
     ENGINE_FIELDS,
     Parser,
@@ -45,7 +45,7 @@ def build_parser() -> Parser:
     live.add_argument("--mirror", action="store_true", help="flip the camera horizontally (a mirror view)")
     live.add_argument("--report", metavar="PATH", help="write the figures at exit and the settings as JSON")
     live.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where the s key saves PNGs (default: .)")
-    live.add_argument("--flow-quality", choices=tuple(FLOW_PRESETS), default="fast",
+    live.add_argument("--flow-quality", choices=FLOW_QUALITIES, default="fast",
                       help="optical flow that warps the newest result onto each displayed frame (default: %(default)s)")
     live.add_argument("--threads", type=_non_negative_int, metavar="N",
                       help="torch threads of the stylization worker (default: all cores but one on CPU)")

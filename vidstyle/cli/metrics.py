@@ -10,7 +10,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from ..temporal import FLOW_PRESETS, WarpingError, warping_error
+from ..temporal import WarpingError, warping_error
+from ..vocab import FLOW_QUALITIES
 from .options import Parser
 
 # The metric uses the most accurate flow by default: the pipeline's own default is cheaper, and grading an
@@ -42,7 +43,7 @@ def build_parser() -> Parser:
     parser.add_argument("output", metavar="OUTPUT_VIDEO", help="stylized video or directory of frames")
     parser.add_argument("--reference", required=True, metavar="INPUT_VIDEO",
                         help="the input it was made from (resized to OUTPUT's frame size)")
-    parser.add_argument("--flow-quality", choices=sorted(FLOW_PRESETS), default=METRIC_FLOW_QUALITY,
+    parser.add_argument("--flow-quality", choices=FLOW_QUALITIES, default=METRIC_FLOW_QUALITY,
                         help="DIS optical-flow quality for the metric (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (with per-frame values)")
     return parser

@@ -6,8 +6,20 @@ import sys
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from ..config import ORPHAN_POLICIES, PRESETS, Config
+from ..config import PRESETS, Config
 from ..errors import VidstyleError
+from ..vocab import (
+    COLOR_MODES,
+    DEVICES,
+    FLOW_QUALITIES,
+    LOSS_UNITS,
+    OPTIMIZERS,
+    ORPHAN_POLICIES,
+    POOLINGS,
+    PRECISIONS,
+    TEMPORAL_MODES,
+    WEIGHT_FORMATS,
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,14 +76,17 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     g.add_argument("--content-weight", type=float, metavar="ALPHA", help="alpha of eq. 7 (default: the preset's)")
     g.add_argument("--style-weight", type=float, metavar="BETA", help="beta of eq. 7 (default: the preset's)")
     g.add_argument("--tv-weight", type=float, default=d.tv_weight, help="total-variation weight (default: %(default)s)")
-    g.add_argument("--pooling", choices=("avg", "max"), default=d.pooling, help="VGG pooling (default: %(default)s)")
+    g.add_argument("--pooling", choices=POOLINGS, default=d.pooling, help="VGG pooling (default: %(default)s)")
     g.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint (default: $VIDSTYLE_WEIGHTS, else "
                    "torchvision's, downloaded once into the torch hub cache)")
-    g.add_argument("--weights-format", choices=("auto", "torchvision", "caffe"), default=d.weights_format,
+    g.add_argument("--weights-format", choices=WEIGHT_FORMATS, default=d.weights_format,
                    help="input convention of the checkpoint (default: %(default)s: the checkpoint's "
                    "'input_convention' entry, else caffe if the file name contains 'caffe', else torchvision)")
+    g.add_argument("--loss-units", choices=LOSS_UNITS, default=d.loss_units,
+                   help="scaled: every loss term is dimensionless (the same look at every size and with every "
+                   "checkpoint); paper: eqs. 1 and 4 as printed, for the paper's weights (default: %(default)s)")
     o = parser.add_argument_group("optimisation")
-    o.add_argument("--optimizer", choices=("lbfgs", "adam"), default=d.optimizer, help="(default: %(default)s)")
+    o.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="(default: %(default)s)")
     o.add_argument("--lr", type=float, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
     o.add_argument("--iterations", type=_non_negative_int, default=d.iterations,
                    help="forward/backward passes per image (default: %(default)s)")
@@ -94,9 +109,9 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
                    help="a content label missing from the style mask: error, or use the whole style's "
                    "statistics for it (default: %(default)s)")
     r = parser.add_argument_group("runtime")
-    r.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=d.device,
+    r.add_argument("--device", choices=DEVICES, default=d.device,
                    help="(default: %(default)s: cuda, then mps, then cpu)")
-    r.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
+    r.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="network precision (default: %(default)s = fp32, with TF32 convolutions on CUDA; "
                    "bf16/fp16 autocast is opt-in and experimental, see README)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -105,10 +120,10 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
 
 
 def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
-    """Style controls (issue 6; vidstyle/controls.py): colour preservation, blending, style scale, coarse to fine."""
+    """Style controls (vidstyle/engine/targets.py, pyramid.py): colour preservation, blending, style scale, coarse to fine."""
     d = defaults or Config()
     s = parser.add_argument_group("style controls")
-    s.add_argument("--preserve-colors", choices=("none", "luminance", "histogram"), default=d.preserve_colors,
+    s.add_argument("--preserve-colors", choices=COLOR_MODES, default=d.preserve_colors,
                    help="keep the content's colours (Gatys et al. 2016): luminance = transfer the luminance only and "
                    "keep the content's chroma; histogram = match the style's colour mean and covariance to the "
                    "content's first (default: %(default)s)")
@@ -134,17 +149,17 @@ def style_paths(text: str) -> list[Path]:
 
 
 def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
-    """Options for videos and frame directories (issue 3)."""
+    """Options for videos and frame directories."""
     d = defaults or Config()
     v = parser.add_argument_group("video and frame directories")
-    v.add_argument("--temporal", choices=("none", "warm", "flow"), default=d.temporal,
+    v.add_argument("--temporal", choices=TEMPORAL_MODES, default=d.temporal,
                    help="none: every frame starts from --init; warm: frame t starts from stylized frame t-1; "
                    "flow: from stylized frame t-1 warped along the optical flow, held to it by a temporal loss "
                    "outside occlusions, cold start at shot changes (default: %(default)s)")
     v.add_argument("--temporal-weight", type=float, default=d.temporal_weight, metavar="GAMMA",
                    help="weight of the temporal loss, mean of mask*(x - warped previous)^2 in 0..1 RGB, "
                    "with --temporal flow (default: %(default)g)")
-    v.add_argument("--flow-quality", choices=("fast", "medium", "fine"), default=d.flow_quality,
+    v.add_argument("--flow-quality", choices=FLOW_QUALITIES, default=d.flow_quality,
                    help="DIS optical flow for --temporal flow: fast, medium or fine (default: %(default)s)")
     v.add_argument("--first-iterations", type=_non_negative_int, default=d.first_iterations, metavar="N",
                    help="iterations for the first frame; --iterations is used for the rest (default: twice "
@@ -169,7 +184,7 @@ VIDEO_FIELDS = ("temporal", "temporal_weight", "flow_quality", "first_iterations
                 "keep_frames", "report")
 
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
-                 "style_weight", "tv_weight", "pooling", "weights", "weights_format", "optimizer", "lr",
+                 "style_weight", "tv_weight", "pooling", "weights", "weights_format", "loss_units", "optimizer", "lr",
                  "iterations", "init", "seed", "size", "device", "precision", "quiet", "overwrite",
                  # style controls
                  "preserve_colors", "style_weights", "style_scale", "scales",

@@ -63,3 +63,15 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
             tmp.write_bytes(data)
     except OSError as exc:
         raise VidstyleError(f"cannot write {p}: {exc.strerror or exc}") from None
+
+
+ImageLike = str | os.PathLike | np.ndarray
+
+
+def load_rgb(image: ImageLike) -> np.ndarray:
+    """A path is read from disk; an array must already be H x W x 3 RGB uint8."""
+    if isinstance(image, np.ndarray):
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError("image arrays must be H x W x 3 RGB uint8")
+        return image
+    return read_image(image)

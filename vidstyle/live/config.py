@@ -9,7 +9,7 @@ import torch
 from ..config import Config
 from ..errors import VidstyleError
 from ..runtime import select_device
-from ..temporal.flow import FLOW_PRESETS
+from ..vocab import FLOW_QUALITIES, choose
 
 # Live defaults, measured with benchmarks/bench_live.py (see README, "Live mode"). Adam, because a fresh
 # L-BFGS restarted every update with 2-3 evaluations spends them in its line search and made no progress at
@@ -46,7 +46,7 @@ class LiveConfig:
     mirror: bool = False
     report: str | None = None  # JSON figures at exit
     snapshot_dir: str = "."  # where the s key writes PNG snapshots
-    flow_quality: str = "fast"  # optical flow of the display warps (temporal.flow.FLOW_PRESETS)
+    flow_quality: str = "fast"  # optical flow of the display warps (vocab.FLOW_QUALITIES)
     threads: int | None = None  # torch threads of the stylization worker; None = all cores but one (CPU)
     window_size: int = 640  # long side of the picture in the window (the recording keeps --size)
 
@@ -66,9 +66,7 @@ class LiveConfig:
             raise VidstyleError("--max-frames must be at least 1")
         if self.threads is not None and self.threads < 1:
             raise VidstyleError("--threads must be at least 1")
-        if self.flow_quality not in FLOW_PRESETS:
-            raise VidstyleError(f"unsupported flow-quality {self.flow_quality!r}; "
-                                f"choose from {', '.join(FLOW_PRESETS)}")
+        choose("flow_quality", self.flow_quality, FLOW_QUALITIES)
         if self.window_size < 64:
             raise VidstyleError("--window-size must be at least 64 pixels")
 

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import VidstyleError
-from ..io.atomic import atomic_path
+from ..io.reports import write_report
 from ..io.camera import Camera
 from .config import LiveConfig
 
@@ -41,7 +39,7 @@ class LiveSummary:
                 f"stopped: {self.stop_reason}")
 
 
-def write_report(path: str | os.PathLike, summary: LiveSummary, config: LiveConfig, names: list[str],
+def write_live_report(path: str | os.PathLike, summary: LiveSummary, config: LiveConfig, names: list[str],
                  device: str, cam: Camera) -> None:
     """--report: the figures and the settings as JSON, written atomically."""
     data: dict[str, Any] = {"command": "live", **dataclasses.asdict(summary),
@@ -50,11 +48,7 @@ def write_report(path: str | os.PathLike, summary: LiveSummary, config: LiveConf
                             "device": device, "styles": names, "passes_per_update": config.engine.iterations,
                             "settings": {**{k: v for k, v in dataclasses.asdict(config).items() if k != "engine"},
                                          "engine": dataclasses.asdict(config.engine)}}
-    try:
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    except OSError as exc:
-        raise VidstyleError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_report(path, data)
 
 
 def camera_size(cam: Camera) -> str:

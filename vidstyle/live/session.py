@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..api import ImageLike, load_rgb
-from ..controls import ControlledStylizer
+from ..engine import Stylizer, build_stylizer
+from ..io.images import ImageLike, load_rgb
 from ..errors import VidstyleError
 from ..io.atomic import check_distinct, check_output_path
 from ..io.camera import Camera, Frame, open_camera
@@ -48,7 +48,7 @@ from .keys import (
     key_name,
     poll_all,
 )
-from .report import LiveSummary, camera_size, write_report
+from .report import LiveSummary, camera_size, write_live_report
 from .worker import StyleWorker, Stylized
 
 
@@ -234,8 +234,8 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         first = cam.latest()
         engine = config.engine
 
-        def build(index: int) -> ControlledStylizer:
-            return ControlledStylizer(engine, [images[index]], reference=first.image if first else None)
+        def build(index: int) -> Stylizer:
+            return build_stylizer(engine, [images[index]], reference=first.image if first else None)
 
         stylizer = build(0)  # reports missing weights etc. before anything runs
         seed = _warm_up(stylizer, first, engine.iterations) if first else None
@@ -276,11 +276,11 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         if config.record and summary.recorded_frames:
             say(f"recorded {config.record} ({summary.recorded_frames} frames)")
     if config.report:
-        write_report(config.report, summary, config, names, str(device), cam)
+        write_live_report(config.report, summary, config, names, str(device), cam)
     return summary
 
 
-def _warm_up(stylizer: ControlledStylizer, frame: Frame, iterations: int) -> Stylized:
+def _warm_up(stylizer: Stylizer, frame: Frame, iterations: int) -> Stylized:
     """One update on the first frame before the clock starts: style Grams and the backend's first-call costs
     are paid here, and the display shows a stylized picture from its first frame."""
     start = time.perf_counter()

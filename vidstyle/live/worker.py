@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..io.camera import Camera, Frame
-from ..optimize import Stylizer
+from ..engine import Stylizer
 from ..temporal.flow import FlowEstimator, in_frame_mask, warp
 
 StylizerFactory = Callable[[int], Stylizer]
@@ -52,6 +52,15 @@ class Stylized:
         return self.finished - self.frame.time
 
 
+@dataclass(frozen=True)
+class _Controls:
+    """What the keys change: the style shown, the factor on its style weight, and pause."""
+
+    style: int = 0
+    weight_scale: float = 1.0
+    paused: bool = False
+
+
 class _Abort(Exception):
     """Raised from the optimiser callback to stop an update early."""
 
@@ -77,9 +86,7 @@ class StyleWorker:
         self._stylizers: dict[int, Stylizer] = dict(stylizers or {})
         self._base_weight: dict[int, float] = {}
         self._flow = FlowEstimator(flow_quality)
-        self._style = 0
-        self._weight_scale = 1.0
-        self._paused = False
+        self._controls = _Controls()
         self._version = 0  # bumped by every setting change; an update started on an older one is aborted
         self._latest: Stylized | None = None
         self._lock = threading.Lock()
@@ -110,8 +117,7 @@ class StyleWorker:
 
     def _change(self, **values: object) -> None:
         with self._lock:
-            for name, value in values.items():
-                setattr(self, f"_{name}", value)
+            self._controls = dataclasses.replace(self._controls, **values)
             self._version += 1
         self._wake.set()
 
@@ -134,9 +140,9 @@ class StyleWorker:
         if index not in self._stylizers:
             self._stylizers[index] = self._factory(index)
         stylizer = self._stylizers[index]
-        base = self._base_weight.setdefault(index, stylizer.plan.style_weight)
-        if stylizer.plan.style_weight != base * weight_scale:  # +/- keys: beta of eq. 7 for the next updates
-            stylizer.plan = dataclasses.replace(stylizer.plan, style_weight=base * weight_scale)
+        base = self._base_weight.setdefault(index, stylizer.weight("style"))
+        if stylizer.weight("style") != base * weight_scale:  # +/- keys: beta of eq. 7 for the next updates
+            stylizer.set_weight("style", base * weight_scale)
         return stylizer
 
     def _init_for(self, frame: Frame) -> np.ndarray | None:
@@ -153,7 +159,8 @@ class StyleWorker:
                 torch.set_num_threads(self.threads)
             while not self._stop.is_set():
                 with self._lock:
-                    version, style, scale, paused = self._version, self._style, self._weight_scale, self._paused
+                    version, controls = self._version, self._controls
+                style, scale, paused = controls.style, controls.weight_scale, controls.paused
                 if paused:
                     self._wake.wait(0.1)
                     self._wake.clear()

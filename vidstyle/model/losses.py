@@ -1,12 +1,8 @@
-"""The losses of Gatys et al. 2015, Methods: content (eq. 1), Gram (eq. 3), style (eqs. 4-5), total (eq. 7)."""
+"""The loss maths of Gatys et al. 2015 (Methods: eqs. 1, 3, 4) and the image-space terms, as pure functions of
+tensors. Which terms a run uses, and with which weights, is the engine's business (vidstyle/engine/terms.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-
-from ..config import LayerPlan
-from .masks import RegionStyleTarget
 
 
 class _Gram(torch.autograd.Function):
@@ -29,6 +25,11 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     return _Gram.apply(features.reshape(n, -1).float())
 
 
+def normalized_gram(features: torch.Tensor) -> torch.Tensor:
+    """A_l / M_l: the Gram divided by the number of positions, independent of the image's size."""
+    return gram_matrix(features) / (features.shape[-1] * features.shape[-2])
+
+
 def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Eq. 1: 1/2 sum_ij (F_ij - P_ij)^2."""
     return 0.5 * (features.float() - target.float()).pow(2).sum()
@@ -37,24 +38,11 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def style_layer_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
     """Eq. 4: E_l = 1/(4 N^2 M^2) sum_ij (G_ij - A_ij)^2.
 
-    ``target_gram`` is the style Gram already divided by its own M (see ``normalized_gram``), so the formula
-    stays eq. 4 exactly when style and output have the same size and remains meaningful when they do not.
+    ``target_gram`` is the style Gram already divided by its own M (``normalized_gram``), so the formula stays
+    eq. 4 exactly when style and output have the same size and remains meaningful when they do not.
     """
     n = features.shape[-3]
-    m = features.shape[-1] * features.shape[-2]
-    return (gram_matrix(features) / m - target_gram).pow(2).sum() / (4 * n * n)
-
-
-def normalized_gram(features: torch.Tensor) -> torch.Tensor:
-    """A_l / M_l: the style target of one layer, independent of the style image's size."""
-    return gram_matrix(features) / (features.shape[-1] * features.shape[-2])
-
-
-def style_term(features: torch.Tensor, target: torch.Tensor | RegionStyleTarget) -> torch.Tensor:
-    """E_l for a plain normalised Gram target, or its region-wise sum under semantic masks."""
-    if isinstance(target, RegionStyleTarget):
-        return target.loss(features)
-    return style_layer_loss(features, target)
+    return (normalized_gram(features) - target_gram).pow(2).sum() / (4 * n * n)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
@@ -64,24 +52,10 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     return dx.pow(2).sum() + dy.pow(2).sum()
 
 
-@dataclass
-class GatysLoss:
-    """Eq. 7 with the targets of one content frame and one (possibly blended) style.
+def temporal_loss(x: torch.Tensor, warped_prev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Ruder et al. 2016's short-term term: mean over pixels and channels of mask * (x - warped_prev)^2.
 
-    ``style_targets`` maps layer -> normalised Gram (computed once per style image, never per iteration), or
-    -> RegionStyleTarget when semantic masks are used (per-region Grams, see vidstyle.model.masks);
-    ``content_targets`` maps layer -> feature responses P of the content frame.
+    x, warped_prev: 1x3xHxW in 0..1; mask: HxW, 1xHxW or 1x1xHxW, 1 = reliable.
     """
-
-    plan: LayerPlan
-    style_targets: dict[str, torch.Tensor | RegionStyleTarget]
-    content_targets: dict[str, torch.Tensor]
-
-    def __call__(self, features: dict[str, torch.Tensor], image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Return the components and the weighted total for the activations of ``image``."""
-        zero = image.new_zeros(())
-        content = sum((content_loss(features[n], self.content_targets[n]) for n in self.plan.content), zero)
-        style = sum((w * style_term(features[n], self.style_targets[n]) for n, w in self.plan.style), zero)
-        tv = tv_loss(image) if self.plan.tv_weight else zero
-        total = self.plan.content_weight * content + self.plan.style_weight * style + self.plan.tv_weight * tv
-        return {"content": content, "style": style, "tv": tv, "total": total}
+    m = mask.reshape(1, 1, *mask.shape[-2:]).to(x.dtype)
+    return torch.mean(m * (x - warped_prev) ** 2)

@@ -1,140 +1,12 @@
-"""Semantic masks (Luan et al. 2017): colour-coded label images, per-layer masks and masked Gram matrices.
-
-A mask is an RGB image in which every region is painted in one flat colour; the colour *is* the label, and a
-content region is matched with the style region of the same colour. Masks saved as JPEG carry compression
-noise and blended colours along region borders, so labels are found by clustering:
-
-* only "flat" pixels vote for label colours: pixels whose 3x3 neighbourhood varies by at most ``tolerance``
-  (max over R, G, B, in 0..255 units), which leaves out the blended colours along region borders;
-* their distinct colours are visited from the most to the least frequent; a colour starts a new label when it
-  is farther than ``tolerance`` from every label found so far and covers at least ``min_fraction`` of the
-  image;
-* every pixel is then snapped to the nearest label colour.
-
-Exact (PNG) masks therefore keep every colour whose region is at least 3 pixels wide somewhere and covers
-at least ``min_fraction`` of the image (default 0.1 %); smaller specks and thin lines join the nearest label.
-Content and style labels match when their colours are within ``tolerance`` of each other.
-"""
+"""Region-wise style maths for semantic masks (Luan et al. 2017): masks shrunk the way VGG shrinks the image,
+Grams over a region, and the region-wise style loss of one layer. Label images are read in vidstyle/io/masks.py;
+which content region takes which style region is decided in vidstyle/engine/regions.py."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
-
-from ..errors import VidstyleError
-from ..io.images import read_image
-
-DEFAULT_TOLERANCE = 24
-DEFAULT_MIN_FRACTION = 0.001
-ORPHAN_POLICIES = ("error", "whole")
-
-
-@dataclass(frozen=True)
-class LabelMap:
-    """A parsed mask: ``labels`` (HxW int64, index into ``colors``) and one RGB colour per label."""
-
-    labels: np.ndarray
-    colors: tuple[tuple[int, int, int], ...]
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.labels.shape[0], self.labels.shape[1]
-
-    def names(self) -> list[str]:
-        """Labels as '#rrggbb' strings, in label order."""
-        return [color_name(c) for c in self.colors]
-
-    def resized(self, height: int, width: int) -> LabelMap:
-        """The same labels at another size (nearest neighbour, so no new labels appear)."""
-        if (height, width) == self.shape:
-            return self
-        lab = cv2.resize(self.labels.astype(np.int32), (width, height), interpolation=cv2.INTER_NEAREST)
-        return LabelMap(lab.astype(np.int64), self.colors)
-
-    def check_fits(self, image_shape: tuple[int, ...], what: str) -> None:
-        """Raise VidstyleError when the mask's aspect ratio differs from the image's (more than 2 %)."""
-        h, w = image_shape[:2]
-        mh, mw = self.shape
-        if abs((mw / mh) / (w / h) - 1) > 0.02:
-            raise VidstyleError(f"{what} mask is {mw}x{mh} but its image is {w}x{h}; they must have the same shape")
-
-    def one_hot(self, device: torch.device | str | None = None) -> torch.Tensor:
-        """K x H x W float32 tensor, 1 where the pixel has label k."""
-        lab = torch.from_numpy(self.labels).to(device)
-        return F.one_hot(lab, len(self.colors)).permute(2, 0, 1).float()
-
-
-def color_name(color: tuple[int, int, int]) -> str:
-    """'#rrggbb' for an RGB triple."""
-    return "#{:02x}{:02x}{:02x}".format(*color)
-
-
-def parse_labels(image: np.ndarray, *, tolerance: int = DEFAULT_TOLERANCE,
-                 min_fraction: float = DEFAULT_MIN_FRACTION) -> LabelMap:
-    """Find the flat-colour regions of an HxWx3 uint8 label image (see the module docstring for the rules)."""
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an HxWx3 RGB image, got shape {image.shape}")
-    flat = image.reshape(-1, 3).astype(np.int64)
-    codes = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    uniq, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-    colours = np.stack([(uniq >> 16) & 255, (uniq >> 8) & 255, uniq & 255], 1)
-    kernel = np.ones((3, 3), np.uint8)
-    spread = (cv2.dilate(image, kernel) - cv2.erode(image, kernel)).max(-1)  # per-pixel 3x3 colour range
-    voters = (spread <= tolerance).reshape(-1)
-    votes = np.bincount(inverse.reshape(-1)[voters], minlength=len(uniq)) if voters.any() else counts
-    min_count = max(1, int(np.ceil(min_fraction * flat.shape[0])))
-    centres: list[np.ndarray] = []
-    for idx in np.argsort(-votes, kind="stable"):
-        if votes[idx] < min_count:
-            break
-        if all(np.abs(colours[idx] - c).max() > tolerance for c in centres):
-            centres.append(colours[idx])
-    if not centres:  # nothing large enough: fall back to the most frequent colour
-        centres.append(colours[int(np.argmax(counts))])
-    centre_arr = np.stack(centres)
-    # Nearest label (Euclidean in RGB) for every distinct colour, then for every pixel.
-    dist = ((colours[:, None, :] - centre_arr[None, :, :]) ** 2).sum(-1)
-    nearest = dist.argmin(1)
-    labels = nearest[inverse.reshape(-1)].reshape(image.shape[:2])
-    return LabelMap(labels.astype(np.int64), tuple(tuple(int(v) for v in c) for c in centre_arr))
-
-
-def read_label_mask(path: str | os.PathLike, size: tuple[int, int] | None = None, *,
-                    tolerance: int = DEFAULT_TOLERANCE) -> LabelMap:
-    """Read a colour-coded mask file; ``size`` = (height, width) resizes it (nearest neighbour) after parsing."""
-    if not os.path.isfile(path):
-        raise VidstyleError(f"mask not found: {path}")
-    labels = parse_labels(read_image(path), tolerance=tolerance)
-    return labels.resized(*size) if size is not None else labels
-
-
-def match_labels(content: LabelMap, style: LabelMap, orphan: str = "error", *,
-                 tolerance: int = DEFAULT_TOLERANCE) -> list[int | None]:
-    """For each content label, the index of the style label of the same colour (None = use the whole style).
-
-    A content label with no style counterpart raises VidstyleError naming it, unless ``orphan`` is 'whole'.
-    """
-    if orphan not in ORPHAN_POLICIES:
-        raise VidstyleError(f"unsupported orphan-labels {orphan!r}; choose from {', '.join(ORPHAN_POLICIES)}")
-    style_cols = np.array(style.colors, dtype=np.int64).reshape(-1, 3)
-    matches: list[int | None] = []
-    missing: list[str] = []
-    for colour in content.colors:
-        diff = np.abs(style_cols - np.array(colour)).max(1)
-        best = int(diff.argmin()) if diff.size else -1
-        if best >= 0 and diff[best] <= tolerance:
-            matches.append(best)
-        else:
-            matches.append(None)
-            missing.append(color_name(colour))
-    if missing and orphan == "error":
-        raise VidstyleError(f"content mask label(s) {', '.join(missing)} not found in the style mask "
-                            f"(style labels: {', '.join(style.names())}); fix the masks or pass --orphan-labels whole")
-    return matches
 
 
 def downsample_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -198,33 +70,15 @@ class RegionStyleTarget:
     grams: torch.Tensor  # K x N x N target Grams
     weights: torch.Tensor  # K region fractions a_k
 
-    def loss(self, features: torch.Tensor) -> torch.Tensor:
-        """The region-wise style loss of this layer for activations ``features`` (1 x N x h x w)."""
+    def loss(self, features: torch.Tensor, relative: bool = False) -> torch.Tensor:
+        """The region-wise style loss of this layer for activations ``features`` (1 x N x h x w).
+
+        ``relative``: each region's squared error divided by its target Gram's energy (scale-free units)
+        instead of by 4 N^2 (eq. 4).
+        """
         n = features.shape[-3]
         total = features.new_zeros((), dtype=torch.float32)
         for mask, target, weight in zip(self.masks, self.grams, self.weights):
-            total = total + weight * (masked_gram(features.float(), mask) - target).pow(2).sum()
-        return total / (4 * n * n)
-
-
-def region_style_targets(features: dict[str, torch.Tensor], content_masks: torch.Tensor,
-                         matches: list[int | None], style_grams: dict[str, tuple[torch.Tensor, torch.Tensor]],
-                         whole_grams: dict[str, torch.Tensor]) -> dict[str, RegionStyleTarget]:
-    """Per-layer RegionStyleTargets for one content frame.
-
-    ``features``: the content frame's activations (only their sizes are used); ``content_masks``: K x H x W
-    one-hot masks of the frame; ``matches``: style label per content label (None = whole style, see
-    ``match_labels``); ``style_grams``: layer -> (style region Grams, masses) from ``region_grams``;
-    ``whole_grams``: layer -> normalised Gram of the whole style. A style region that vanishes at a layer
-    (too small for it) also falls back to the whole-style Gram there.
-    """
-    targets: dict[str, RegionStyleTarget] = {}
-    for layer, whole in whole_grams.items():
-        feats = features[layer]
-        small = downsample_mask(content_masks.to(feats.device), tuple(feats.shape[-2:]))
-        grams, masses = style_grams[layer]
-        chosen = [grams[s] if s is not None and masses[s] > 0 else whole for s in matches]
-        fractions = small.flatten(1).sum(1) / (small.shape[-1] * small.shape[-2])
-        keep = fractions > 0
-        targets[layer] = RegionStyleTarget(small[keep], torch.stack(chosen)[keep], fractions[keep])
-    return targets
+            error = (masked_gram(features.float(), mask) - target).pow(2).sum()
+            total = total + weight * (error / target.pow(2).sum().clamp_min(1e-12) if relative else error)
+        return total if relative else total / (4 * n * n)

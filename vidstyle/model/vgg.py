@@ -53,8 +53,6 @@ class VGGFeatures(nn.Module):
     def __init__(self, layers: tuple[str, ...] | list[str], pooling: str = "avg") -> None:
         super().__init__()
         check_layers(layers)
-        if pooling not in ("avg", "max"):
-            raise VidstyleError(f"unsupported pooling {pooling!r}; choose avg or max")
         self.layers = tuple(layers)
         depth = max(LAYER_INDEX[n] for n in self.layers)
         modules: list[nn.Module] = []

@@ -1,4 +1,5 @@
-"""Temporal coherence for video (Ruder, Dosovitskiy & Brox 2016): flow, warping, occlusion, loss, metric."""
+"""Temporal coherence for video (Ruder, Dosovitskiy & Brox 2016): flow, warping, occlusion, shot changes, metric.
+The temporal loss term itself is vidstyle.engine.temporal_term."""
 from .flow import (
            FLOW_PRESETS,
            FlowEstimator,
@@ -8,7 +9,6 @@ from .flow import (
            to_gray,
            warp,
 )
-from .loss import make_temporal_loss, temporal_loss
 from .metrics import WarpingError, frame_warping_error, warping_error
 from .shots import (
            PHOTOMETRIC_TOLERANCE,
@@ -20,6 +20,6 @@ from .shots import (
 )
 
 __all__ = ["FLOW_PRESETS", "FlowEstimator", "compute_flow", "in_frame_mask", "occlusion_mask", "to_gray", "warp",
-           "make_temporal_loss", "temporal_loss", "WarpingError", "frame_warping_error", "warping_error",
+           "WarpingError", "frame_warping_error", "warping_error",
            "PHOTOMETRIC_TOLERANCE", "SHOT_THRESHOLD", "Motion", "analyze_motion", "is_shot_change",
            "matched_fraction"]

@@ -45,8 +45,6 @@ class FlowEstimator:
     """A reusable DIS optical-flow instance for one quality level (creating DIS per call is wasteful)."""
 
     def __init__(self, quality: str = "medium") -> None:
-        if quality not in FLOW_PRESETS:
-            raise VidstyleError(f"unsupported flow-quality {quality!r}; choose from {', '.join(FLOW_PRESETS)}")
         self.quality = quality
         preset, finest_scale = FLOW_PRESETS[quality]
         self._dis = cv2.DISOpticalFlow_create(preset)

@@ -3,26 +3,21 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
 import torch
 
+from ..engine import Term, temporal_term
 from ..errors import VidstyleError
 from .flow import FlowEstimator, warp
-from .loss import make_temporal_loss
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
-
-TEMPORAL_MODES = ("none", "warm", "flow")
-
 
 @dataclass
 class FrameStart:
-    """What ``Stylizer.stylize`` gets for one frame."""
+    """What ``Stylizer.stylize`` gets for one frame: an init image, a pass budget and extra loss terms."""
 
     init: np.ndarray | None  # None = the engine's --init (a cold start)
     iterations: int
-    extra_losses: list[Callable[[torch.Tensor], torch.Tensor]] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
     shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
 
@@ -50,8 +45,6 @@ class TemporalPlanner:
     def __init__(self, mode: str, *, iterations: int, first_iterations: int, weight: float = 0.0,
                  quality: str = "medium", device: torch.device | str = "cpu",
                  shot_threshold: float = SHOT_THRESHOLD) -> None:
-        if mode not in TEMPORAL_MODES:
-            raise VidstyleError(f"unsupported temporal {mode!r}; choose from {', '.join(TEMPORAL_MODES)}")
         self.mode, self.weight, self.device = mode, float(weight), device
         self.iterations, self.first_iterations = iterations, first_iterations
         self.shot_threshold = shot_threshold
@@ -104,5 +97,5 @@ class TemporalPlanner:
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
         warped = warp(prev_output, motion.flow)
         init = np.where(motion.mask[..., None] > 0, warped, frame).astype(np.uint8)
-        losses = [make_temporal_loss(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(init, self.iterations, losses, reliable=motion.matched)
+        terms = [temporal_term(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
+        return FrameStart(init, self.iterations, terms, reliable=motion.matched)

@@ -18,9 +18,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..api import ImageLike, load_rgb, stylize_frame
 from ..config import Config
-from ..controls import ControlledStylizer
 from ..errors import VidstyleError
 from ..io.atomic import check_distinct, check_output_path
 from ..io.encode import VideoWriter
@@ -31,11 +29,10 @@ from ..io.frames import (
     iter_frame_dir,
     list_frames,
 )
-from ..io.images import (
-    IMAGE_EXTENSIONS,
-    is_image_path,
-    write_image,
-)
+from ..engine import Stylizer, build_stylizer
+from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
+from ..io.masks import MaskSequence, mask_identity
+from ..io.reports import write_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,
     VIDEO_OUTPUT_EXTENSIONS,
@@ -44,11 +41,10 @@ from ..io.video import (
     iter_video_frames,
     probe_video,
 )
-from ..optimize import Stylizer
-from ..photo import MaskSequence, mask_identity, photo_losses
-from ..progress import STDERR, iteration_progress
+from ..progress import STDERR
+from ..still import stylize_still
 from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate, build_report, write_report
+from .progress import FrameBar, FrameUpdate, build_report
 from .workdir import WorkDir, file_digest
 
 ProgressCallback = Callable[[FrameUpdate], None]
@@ -173,12 +169,12 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     styles, style_ids = _styles(style)
     if in_kind == "image":
         _refuse_frame_options(config)
-        return _stylize_still(input_path, styles, output, config)
+        return stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
     masks = MaskSequence(config.content_mask, known) if config.content_mask else None
-    stylizer = ControlledStylizer(config, styles)  # style controls (issue 6); reference = frame 0, below
-    settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
+    stylizer = build_stylizer(config, styles)  # colour reference = frame 0, set in _run_frames
+    settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config.style_mask, config.content_mask),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
     inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
@@ -241,7 +237,7 @@ def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Confi
     with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, planner:
         for index, (frame, next_frame) in enumerate(_with_next(source.stream())):
             count = index + 1
-            if index == 0 and isinstance(stylizer, ControlledStylizer):
+            if index == 0:
                 stylizer.set_reference(frame)  # colour statistics from frame 0, also when resuming
             if index < done:
                 prev_frame = frame
@@ -249,13 +245,12 @@ def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Confi
             if index > 0 and previous is None:
                 previous = work.load(index - 1)
             planned = time.perf_counter()
-            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow (issue 4)
+            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
             planned = time.perf_counter() - planned
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
             bar.start_frame(start.iterations)
             result = stylizer.stylize(frame, init=start.init, iterations=start.iterations, callback=bar.iteration,
-                                      extra_losses=[*photo_losses(config, frame, stylizer.device),
-                                                    *start.extra_losses],
+                                      terms=start.terms,
                                       mask=masks.for_frame(source.first + index) if masks else None)
             work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
                                             "seconds": result.seconds + planned, "temporal_seconds": planned,
@@ -298,19 +293,3 @@ def _refuse_frame_options(config: Config) -> None:
              if getattr(config, name) is not None] + (["--keep-frames"] if config.keep_frames else [])
     if given:
         raise VidstyleError(f"{', '.join(given)} apply to videos and frame folders, not to a single image")
-
-
-def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
-    """Image in, image out: the same engine, one frame, with an iteration progress bar."""
-    with iteration_progress(config.iterations, config.quiet) as callback:
-        result = stylize_frame(input_path, styles, config, progress=callback)
-    write_image(output, result.image)
-    if not config.quiet:
-        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
-                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
-    record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
-    report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
-              "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
-    if config.report:
-        write_report(config.report, report)
-    return report

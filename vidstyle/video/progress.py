@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ..errors import VidstyleError
-from ..io.atomic import atomic_path
 from ..progress import STDERR, format_losses
 
 
@@ -98,13 +93,3 @@ def build_report(*, config: Any, device: str, input_path: str, style: list[str],
                    "wall_seconds_this_run": wall_seconds,
                    "final_losses": per_frame[-1].get("losses", {}) if per_frame else {}},
     }
-
-
-def write_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
-    """Write the report as JSON atomically."""
-    p = Path(path)
-    try:
-        with atomic_path(p) as tmp:
-            tmp.write_text(json.dumps(report, indent=2, default=str))
-    except OSError as exc:
-        raise VidstyleError(f"cannot write report {p}: {exc.strerror or exc}") from None

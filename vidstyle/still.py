@@ -1,0 +1,47 @@
+"""The still-image pipeline: one content image in, one stylized image (and optionally a report) out."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .config import Config
+from .engine import StylizeResult, build_stylizer
+from .errors import VidstyleError
+from .io.images import ImageLike, load_rgb, resize_long_side, write_image
+from .progress import STDERR, iteration_progress
+from .io.reports import write_report
+
+
+def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], config: Config | None = None,
+                  progress: Callable[[int, dict[str, float]], None] | None = None) -> StylizeResult:
+    """Stylize one image (resized to ``config.size``) and return the result with its losses.
+
+    ``style`` may be one image or several, blended by ``config.style_weights`` (default: equally); every
+    other control of ``config`` applies too. ``progress`` is called after every pass with the pass number
+    and the current losses.
+    """
+    config = config or Config()
+    if config.content_mask_is_folder():
+        raise VidstyleError("--content-mask must be an image file for an image input (folders are for videos)")
+    styles = [load_rgb(s) for s in style] if isinstance(style, (list, tuple)) else [load_rgb(style)]
+    frame = resize_long_side(load_rgb(content), config.size)
+    return build_stylizer(config, styles, reference=frame).stylize(frame, callback=progress)
+
+
+def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
+    """Image in, image out, with a progress bar over the passes; the report (if any) is written first."""
+    with iteration_progress(config.iterations, config.quiet) as callback:
+        result = stylize_frame(input_path, styles, config, progress=callback)
+    record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
+    report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
+              "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
+    if config.report:
+        write_report(config.report, report)
+    write_image(output, result.image)
+    if not config.quiet:
+        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
+                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
+    return report
