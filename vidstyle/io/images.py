@@ -52,14 +52,15 @@ def encode_image(image: np.ndarray, ext: str) -> bytes:
     return buf.tobytes()
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
-    """Write an RGB uint8 array atomically (temporary file, then rename)."""
+def write_image(path: str | os.PathLike, image: np.ndarray, *, replace: bool = True) -> None:
+    """Write an RGB uint8 array atomically (temporary file, then rename); ``replace=False`` keeps a file
+    that appeared at ``path`` meanwhile (VidstyleError)."""
     p = Path(path)
     if not is_image_path(p):
         raise VidstyleError(f"unsupported image format {p.suffix!r}; use one of {', '.join(IMAGE_EXTENSIONS)}")
     data = encode_image(image, p.suffix)
     try:
-        with atomic_path(p) as tmp:
+        with atomic_path(p, replace=replace) as tmp:
             tmp.write_bytes(data)
     except OSError as exc:
         raise VidstyleError(f"cannot write {p}: {exc.strerror or exc}") from None
