@@ -64,13 +64,13 @@ class LiveConfig:
                                 "(blending) is not supported here")
         if self.max_frames is not None and self.max_frames < 1:
             raise VidstyleError("--max-frames must be at least 1")
-        if self.threads is not None and self.threads < 1:
-            raise VidstyleError("--threads must be at least 1")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise VidstyleError("--threads must be between 1 and 1024")
         if self.flow_quality not in FLOW_PRESETS:
             raise VidstyleError(f"unsupported flow-quality {self.flow_quality!r}; "
                                 f"choose from {', '.join(FLOW_PRESETS)}")
-        if self.window_size < 64:
-            raise VidstyleError("--window-size must be at least 64 pixels")
+        if not 64 <= self.window_size <= 16384:
+            raise VidstyleError("--window-size must be between 64 and 16384 pixels")
 
     def worker_threads(self, device: torch.device) -> int:
         """Torch threads for the stylization worker: on CPU all cores but one, so the display keeps a core."""
