@@ -1,7 +1,9 @@
 """Finding, downloading and loading VGG-19 weights, and the input convention that comes with them."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import urllib.error
 import urllib.request
@@ -12,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import VidstyleError
+from ..io.atomic import atomic_path
 from .vgg import LAYER_INDEX, VGGFeatures, required_convs
 
 TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
@@ -112,7 +115,7 @@ def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
                     fh.write(chunk)
                     sha.update(chunk)
                     progress.advance(task, len(chunk))
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:  # ValueError: not a URL
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
         raise VidstyleError(f"cannot download VGG-19 weights from {url} ({reason}); offline? {hint}") from None
@@ -120,6 +123,45 @@ def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
         tmp.unlink(missing_ok=True)
         raise VidstyleError(f"downloaded weights failed the hash check (got sha256 {sha.hexdigest()[:8]}...); {hint}")
     os.replace(tmp, dest)
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def weights_digest(path: Path) -> str:
+    """Content hash of a weights file, so finished frames are never mixed with those of other weights.
+
+    Hashing 0.5 GB takes seconds, so the result is kept per (path, size, mtime) in memory and in
+    vidstyle-weights-digests.json in the torch hub cache; a replaced or edited file is hashed again.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _DIGESTS:
+        return _DIGESTS[key]
+    cache_file = Path(torch.hub.get_dir()) / "vidstyle-weights-digests.json"
+    entry = f"{key[0]}|{key[1]}|{key[2]}"
+    try:
+        cache = json.loads(cache_file.read_text())
+        cache = cache if isinstance(cache, dict) else {}
+    except (OSError, ValueError):
+        cache = {}
+    digest = cache.get(entry)
+    if not isinstance(digest, str):
+        h = hashlib.sha256()
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 22), b""):
+                    h.update(block)
+        except OSError as exc:
+            raise VidstyleError(f"cannot read weights file {path}: {exc.strerror or exc}") from None
+        digest = h.hexdigest()
+        cache[entry] = digest
+        with contextlib.suppress(OSError):  # a read-only cache only costs the hash next time
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(cache_file) as tmp:
+                tmp.write_text(json.dumps(cache, indent=1))
+    _DIGESTS[key] = digest
+    return digest
 
 
 def read_checkpoint(path: Path) -> dict[str, object]:
@@ -162,11 +204,18 @@ def load_features(checkpoint: dict[str, object], layers: tuple[str, ...], poolin
                             f"choose shallower layers (e.g. --preset fast) or a full VGG-19 checkpoint")
     own = net.state_dict()
     state = {}
+    names = {f"features.{index}": name for name, index in LAYER_INDEX.items() if name.startswith("conv")}
     for key, param in own.items():
         value = checkpoint[key]
-        if not isinstance(value, torch.Tensor) or value.shape != param.shape:
-            shape = getattr(value, "shape", type(value).__name__)
-            raise VidstyleError(f"weights file {source}: {key} has shape {tuple(shape)}, expected {tuple(param.shape)}")
+        layer = names.get(key.rsplit(".", 1)[0], key)
+        if not isinstance(value, torch.Tensor):
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) is a {type(value).__name__}, not a tensor")
+        if value.shape != param.shape:
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) has shape {tuple(value.shape)}, "
+                                f"expected {tuple(param.shape)}")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) holds NaN or infinite values "
+                                "(a corrupt or diverged checkpoint)")
         state[key] = value.float()
     net.load_state_dict(state)
     return net
