@@ -22,7 +22,7 @@ from ..api import ImageLike, load_rgb, stylize_frame
 from ..config import Config
 from ..controls import ControlledStylizer
 from ..errors import VidstyleError
-from ..io.atomic import check_distinct, check_output_path
+from ..io.atomic import check_distinct, check_output_path, clean_stale_temps
 from ..io.encode import VideoWriter
 from ..io.frames import (
     FrameDirWriter,
@@ -44,17 +44,19 @@ from ..io.video import (
     iter_video_frames,
     probe_video,
 )
+from ..model.weights import resolve_weights_path, weights_digest
 from ..optimize import Stylizer
 from ..photo import MaskSequence, mask_identity, photo_losses
 from ..progress import STDERR, iteration_progress
 from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate, build_report, write_report
+from .progress import FrameBar, FrameUpdate, build_report, staged_report
 from .workdir import WorkDir, file_digest
 
 ProgressCallback = Callable[[FrameUpdate], None]
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
+# The weights enter by content (weights_digest), not by the path string.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames"}
+                     "end", "max_frames", "weights"}
 
 
 class VideoInterrupted(KeyboardInterrupt):
@@ -157,6 +159,9 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
         check_output_path(output, overwrite)
     if report:
         check_output_path(report, overwrite)
+    for path in (output, report):  # temporary files left by killed runs on the same OUTPUT
+        if path:
+            clean_stale_temps(Path(path).parent, Path(path).name)
 
 
 def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
@@ -179,6 +184,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     masks = MaskSequence(config.content_mask, known) if config.content_mask else None
     stylizer = ControlledStylizer(config, styles)  # style controls (issue 6); reference = frame 0, below
     settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
+                "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
     inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
@@ -188,17 +194,15 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     started = time.perf_counter()
     try:
         frames, computed = _run_frames(source, stylizer, work, config, progress, masks)
-        _write_output(source, work, frames, output, out_kind, config)
     except KeyboardInterrupt:
         done = work.finished()
+        work.clear() if done == 0 else work.release()
         if done == 0:
-            work.clear()
             raise VideoInterrupted("stopped before the first frame was finished") from None
         raise VideoInterrupted(f"stopped after {done} finished frames, kept in {work.path}; run the same command "
                                "again to resume from there") from None
     except BaseException:
-        if work.finished() == 0:
-            work.clear()
+        work.clear() if work.finished() == 0 else work.release()
         raise
     report = build_report(config=config, device=str(stylizer.device), input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
@@ -212,10 +216,20 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     if out_kind == "video":  # yuv420p: an odd side was padded by one pixel
         h, w = h + h % 2, w + w % 2
     report["video"].update(width=w, height=h)
-    if config.report:
-        write_report(config.report, report)
     if config.keep_frames:
         report["work_dir"] = str(work.path)
+    try:
+        with staged_report(config.report, report, replace=config.overwrite):
+            _write_output(source, work, frames, output, out_kind, config)
+    except KeyboardInterrupt:
+        work.release()
+        raise VideoInterrupted(f"stopped while writing {output}; its {frames} frames are kept in {work.path}; "
+                               "run the same command again to finish") from None
+    except BaseException:
+        work.release()
+        raise
+    if config.keep_frames:
+        work.release()
     else:
         work.clear()
     if not config.quiet:
@@ -282,12 +296,12 @@ def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.nd
 def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:
     """Encode OUTPUT from the finished PNG frames (it appears only when complete)."""
     if kind == "frames":
-        with FrameDirWriter(output) as writer:
+        with FrameDirWriter(output, replace=config.overwrite) as writer:
             for i in range(frames):
                 writer.write(work.load(i))
         return
     with VideoWriter(output, source.fps, crf=config.crf, audio_source=source.audio,
-                     audio_start=float(source.first / source.fps)) as writer:
+                     audio_start=float(source.first / source.fps), replace=config.overwrite) as writer:
         for i in range(frames):
             writer.write(work.load(i))
 
@@ -304,13 +318,12 @@ def _stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, con
     """Image in, image out: the same engine, one frame, with an iteration progress bar."""
     with iteration_progress(config.iterations, config.quiet) as callback:
         result = stylize_frame(input_path, styles, config, progress=callback)
-    write_image(output, result.image)
-    if not config.quiet:
-        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
-                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
               "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
-    if config.report:
-        write_report(config.report, report)
+    with staged_report(config.report, report, replace=config.overwrite):
+        write_image(output, result.image, replace=config.overwrite)
+    if not config.quiet:
+        STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
+                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
     return report

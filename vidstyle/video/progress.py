@@ -1,13 +1,14 @@
 """Progress of a video run: the rich frame bar (frame i/N, frames per second, ETA, last losses) and the report."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from rich.progress import BarColumn, Progress, TextColumn
 
@@ -100,11 +101,23 @@ def build_report(*, config: Any, device: str, input_path: str, style: list[str],
     }
 
 
-def write_report(path: str | os.PathLike, report: dict[str, Any]) -> None:
-    """Write the report as JSON atomically."""
+@contextlib.contextmanager
+def staged_report(path: str | os.PathLike | None, report: dict[str, Any], *, replace: bool = True) -> Iterator[None]:
+    """Write the report as JSON to a temporary file first, run the block (which commits OUTPUT), then move
+    the report into place: a report that cannot be written (disk full) fails before OUTPUT exists, so
+    running the same command again needs no --overwrite. ``path`` None: no report."""
+    if path is None:
+        yield
+        return
     p = Path(path)
+    inside = False
     try:
-        with atomic_path(p) as tmp:
+        with atomic_path(p, replace=replace) as tmp:
             tmp.write_text(json.dumps(report, indent=2, default=str))
+            inside = True
+            yield
+            inside = False
     except OSError as exc:
+        if inside:  # the block's own error, not the report's
+            raise
         raise VidstyleError(f"cannot write report {p}: {exc.strerror or exc}") from None
