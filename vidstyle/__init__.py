@@ -1,10 +1,24 @@
 """vidstyle: the neural algorithm of artistic style (Gatys, Ecker & Bethge) for images, videos and webcams."""
-from .api import run_live, stylize_frame, stylize_image, stylize_video
-from .config import PRESETS, Config
-from .engine import Stylizer, StylizeResult, build_stylizer
-from .errors import VidstyleError
-from .video import FrameUpdate, VideoInterrupted
+from __future__ import annotations
 
-__all__ = ["Config", "FrameUpdate", "PRESETS", "Stylizer", "StylizeResult", "VideoInterrupted", "VidstyleError",
-           "build_stylizer", "run_live", "stylize_frame", "stylize_image", "stylize_video"]
+import importlib
+from typing import Any
+
+# Public names and the modules that define them. They are imported on first use, so `import vidstyle` (and
+# the `vidstyle` command's start) stays light: a Ctrl-C while torch and OpenCV load reaches the CLI's own
+# handler instead of printing an import traceback.
+_EXPORTS = {"stylize_image": ".api", "stylize_frame": ".api", "stylize_video": ".api", "run_live": ".api",
+            "PRESETS": ".config", "Config": ".config", "VidstyleError": ".errors", "Stylizer": ".engine",
+            "StylizeResult": ".engine", "build_stylizer": ".engine", "FrameUpdate": ".video",
+            "VideoInterrupted": ".video"}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'vidstyle' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value

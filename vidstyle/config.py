@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +49,54 @@ PRESETS: dict[str, Preset] = {
     # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
     # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.8, 2.0, 2.9).
     "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
+}
+
+
+MAX_FPS = 1000
+_WEIGHT_CAP = 1e30  # loss weights beyond this overflow float32 losses
+
+
+@dataclass(frozen=True)
+class NumberRule:
+    """What a numeric setting accepts: a finite number (an int where ``integer``) in [low, high], or above
+    ``low`` itself when ``low_open``; for tuples, every element. None (unset) always passes."""
+
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    low_open: bool = False
+
+    def check(self, name: str, value: object) -> None:
+        """Raise VidstyleError naming the option when ``value`` breaks the rule."""
+        if value is None:
+            return
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, bool) or not isinstance(item, numbers.Real) \
+                    or (self.integer and not isinstance(item, numbers.Integral)) \
+                    or not math.isfinite(item) or (self.low is not None and (item <= self.low if self.low_open
+                                                                             else item < self.low)) \
+                    or (self.high is not None and item > self.high):
+                raise VidstyleError(f"--{name.replace('_', '-')} must be {self._describe()}, got {item!r}")
+
+    def _describe(self) -> str:
+        kind = "an integer" if self.integer else "a finite number"
+        show = (lambda x: str(int(x))) if self.integer else (lambda x: f"{x:g}")
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {show(self.low)}"
+        high = None if self.high is None else f"at most {show(self.high)}"
+        return f"{kind} {' and '.join(b for b in (low, high) if b)}".strip()
+
+
+# Every numeric setting and what it accepts: the one rule set, for the CLI and the Python API alike.
+NUMBER_RULES: dict[str, NumberRule] = {
+    "style_layer_weights": NumberRule(0, _WEIGHT_CAP), "content_weight": NumberRule(0, _WEIGHT_CAP),
+    "style_weight": NumberRule(0, _WEIGHT_CAP), "tv_weight": NumberRule(0, _WEIGHT_CAP),
+    "lr": NumberRule(0, 100, low_open=True), "iterations": NumberRule(0, 1_000_000, integer=True),
+    "seed": NumberRule(0, 2**63 - 1, integer=True), "size": NumberRule(16, 65_535, integer=True),
+    "temporal_weight": NumberRule(0, _WEIGHT_CAP), "first_iterations": NumberRule(0, 1_000_000, integer=True),
+    "start": NumberRule(0, 1e9), "end": NumberRule(0, 1e9, low_open=True),
+    "max_frames": NumberRule(1, 2**62, integer=True), "crf": NumberRule(0, 51, integer=True),
+    "style_weights": NumberRule(0, _WEIGHT_CAP), "style_scale": NumberRule(0, 16, low_open=True),
+    "scales": NumberRule(1, 12, integer=True), "photo_weight": NumberRule(0, _WEIGHT_CAP),
 }
 
 
@@ -122,21 +171,8 @@ class Config:
                    "flow_quality": FLOW_QUALITIES, "orphan_labels": ORPHAN_POLICIES}
         for name, allowed in choices.items():
             choose(name, getattr(self, name), allowed)
-        if self.iterations < 0:
-            raise VidstyleError("--iterations must be >= 0")
-        if self.size is not None and self.size < 16:
-            raise VidstyleError("--size must be at least 16 pixels")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight", "temporal_weight", "photo_weight",
-                     "style_scale"):
-            value = getattr(self, name, None)
-            if value is not None and not math.isfinite(value):
-                raise VidstyleError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
-        if self.lr <= 0:
-            raise VidstyleError("--lr must be positive")
-        for name in ("content_weight", "style_weight", "tv_weight"):
-            value = getattr(self, name)
-            if value is not None and value < 0:
-                raise VidstyleError(f"--{name.replace('_', '-')} must be >= 0")
+        for name, rule in NUMBER_RULES.items():
+            rule.check(name, getattr(self, name))
         self._validate_video()
         self._validate_style_controls()
         self._validate_photo()
@@ -145,24 +181,12 @@ class Config:
             raise VidstyleError("no loss layers selected")
 
     def _validate_photo(self) -> None:
-        if self.photo_weight is not None and self.photo_weight < 0:
-            raise VidstyleError("--photo-weight must be >= 0")
         if (self.content_mask is None) != (self.style_mask is None):
             raise VidstyleError("--content-mask and --style-mask go together; pass both or neither")
 
     def _validate_video(self) -> None:
-        if self.temporal_weight < 0:
-            raise VidstyleError("--temporal-weight must be >= 0")
-        if self.first_iterations is not None and self.first_iterations < 0:
-            raise VidstyleError("--first-iterations must be >= 0")
-        if self.start is not None and self.start < 0:
-            raise VidstyleError("--start must be >= 0 seconds")
         if self.end is not None and self.end <= (self.start or 0):
             raise VidstyleError("--end must be later than --start")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise VidstyleError("--max-frames must be at least 1")
-        if not 0 <= self.crf <= 51:
-            raise VidstyleError("--crf must be between 0 and 51")
         if self.fps is not None:
             self.frame_rate()
 
@@ -174,8 +198,9 @@ class Config:
             rate = Fraction(str(self.fps))
         except (ValueError, ZeroDivisionError):
             rate = Fraction(0)
-        if rate <= 0:
-            raise VidstyleError(f"--fps must be a positive number or fraction like 30000/1001, got {self.fps!r}")
+        if not 0 < rate <= MAX_FPS:
+            raise VidstyleError(f"--fps must be a positive number or fraction like 30000/1001, at most {MAX_FPS}, "
+                                f"got {self.fps!r}")
         return rate
 
     @property
@@ -184,12 +209,8 @@ class Config:
         return 2 * self.iterations if self.first_iterations is None else self.first_iterations
 
     def _validate_style_controls(self) -> None:
-        if self.style_weights is not None and (min(self.style_weights, default=0) < 0 or sum(self.style_weights) <= 0):
-            raise VidstyleError("--style-weights must be non-negative numbers with a positive sum")
-        if not self.style_scale > 0:
-            raise VidstyleError("--style-scale must be positive")
-        if self.scales < 1:
-            raise VidstyleError("--scales must be at least 1")
+        if self.style_weights is not None and sum(self.style_weights) <= 0:
+            raise VidstyleError("--style-weights must have a positive sum")
 
     def replace(self, **changes: object) -> "Config":
         """A copy with some fields changed (validated again)."""

@@ -12,7 +12,7 @@ from .engine import StylizeResult, build_stylizer
 from .errors import VidstyleError
 from .io.images import ImageLike, load_rgb, resize_long_side, write_image
 from .progress import STDERR, iteration_progress
-from .io.reports import write_report
+from .io.reports import staged_report
 
 
 def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], config: Config | None = None,
@@ -32,15 +32,15 @@ def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], co
 
 
 def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
-    """Image in, image out, with a progress bar over the passes; the report (if any) is written first."""
+    """Image in, image out, with a progress bar over the passes; the report (if any) is staged before OUTPUT
+    is committed, so a report that cannot be written leaves no OUTPUT behind."""
     with iteration_progress(config.iterations, config.quiet) as callback:
         result = stylize_frame(input_path, styles, config, progress=callback)
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
               "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}
-    if config.report:
-        write_report(config.report, report)
-    write_image(output, result.image)
+    with staged_report(config.report, report, replace=config.overwrite):
+        write_image(output, result.image, replace=config.overwrite)
     if not config.quiet:
         STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
                      f"{result.iterations} iterations, {result.seconds:.1f} s)")

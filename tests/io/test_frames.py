@@ -103,10 +103,14 @@ def test_writer_replaces_only_on_success(tmp_path: Path) -> None:
             w.write(solid(1))
             raise KeyboardInterrupt
     assert [p.name for p in out.iterdir()] == ["old.png"] and [p.name for p in tmp_path.iterdir()] == ["out"]
+    write_image(out / "frame_000002.png", solid(9))  # a frame of an earlier, longer run
+    (out / "notes").mkdir()
     with FrameDirWriter(out) as w:
         w.write(solid(1))
-    assert [p.name for p in out.iterdir()] == ["frame_000001.png"]
+    # only vidstyle's own frames (by name) are replaced; the user's files and folders stay
+    assert sorted(p.name for p in out.iterdir()) == ["frame_000001.png", "notes", "old.png"]
     assert int(read_image(out / "frame_000001.png")[0, 0, 0]) == 1
+    assert int(read_image(out / "old.png")[0, 0, 0]) == 7
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 

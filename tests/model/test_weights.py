@@ -6,14 +6,9 @@ import torch
 
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
-from vidstyle.model.weights import (
-    CONVENTIONS,
-    Normalize,
-    detect_format,
-    load_encoder,
-    read_checkpoint,
-    resolve_weights_path,
-)
+from vidstyle.engine.build import load_encoder
+from vidstyle.io.weights import read_checkpoint, resolve_weights_path
+from vidstyle.model.weights import CONVENTIONS, Normalize, detect_format
 
 CPU = torch.device("cpu")
 

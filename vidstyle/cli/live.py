@@ -19,7 +19,7 @@ from ..vocab import FLOW_QUALITIES
 from .options import (
     ENGINE_FIELDS,
     Parser,
-    _non_negative_int,
+    _integer,
     add_engine_options,
     config_from_args,
     style_paths,
@@ -41,15 +41,15 @@ def build_parser() -> Parser:
     live.add_argument("--record", metavar="PATH", help="write an mp4 (or .mov/.mkv/.webm) of exactly the frames shown")
     live.add_argument("--no-window", dest="window", action="store_false",
                       help="headless: no window, no keys (servers, tests); stop with --max-frames or Ctrl-C")
-    live.add_argument("--max-frames", type=_non_negative_int, metavar="N", help="stop after N frames shown")
+    live.add_argument("--max-frames", type=_integer, metavar="N", help="stop after N frames shown")
     live.add_argument("--mirror", action="store_true", help="flip the camera horizontally (a mirror view)")
     live.add_argument("--report", metavar="PATH", help="write the figures at exit and the settings as JSON")
     live.add_argument("--snapshot-dir", default=".", metavar="DIR", help="where the s key saves PNGs (default: .)")
     live.add_argument("--flow-quality", choices=FLOW_QUALITIES, default="fast",
                       help="optical flow that warps the newest result onto each displayed frame (default: %(default)s)")
-    live.add_argument("--threads", type=_non_negative_int, metavar="N",
+    live.add_argument("--threads", type=_integer, metavar="N",
                       help="torch threads of the stylization worker (default: all cores but one on CPU)")
-    live.add_argument("--window-size", type=_non_negative_int, default=640, metavar="PX",
+    live.add_argument("--window-size", type=_integer, default=640, metavar="PX",
                       help="long side of the picture in the window; the recording keeps --size (default: %(default)s)")
     add_engine_options(parser, Config(preset=LIVE_PRESET, optimizer=LIVE_OPTIMIZER))
     for action in parser._actions:  # live defaults that depend on the device

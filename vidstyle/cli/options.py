@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from ..config import PRESETS, Config
 from ..errors import VidstyleError
@@ -23,7 +24,15 @@ from ..vocab import (
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit code 2) instead of a usage dump."""
+    """argparse with one-line errors (exit code 2) instead of a usage dump.
+
+    A value that starts like a negative number (-1, -.5, -1,1,1, -inf, -nan) is taken as an option's value,
+    not as an unknown option, so it reaches validation and gets its own clear message.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-(?:\.?\d|inf|nan)", re.IGNORECASE)
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -34,30 +43,20 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(part) for part in _names(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def _number(convert: Callable[[str], float], what: str, bound: str,
-            ok: Callable[[float], bool]) -> Callable[[str], float]:
-    """An argparse type: ``convert`` the text, then require ``ok(value)``; one-line messages otherwise."""
+def _number(convert: Callable[[str], float], what: str) -> Callable[[str], float]:
+    """An argparse type that only turns the text into a number (one-line message otherwise); which values
+    are allowed is decided in one place, Config.validate (config.NUMBER_RULES), for the CLI and the API."""
     def parse(text: str) -> float:
         try:
-            value = convert(text)
-        except ValueError:
+            return convert(text.strip())
+        except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {bound}, got {text!r}")
-        return value
     return parse
 
 
-_non_negative_int = _number(int, "an integer", "a non-negative integer", lambda v: v >= 0)
-_positive_float = _number(float, "a number", "a positive number", lambda v: v > 0)
-_seconds = _number(float, "seconds", "a non-negative number of seconds", lambda v: v >= 0)
+_integer = _number(int, "an integer")
+_real = _number(float, "a number")
+_reals = _number(lambda text: tuple(float(part) for part in _names(text)), "comma-separated numbers")
 
 
 def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None = None) -> None:
@@ -71,11 +70,11 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
                    help=f"loss layers and weights (default: %(default)s). {preset_help}")
     g.add_argument("--content-layers", type=_names, metavar="L[,L]", help="override the preset's content layers")
     g.add_argument("--style-layers", type=_names, metavar="L[,L]", help="override the preset's style layers")
-    g.add_argument("--style-layer-weights", type=_floats, metavar="W[,W]",
+    g.add_argument("--style-layer-weights", type=_reals, metavar="W[,W]",
                    help="w_l per style layer (default: 1/number of style layers)")
-    g.add_argument("--content-weight", type=float, metavar="ALPHA", help="alpha of eq. 7 (default: the preset's)")
-    g.add_argument("--style-weight", type=float, metavar="BETA", help="beta of eq. 7 (default: the preset's)")
-    g.add_argument("--tv-weight", type=float, default=d.tv_weight, help="total-variation weight (default: %(default)s)")
+    g.add_argument("--content-weight", type=_real, metavar="ALPHA", help="alpha of eq. 7 (default: the preset's)")
+    g.add_argument("--style-weight", type=_real, metavar="BETA", help="beta of eq. 7 (default: the preset's)")
+    g.add_argument("--tv-weight", type=_real, default=d.tv_weight, help="total-variation weight (default: %(default)s)")
     g.add_argument("--pooling", choices=POOLINGS, default=d.pooling, help="VGG pooling (default: %(default)s)")
     g.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint (default: $VIDSTYLE_WEIGHTS, else "
                    "torchvision's, downloaded once into the torch hub cache)")
@@ -87,17 +86,17 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
                    "checkpoint); paper: eqs. 1 and 4 as printed, for the paper's weights (default: %(default)s)")
     o = parser.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="(default: %(default)s)")
-    o.add_argument("--lr", type=float, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
-    o.add_argument("--iterations", type=_non_negative_int, default=d.iterations,
+    o.add_argument("--lr", type=_real, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
+    o.add_argument("--iterations", type=_integer, default=d.iterations,
                    help="forward/backward passes per image (default: %(default)s)")
     o.add_argument("--init", default=d.init, metavar="content|noise|PATH",
                    help="start image (default: %(default)s)")
-    o.add_argument("--seed", type=int, help="random seed; makes CPU runs reproducible (default: none)")
-    o.add_argument("--size", type=_non_negative_int, default=d.size,
+    o.add_argument("--seed", type=_integer, help="random seed; makes CPU runs reproducible (default: none)")
+    o.add_argument("--size", type=_integer, default=d.size,
                    help="long side in pixels of the processed image and of the output; the style image is "
                    "scaled to the same long side (default: %(default)s)")
     p = parser.add_argument_group("photorealism and semantic masks (Luan et al. 2017)")
-    p.add_argument("--photo-weight", type=float, metavar="LAMBDA",
+    p.add_argument("--photo-weight", type=_real, metavar="LAMBDA",
                    help="weight of the matting-Laplacian photorealism term that keeps the output a locally affine "
                    "colour transform of the content (default: the preset's; 0 = off, photo preset "
                    f"{PRESETS['photo'].photo_weight:g})")
@@ -127,12 +126,12 @@ def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config 
                    help="keep the content's colours (Gatys et al. 2016): luminance = transfer the luminance only and "
                    "keep the content's chroma; histogram = match the style's colour mean and covariance to the "
                    "content's first (default: %(default)s)")
-    s.add_argument("--style-weights", type=_floats, metavar="W[,W]",
+    s.add_argument("--style-weights", type=_reals, metavar="W[,W]",
                    help="blend weights of several comma-separated STYLE images, normalised to sum 1 (default: equal)")
-    s.add_argument("--style-scale", type=_positive_float, default=d.style_scale, metavar="F",
+    s.add_argument("--style-scale", type=_real, default=d.style_scale, metavar="F",
                    help="resize the style image to F x the content's long side before its Grams are computed; "
                    "below 1 = larger brush strokes (default: %(default)s)")
-    s.add_argument("--scales", type=_non_negative_int, default=d.scales, metavar="N",
+    s.add_argument("--scales", type=_integer, default=d.scales, metavar="N",
                    help="coarse to fine: optimise at N resolutions doubling up to --size, each result the next one's "
                    "start; --iterations stays the budget in full-size passes (3/4 of it spent at full size) "
                    "(default: %(default)s)")
@@ -156,21 +155,21 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
                    help="none: every frame starts from --init; warm: frame t starts from stylized frame t-1; "
                    "flow: from stylized frame t-1 warped along the optical flow, held to it by a temporal loss "
                    "outside occlusions, cold start at shot changes (default: %(default)s)")
-    v.add_argument("--temporal-weight", type=float, default=d.temporal_weight, metavar="GAMMA",
+    v.add_argument("--temporal-weight", type=_real, default=d.temporal_weight, metavar="GAMMA",
                    help="weight of the temporal loss, mean of mask*(x - warped previous)^2 in 0..1 RGB, "
                    "with --temporal flow (default: %(default)g)")
     v.add_argument("--flow-quality", choices=FLOW_QUALITIES, default=d.flow_quality,
                    help="DIS optical flow for --temporal flow: fast, medium or fine (default: %(default)s)")
-    v.add_argument("--first-iterations", type=_non_negative_int, default=d.first_iterations, metavar="N",
+    v.add_argument("--first-iterations", type=_integer, default=d.first_iterations, metavar="N",
                    help="iterations for the first frame; --iterations is used for the rest (default: twice "
                    "--iterations)")
-    v.add_argument("--start", type=_seconds, default=d.start, metavar="SECONDS", help="first second to stylize")
-    v.add_argument("--end", type=_seconds, default=d.end, metavar="SECONDS", help="stop at this second")
-    v.add_argument("--max-frames", type=_non_negative_int, default=d.max_frames, metavar="N",
+    v.add_argument("--start", type=_real, default=d.start, metavar="SECONDS", help="first second to stylize")
+    v.add_argument("--end", type=_real, default=d.end, metavar="SECONDS", help="stop at this second")
+    v.add_argument("--max-frames", type=_integer, default=d.max_frames, metavar="N",
                    help="stylize at most N frames")
     v.add_argument("--fps", default=d.fps, metavar="RATE",
                    help="frame rate of a frame-directory INPUT, e.g. 24 or 30000/1001 (default: 25)")
-    v.add_argument("--crf", type=_non_negative_int, default=d.crf,
+    v.add_argument("--crf", type=_integer, default=d.crf,
                    help="video quality, 0 (lossless) .. 51 (worst); H.264, VP9 for .webm (default: %(default)s)")
     v.add_argument("--no-audio", dest="audio", action="store_false", help="drop the input's audio")
     v.add_argument("--work-dir", default=d.work_dir, metavar="DIR",

@@ -10,7 +10,9 @@ from ..config import Config
 from ..errors import VidstyleError
 from ..io.images import read_image
 from ..io.masks import read_label_mask
-from ..model.weights import load_encoder
+from ..io.weights import read_checkpoint, resolve_weights_path
+from ..model.vgg import required_convs
+from ..model.weights import Encoder, detect_format, load_features
 from ..runtime import autocast, autocast_dtype, select_device
 from .parts import EngineParts
 from .targets import StyleTargets
@@ -53,3 +55,14 @@ def assemble(config: Config, styles: Sequence[np.ndarray], style_weights: Sequen
         units=config.loss_units, optimizer=config.optimizer, lr=config.lr, iterations=config.iterations,
         init=init, seed=config.seed, color_mode=config.preserve_colors, scales=config.scales,
         content_labels=content_labels, orphan_labels=config.orphan_labels)
+
+
+def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ...], pooling: str,
+                 device: torch.device, quiet: bool = False) -> Encoder:
+    """Resolve, read and load the weights; return a frozen Encoder on ``device``."""
+    required_convs(layers)  # validate layer names before any download
+    path = resolve_weights_path(weights, quiet=quiet)
+    checkpoint = read_checkpoint(path)
+    convention = detect_format(path, checkpoint, weights_format)
+    features = load_features(checkpoint, layers, pooling, str(path))
+    return Encoder(convention, features).to(device)

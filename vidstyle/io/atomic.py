@@ -1,8 +1,16 @@
-"""Atomic output: write to a temporary file beside the target, then rename over it."""
+"""Atomic output: write to a temporary file beside the target, then rename over it.
+
+Every temporary file or folder of the tool is named ``.NAME.PID.XXXXXXXX.TAG[.EXT]`` beside its target NAME
+(TAG: part, video; EXT: the target's extension, kept so that OpenCV and ffmpeg recognise the format). The
+process id lets a later run tell its own stale leftovers (their process is gone) from the temporary files of
+a run still in progress: ``clean_stale_temps`` removes only the former.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -11,6 +19,8 @@ from ..errors import VidstyleError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+TEMP_TAGS = ("part", "video")
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.(?:%s)(?:\..*)?$" % "|".join(TEMP_TAGS))
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -24,37 +34,107 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
 
 def check_parent_writable(out: Path) -> None:
     """The folder that will hold ``out`` exists and is writable."""
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = _parent(out)
     if not parent.is_dir():
         raise VidstyleError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise VidstyleError(f"output folder {parent} is not writable")
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; on success rename it to ``path``, else delete it.
+def _parent(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
 
-    The temporary name keeps the target's extension so tools that sniff it (OpenCV, ffmpeg) work.
+
+def temp_path(target: Path, tag: str = "part", *, directory: bool = False) -> Path:
+    """Create and return an empty temporary file (or folder) beside ``target``, named for stale cleanup."""
+    assert tag in TEMP_TAGS
+    prefix, suffix = f".{target.name}.{os.getpid()}.", f".{tag}{'' if directory else target.suffix}"
+    if directory:
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=_parent(target)))
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=_parent(target))
+    os.close(fd)
+    return Path(name)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: the process exists but belongs to someone else
+        return True
+    return True
+
+
+def clean_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporary files and folders of runs that no longer exist (those of ``name`` only, when
+    given) from ``folder``; temporary files of running processes and every other file are left alone."""
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):
+        for p in folder.iterdir():
+            m = _TEMP_NAME.match(p.name)
+            if m is None or (name is not None and m["name"] != name) or _alive(int(m["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+                removed.append(p)
+    return removed
+
+
+def commit_file(tmp: Path, target: Path, *, replace: bool = True) -> None:
+    """Move the finished ``tmp`` to ``target``. Without ``replace``, a target that appeared while the work
+    ran (another run writing the same OUTPUT) is kept and VidstyleError raised: checked again at commit time,
+    atomically where the file system has hard links."""
+    if replace:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)  # fails if target exists: no window between the check and the rename
+    except FileExistsError:
+        raise VidstyleError(f"{target} appeared while this run was working (another run?); it was kept, "
+                            "pass --overwrite to replace it") from None
+    except OSError:  # no hard links on this file system: check, then rename
+        if target.exists():
+            raise VidstyleError(f"{target} appeared while this run was working (another run?); it was kept, "
+                                "pass --overwrite to replace it") from None
+        os.replace(tmp, target)
+        return
+    tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success move it to ``path``, else delete it.
+
+    ``replace=False`` refuses (VidstyleError) a target that exists at commit time. The temporary name keeps
+    the target's extension so tools that sniff it (OpenCV, ffmpeg) work.
     """
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                                    dir=target.parent if str(target.parent) else ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_path(target)
     try:
         yield tmp
         if tmp.is_file():
             os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
-        os.replace(tmp, target)
+        commit_file(tmp, target, replace=replace)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
 
 
+def default_dir_mode() -> int:
+    """Permissions of a newly made folder under the current umask (mkdtemp makes 0700)."""
+    return 0o777 & ~_UMASK
+
+
 def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
-    """Refuse an output that is an input, lies inside an input folder, or is the same file as another output.
+    """Refuse an output that is an input, lies inside an input folder, holds an input (an output folder
+    that contains an input), or is the same path as another output.
 
     ``outputs`` maps a name for the message ('OUTPUT', '--report', ...) to a path (None = not requested).
     """
@@ -67,6 +147,9 @@ def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterabl
         for source in sources:
             if target == source or source in target.parents:
                 raise VidstyleError(f"{name} {path} must differ from the input {source.name} (it would be overwritten)")
+            if target in source.parents:
+                raise VidstyleError(f"the input {source} lies inside {name} {path}; choose an {name} outside "
+                                    "the inputs' folders")
         if target in taken:
             raise VidstyleError(f"{name} and {taken[target]} are the same file {path}; choose different paths")
         taken[target] = name

@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import CommitOnSuccess, atomic_path
+from .atomic import CommitOnSuccess, atomic_path, temp_path
 from .video import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, probe_video
 
 # Audio codecs each output container takes as a stream copy (anything else is re-encoded).
@@ -55,8 +55,10 @@ class VideoWriter(CommitOnSuccess):
     """
 
     def __init__(self, path: str | os.PathLike, fps: Fraction, *, crf: int = 18,
-                 audio_source: str | os.PathLike | None = None, audio_start: float = 0.0) -> None:
+                 audio_source: str | os.PathLike | None = None, audio_start: float = 0.0,
+                 replace: bool = True) -> None:
         self.path = Path(path)
+        self.replace = replace  # False: a target that appears while encoding is kept (VidstyleError)
         self.suffix = self.path.suffix.lower()
         if self.suffix not in VIDEO_OUTPUT_EXTENSIONS:
             raise VidstyleError(f"unsupported video output {self.path.suffix!r}; use one of "
@@ -74,10 +76,7 @@ class VideoWriter(CommitOnSuccess):
         self._video_tmp: Path | None = None
 
     def _start(self, width: int, height: int) -> None:
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".video{self.path.suffix}",
-                                    dir=self.path.parent if str(self.path.parent) else ".")
-        os.close(fd)
-        self._video_tmp = Path(name)
+        self._video_tmp = temp_path(self.path, "video")
         self._log = tempfile.TemporaryFile()
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
@@ -126,7 +125,7 @@ class VideoWriter(CommitOnSuccess):
                 raise VidstyleError(f"ffmpeg could not write {self.path}: {self._log_tail()}")
             assert self._video_tmp is not None
             try:
-                with atomic_path(self.path) as tmp:
+                with atomic_path(self.path, replace=self.replace) as tmp:
                     if self.audio_source is not None:
                         mux_audio(self._video_tmp, self.audio_source, tmp, start=self.audio_start,
                                   duration=self.frames / self.fps)

@@ -11,17 +11,17 @@ import os
 import re
 import shutil
 import struct
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import CommitOnSuccess, check_parent_writable
+from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, temp_path
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
 
 FRAME_NAME = "frame_{:06d}.png"
+_OWN_FRAME = re.compile(r"^frame_\d{6,}\.png$")
 
 
 def natural_key(name: str) -> tuple[list[tuple[int, int, str]], str]:
@@ -117,22 +117,29 @@ def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
         if not out.is_dir():
             raise VidstyleError(f"{out} exists and is not a directory")
         if any(out.iterdir()) and not overwrite:
-            raise VidstyleError(f"{out} already exists and is not empty; pass --overwrite to replace it")
+            raise VidstyleError(f"{out} already exists and is not empty; pass --overwrite to replace the frames "
+                                "vidstyle wrote there (other files are kept)")
     check_parent_writable(out)
     return out
 
 
 class FrameDirWriter(CommitOnSuccess):
-    """Write frames as frame_000001.png, ... into a hidden temporary directory beside the target; on
-    ``close()`` it replaces the target in one rename (an existing target is removed only then)."""
+    """Write frames as frame_000001.png, ... into a hidden temporary folder beside the target; ``close()``
+    moves them into place.
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    A new target appears in one rename. An existing target folder (``replace``: --overwrite) is never
+    removed as a whole: only the frames a run wrote there before (recognised by their names) are replaced,
+    and every other file or sub-folder in it stays. Without ``replace`` a target that gained content while
+    the work ran is kept and VidstyleError raised.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, replace: bool = True) -> None:
         self.path = Path(path)
-        parent = self.path.parent if str(self.path.parent) else Path(".")
+        self.replace = replace
         try:
-            self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent))
+            self._tmp = temp_path(self.path, directory=True)
         except OSError as exc:
-            raise VidstyleError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+            raise VidstyleError(f"cannot write to {self.path.parent}: {exc.strerror or exc}") from None
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
@@ -144,25 +151,36 @@ class FrameDirWriter(CommitOnSuccess):
             raise VidstyleError(f"cannot write frames to {self.path}: {exc.strerror or exc}") from None
 
     def close(self) -> None:
-        """Move the finished directory into place."""
+        """Move the finished frames into place."""
         if self.frames == 0:
             self.abort()
             raise VidstyleError(f"no frames to write to {self.path}")
-        old: Path | None = None
         try:
-            if self.path.exists():
-                old = self._tmp.with_name(self._tmp.name + ".old")
-                os.replace(self.path, old)
-            os.replace(self._tmp, self.path)
+            if not self.path.exists():
+                os.chmod(self._tmp, default_dir_mode())  # mkdtemp makes 0700; outputs get the usual mode
+                os.rename(self._tmp, self.path)
+                return
+            if not self.replace and any(self.path.iterdir()):
+                raise VidstyleError(f"{self.path} gained files while this run was working (another run?); it "
+                                    "was kept, pass --overwrite to replace its frames")
+            for old in own_frames(self.path):
+                old.unlink()
+            for i in range(1, self.frames + 1):
+                os.replace(self._tmp / FRAME_NAME.format(i), self.path / FRAME_NAME.format(i))
         except OSError as exc:
-            if old is not None and not self.path.exists():
-                os.replace(old, self.path)
             self.abort()
             raise VidstyleError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            self.abort()
+            raise
+        self.abort()  # the emptied temporary folder
 
     def abort(self) -> None:
-        """Delete the temporary directory; the target is untouched."""
+        """Delete the temporary folder; the target is untouched."""
         with contextlib.suppress(OSError):
             shutil.rmtree(self._tmp)
+
+
+def own_frames(directory: Path) -> list[Path]:
+    """The frames vidstyle writes into an output folder (frame_000001.png, ...), recognised by name."""
+    return [p for p in directory.iterdir() if _OWN_FRAME.match(p.name) and p.is_file() and not p.is_symlink()]

@@ -1,8 +1,11 @@
 """Read, resize and write still images as RGB uint8 arrays."""
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -18,15 +21,58 @@ def is_image_path(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
+@contextlib.contextmanager
+def quiet_opencv(silent: bool = False) -> Iterator[None]:
+    """Silence OpenCV's own warnings (``silent``: errors too) while opening/reading; vidstyle reports
+    problems itself, as one line."""
+    logging = cv2.utils.logging
+    old = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT if silent else logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(old)
+
+
+_ALPHA_NOTED: set[Path] = set()
+
+
+def _has_alpha(data: np.ndarray) -> bool:
+    """True for a PNG with an alpha channel (colour type 4 or 6) or a WebP whose VP8X header flags alpha."""
+    head = data[:32].tobytes()
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) > 25:
+        return head[25] in (4, 6)
+    return head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and len(head) > 20 and bool(head[20] & 0x10)
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file as an HxWx3 RGB uint8 array; raise VidstyleError if missing or unreadable."""
+    """Read an image file as an HxWx3 RGB uint8 array; raise VidstyleError if missing or unreadable.
+
+    Every still image vidstyle reads comes through here: OpenCV's own warnings are kept off the terminal
+    and its errors (e.g. its pixel-count limit) become one-line VidstyleErrors. An alpha channel is
+    dropped, which is said once per folder.
+    """
     p = Path(path)
     if not p.is_file():
         raise VidstyleError(f"image not found: {p}")
-    data = np.fromfile(str(p), dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        data = np.fromfile(str(p), dtype=np.uint8)
+    except OSError as exc:
+        raise VidstyleError(f"cannot read image {p}: {exc.strerror or exc}") from None
+    try:
+        with quiet_opencv(silent=True):
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as exc:
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
+            raise VidstyleError(f"cannot decode image {p}: more pixels than OpenCV's limit of 2^30 "
+                                "(set OPENCV_IO_MAX_IMAGE_PIXELS to raise it)") from None
+        raise VidstyleError(f"cannot decode image {p} (corrupt or unsupported format)") from None
     if bgr is None:
         raise VidstyleError(f"cannot decode image {p} (corrupt or unsupported format)")
+    if p.parent not in _ALPHA_NOTED and _has_alpha(data):
+        _ALPHA_NOTED.add(p.parent)
+        sys.stderr.write(f"vidstyle: note: {p.name} has an alpha channel; transparency is ignored "
+                         "(the colour values under it are used)\n")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
@@ -52,14 +98,15 @@ def encode_image(image: np.ndarray, ext: str) -> bytes:
     return buf.tobytes()
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray) -> None:
-    """Write an RGB uint8 array atomically (temporary file, then rename)."""
+def write_image(path: str | os.PathLike, image: np.ndarray, *, replace: bool = True) -> None:
+    """Write an RGB uint8 array atomically (temporary file, then rename); ``replace=False`` keeps a file
+    that appeared at ``path`` meanwhile (VidstyleError)."""
     p = Path(path)
     if not is_image_path(p):
         raise VidstyleError(f"unsupported image format {p.suffix!r}; use one of {', '.join(IMAGE_EXTENSIONS)}")
     data = encode_image(image, p.suffix)
     try:
-        with atomic_path(p) as tmp:
+        with atomic_path(p, replace=replace) as tmp:
             tmp.write_bytes(data)
     except OSError as exc:
         raise VidstyleError(f"cannot write {p}: {exc.strerror or exc}") from None

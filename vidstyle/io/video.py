@@ -9,7 +9,6 @@ the codec, else re-encoded to AAC, or Opus for webm).
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
@@ -23,7 +22,9 @@ import cv2
 import numpy as np
 
 from ..errors import VidstyleError
-from .images import resize_long_side
+from .images import quiet_opencv, resize_long_side
+
+__all__ = ["quiet_opencv"]  # the one OpenCV log silencer lives in images.py; camera.py takes it from here
 
 # Keep libav's own messages (e.g. "moov atom not found") off the user's terminal; errors become VidstyleError.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
@@ -58,19 +59,6 @@ class VideoInfo:
     frame_count: int | None  # container's estimate (OpenCV); None when unknown
     has_audio: bool
     audio_codec: str | None
-
-
-@contextlib.contextmanager
-def quiet_opencv(silent: bool = False) -> Iterator[None]:
-    """Silence OpenCV's own warnings (``silent``: errors too) while opening/reading; vidstyle reports
-    problems itself."""
-    logging = cv2.utils.logging
-    old = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_SILENT if silent else logging.LOG_LEVEL_ERROR)
-    try:
-        yield
-    finally:
-        logging.setLogLevel(old)
 
 
 def exact_fps(value: float) -> Fraction:

@@ -64,11 +64,11 @@ class LiveConfig:
                                 "(blending) is not supported here")
         if self.max_frames is not None and self.max_frames < 1:
             raise VidstyleError("--max-frames must be at least 1")
-        if self.threads is not None and self.threads < 1:
-            raise VidstyleError("--threads must be at least 1")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise VidstyleError("--threads must be between 1 and 1024")
         choose("flow_quality", self.flow_quality, FLOW_QUALITIES)
-        if self.window_size < 64:
-            raise VidstyleError("--window-size must be at least 64 pixels")
+        if not 64 <= self.window_size <= 16384:
+            raise VidstyleError("--window-size must be between 64 and 16384 pixels")
 
     def worker_threads(self, device: torch.device) -> int:
         """Torch threads for the stylization worker: on CPU all cores but one, so the display keeps a core."""

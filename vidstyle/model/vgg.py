@@ -65,6 +65,9 @@ class VGGFeatures(nn.Module):
                 in_ch = int(item)
         modules = modules[: depth + 1]
         self.features = nn.Sequential(*modules)
+        # each 2x2 pooling halves the image: a side below 2**poolings would leave no pixel at the deepest layer
+        self.min_side = 2 ** sum(isinstance(m, (nn.AvgPool2d, nn.MaxPool2d)) for m in modules)
+        self.deepest = LAYER_NAMES[depth]
         self._wanted = {LAYER_INDEX[n]: n for n in self.layers}
         self.requires_grad_(False)
         self.eval()
@@ -75,6 +78,11 @@ class VGGFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Map a network-ready batch (N x 3 x H x W) to ``{layer name: activation}``."""
+        h, w = x.shape[-2:]
+        if min(h, w) < self.min_side:
+            raise VidstyleError(f"an image (content, style or a coarse --scales level) is {w}x{h} pixels after "
+                                f"scaling; layer {self.deepest} needs at least {self.min_side} on each side: use "
+                                "a larger --size or --style-scale, fewer --scales, or a less elongated image")
         out: dict[str, torch.Tensor] = {}
         for i, module in enumerate(self.features):
             x = module(x)

@@ -1,10 +1,7 @@
-"""Finding, downloading and loading VGG-19 weights, and the input convention that comes with them."""
+"""VGG-19 weights as a network: the input conventions, the encoder, and filling the cut network from a state
+dict (finding, downloading and reading the file is vidstyle/io/weights.py)."""
 from __future__ import annotations
 
-import hashlib
-import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +11,6 @@ from torch import nn
 from ..errors import VidstyleError
 from .vgg import LAYER_INDEX, VGGFeatures, required_convs
 
-TORCHVISION_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
-TORCHVISION_SHA256_PREFIX = "dcbb9e9d"  # torchvision's convention: file name carries the sha256 prefix
-TORCHVISION_SIZE_MB = 548
 FORMAT_KEY = "input_convention"  # optional string entry in a checkpoint: "caffe" or "torchvision"
 
 
@@ -65,76 +59,6 @@ class Encoder(nn.Module):
         return self.vgg(self.normalize(x))
 
 
-def default_cache_path() -> Path:
-    """Where the downloaded torchvision checkpoint lives (the torch hub cache, $TORCH_HOME/hub/checkpoints)."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(TORCHVISION_URL).name
-
-
-def resolve_weights_path(explicit: str | None, quiet: bool = False) -> Path:
-    """--weights, then $VIDSTYLE_WEIGHTS, then the cached or freshly downloaded torchvision checkpoint."""
-    for source, value in (("--weights", explicit), ("VIDSTYLE_WEIGHTS", os.environ.get("VIDSTYLE_WEIGHTS"))):
-        if value:
-            path = Path(value).expanduser()
-            if not path.is_file():
-                raise VidstyleError(f"weights file not found: {path} (from {source})")
-            return path
-    cached = default_cache_path()
-    if cached.is_file():
-        return cached
-    download_weights(os.environ.get("VIDSTYLE_WEIGHTS_URL", TORCHVISION_URL), cached, quiet=quiet)
-    return cached
-
-
-def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
-    """Download ``url`` to ``dest`` with a progress bar and a sha256 check; atomic; clear error offline."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    sha = hashlib.sha256()
-    hint = (f"pass --weights PATH or set VIDSTYLE_WEIGHTS to a local VGG-19 checkpoint "
-            f"(torchvision's {dest.name}, {TORCHVISION_SIZE_MB} MB, or a caffe-converted one)")
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as fh:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            columns = (TextColumn("downloading VGG-19 weights"), BarColumn(), DownloadColumn(),
-                       TransferSpeedColumn(), TimeRemainingColumn())
-            with Progress(*columns, disable=quiet, transient=True) as progress:
-                task = progress.add_task("download", total=total)
-                while chunk := response.read(1 << 20):
-                    fh.write(chunk)
-                    sha.update(chunk)
-                    progress.advance(task, len(chunk))
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        tmp.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
-        raise VidstyleError(f"cannot download VGG-19 weights from {url} ({reason}); offline? {hint}") from None
-    if url == TORCHVISION_URL and not sha.hexdigest().startswith(TORCHVISION_SHA256_PREFIX):
-        tmp.unlink(missing_ok=True)
-        raise VidstyleError(f"downloaded weights failed the hash check (got sha256 {sha.hexdigest()[:8]}...); {hint}")
-    os.replace(tmp, dest)
-
-
-def read_checkpoint(path: Path) -> dict[str, object]:
-    """Load a state dict (plain tensors only), unwrapping {'state_dict': ...}; VidstyleError if unreadable."""
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or non-checkpoint files
-        raise VidstyleError(f"cannot read weights file {path}: not a PyTorch checkpoint ({type(exc).__name__})") from None
-    if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
-        data = data["state_dict"]
-    if not isinstance(data, dict):
-        raise VidstyleError(f"weights file {path} does not hold a state dict")
-    return data
-
-
 def detect_format(path: Path, checkpoint: dict[str, object], requested: str) -> InputConvention:
     """The documented rule: explicit --weights-format; else the checkpoint's 'input_convention' entry;
     else 'caffe' if the file name contains 'caffe'; else 'torchvision'."""
@@ -162,22 +86,18 @@ def load_features(checkpoint: dict[str, object], layers: tuple[str, ...], poolin
                             f"choose shallower layers (e.g. --preset fast) or a full VGG-19 checkpoint")
     own = net.state_dict()
     state = {}
+    names = {f"features.{index}": name for name, index in LAYER_INDEX.items() if name.startswith("conv")}
     for key, param in own.items():
         value = checkpoint[key]
-        if not isinstance(value, torch.Tensor) or value.shape != param.shape:
-            shape = getattr(value, "shape", type(value).__name__)
-            raise VidstyleError(f"weights file {source}: {key} has shape {tuple(shape)}, expected {tuple(param.shape)}")
+        layer = names.get(key.rsplit(".", 1)[0], key)
+        if not isinstance(value, torch.Tensor):
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) is a {type(value).__name__}, not a tensor")
+        if value.shape != param.shape:
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) has shape {tuple(value.shape)}, "
+                                f"expected {tuple(param.shape)}")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) holds NaN or infinite values "
+                                "(a corrupt or diverged checkpoint)")
         state[key] = value.float()
     net.load_state_dict(state)
     return net
-
-
-def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ...], pooling: str,
-                 device: torch.device, quiet: bool = False) -> Encoder:
-    """Resolve, read and load the weights; return a frozen Encoder on ``device``."""
-    required_convs(layers)  # validate layer names before any download
-    path = resolve_weights_path(weights, quiet=quiet)
-    checkpoint = read_checkpoint(path)
-    convention = detect_format(path, checkpoint, weights_format)
-    features = load_features(checkpoint, layers, pooling, str(path))
-    return Encoder(convention, features).to(device)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import VidstyleError
-from ..io.atomic import check_distinct, check_output_path
+from ..io.atomic import check_distinct, check_output_path, clean_stale_temps
 from ..io.encode import VideoWriter
 from ..io.frames import (
     FrameDirWriter,
@@ -32,7 +32,7 @@ from ..io.frames import (
 from ..engine import Stylizer, build_stylizer
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
 from ..io.masks import MaskSequence, mask_identity
-from ..io.reports import write_report
+from ..io.reports import staged_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,
     VIDEO_OUTPUT_EXTENSIONS,
@@ -41,6 +41,7 @@ from ..io.video import (
     iter_video_frames,
     probe_video,
 )
+from ..io.weights import resolve_weights_path, weights_digest
 from ..progress import STDERR
 from ..still import stylize_still
 from ..temporal.propagate import TemporalPlanner
@@ -49,8 +50,9 @@ from .workdir import WorkDir, file_digest
 
 ProgressCallback = Callable[[FrameUpdate], None]
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
+# The weights enter by content (weights_digest), not by the path string.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames"}
+                     "end", "max_frames", "weights"}
 
 
 class VideoInterrupted(KeyboardInterrupt):
@@ -153,6 +155,9 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
         check_output_path(output, overwrite)
     if report:
         check_output_path(report, overwrite)
+    for path in (output, report):  # temporary files left by killed runs on the same OUTPUT
+        if path:
+            clean_stale_temps(Path(path).parent, Path(path).name)
 
 
 def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
@@ -174,7 +179,9 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
     masks = MaskSequence(config.content_mask, known) if config.content_mask else None
     stylizer = build_stylizer(config, styles)  # colour reference = frame 0, set in _run_frames
-    settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config.style_mask, config.content_mask),
+    settings = {"input": source.identity, "style": style_ids,
+                "masks": mask_identity(config.style_mask, config.content_mask),
+                "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
     inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
@@ -184,17 +191,15 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     started = time.perf_counter()
     try:
         frames, computed = _run_frames(source, stylizer, work, config, progress, masks)
-        _write_output(source, work, frames, output, out_kind, config)
     except KeyboardInterrupt:
         done = work.finished()
+        work.clear() if done == 0 else work.release()
         if done == 0:
-            work.clear()
             raise VideoInterrupted("stopped before the first frame was finished") from None
         raise VideoInterrupted(f"stopped after {done} finished frames, kept in {work.path}; run the same command "
                                "again to resume from there") from None
     except BaseException:
-        if work.finished() == 0:
-            work.clear()
+        work.clear() if work.finished() == 0 else work.release()
         raise
     report = build_report(config=config, device=str(stylizer.device), input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
@@ -208,10 +213,20 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     if out_kind == "video":  # yuv420p: an odd side was padded by one pixel
         h, w = h + h % 2, w + w % 2
     report["video"].update(width=w, height=h)
-    if config.report:
-        write_report(config.report, report)
     if config.keep_frames:
         report["work_dir"] = str(work.path)
+    try:
+        with staged_report(config.report, report, replace=config.overwrite):
+            _write_output(source, work, frames, output, out_kind, config)
+    except KeyboardInterrupt:
+        work.release()
+        raise VideoInterrupted(f"stopped while writing {output}; its {frames} frames are kept in {work.path}; "
+                               "run the same command again to finish") from None
+    except BaseException:
+        work.release()
+        raise
+    if config.keep_frames:
+        work.release()
     else:
         work.clear()
     if not config.quiet:
@@ -277,12 +292,12 @@ def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.nd
 def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:
     """Encode OUTPUT from the finished PNG frames (it appears only when complete)."""
     if kind == "frames":
-        with FrameDirWriter(output) as writer:
+        with FrameDirWriter(output, replace=config.overwrite) as writer:
             for i in range(frames):
                 writer.write(work.load(i))
         return
     with VideoWriter(output, source.fps, crf=config.crf, audio_source=source.audio,
-                     audio_start=float(source.first / source.fps)) as writer:
+                     audio_start=float(source.first / source.fps), replace=config.overwrite) as writer:
         for i in range(frames):
             writer.write(work.load(i))
 

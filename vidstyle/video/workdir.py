@@ -4,13 +4,16 @@ Layout::
 
     WORK/vidstyle-work.json   {"fingerprint": ..., "settings": {...}}  (written first; marks the folder as ours)
     WORK/frame_000001.png     stylized frames, each written atomically (temporary file, then rename)
-    WORK/frames.jsonl         one JSON line per finished frame (iterations, losses, seconds)
+    WORK/frames.jsonl         one JSON line per finished frame (iterations, losses, seconds), written
+                              before the frame's PNG
+    WORK/vidstyle.lock        flock of the run using the folder (its process id)
 
 A frame counts as finished when its PNG exists; a run resumes at the first missing one.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -20,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import VidstyleError
-from ..io.atomic import atomic_path
-from ..io.frames import FRAME_NAME
+from ..io.atomic import atomic_path, clean_stale_temps
+from ..io.frames import FRAME_NAME, own_frames
 from ..io.images import read_image, write_image
 
 MARKER = "vidstyle-work.json"
 LOG = "frames.jsonl"
+LOCK = "vidstyle.lock"
 
 
 def fingerprint(settings: dict[str, Any]) -> str:
@@ -44,20 +48,45 @@ def file_digest(path: str | os.PathLike) -> str:
 
 
 class WorkDir:
-    """Finished frames of one run, reusable by a later run with the same settings."""
+    """Finished frames of one run, reusable by a later run with the same settings.
+
+    The folder is locked (an flock on WORK/vidstyle.lock, holding the owner's process id) from opening until
+    ``release()`` or ``clear()``: a second run on the same work directory stops with VidstyleError naming
+    the first instead of deleting or mixing its frames. The kernel drops the lock when a run dies.
+    """
 
     def __init__(self, path: str | os.PathLike, settings: dict[str, Any], *, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.settings = settings
         self.fingerprint = fingerprint(settings)
+        self._lock_fd: int | None = None
         self._open(overwrite)
+        clean_stale_temps(self.path)  # half-written frames of a killed run
         self.records = self._read_log()
 
     def _open(self, overwrite: bool) -> None:
         marker = self.path / MARKER
-        if self.path.exists():
-            if not self.path.is_dir():
-                raise VidstyleError(f"work directory {self.path} exists and is not a directory")
+        if self.path.exists() and not self.path.is_dir():
+            raise VidstyleError(f"work directory {self.path} exists and is not a directory")
+        if self.path.is_dir() and not marker.is_file() and any(p.name != LOCK for p in self.path.iterdir()):
+            raise VidstyleError(f"{self.path} is not empty and is not a vidstyle work directory; "
+                                "choose another --work-dir")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir()
+            created = True
+        except FileExistsError:
+            created = False
+        except OSError as exc:
+            raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
+        try:
+            self._lock()
+        except BaseException:
+            if created:  # nobody else can be using a folder this run just made and could not lock
+                with contextlib.suppress(OSError):
+                    self.path.rmdir()
+            raise
+        try:
             if marker.is_file():
                 try:
                     old = json.loads(marker.read_text()).get("fingerprint")
@@ -68,17 +97,50 @@ class WorkDir:
                 if not overwrite:
                     raise VidstyleError(f"work directory {self.path} holds frames made with different settings; "
                                         "pass --overwrite to start over or choose another --work-dir")
-                self.clear()
-            elif any(self.path.iterdir()):
-                raise VidstyleError(f"{self.path} is not empty and is not a vidstyle work directory; "
-                                    "choose another --work-dir")
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
+                self._remove_own_files()
             with atomic_path(marker) as tmp:
                 tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "settings": self.settings},
                                           indent=2, default=str))
-        except OSError as exc:
-            raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
+        except BaseException as exc:
+            if created:
+                self.clear()
+            else:
+                self.release()
+            if isinstance(exc, OSError):
+                raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
+            raise
+
+    def _lock(self) -> None:
+        """Take the folder's lock or raise VidstyleError naming the run that holds it."""
+        path = self.path / LOCK
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.read(fd, 32).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise VidstyleError(f"work directory {self.path} is in use by another vidstyle run (process {other}); "
+                                    "wait for it to finish or choose another --work-dir") from None
+            # the previous owner may have removed the lock file between our open and flock: retry on a new one
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        """Give up the lock; the frames stay for a later run."""
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path / LOCK)  # while still held, so a waiting run retries on a fresh file
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def frame_path(self, index: int) -> Path:
         """PNG of frame ``index`` (0-based)."""
@@ -96,30 +158,37 @@ class WorkDir:
         return read_image(self.frame_path(index))
 
     def save(self, index: int, image: np.ndarray, record: dict[str, Any]) -> None:
-        """Store a finished frame (atomically) and its log record."""
+        """Store a finished frame's log record, then the frame (atomically): a kill between the two leaves
+        a record without a frame, which the next run overwrites, never a frame without its record."""
         try:
-            write_image(self.frame_path(index), image)
             with (self.path / LOG).open("a") as f:
                 f.write(json.dumps({"index": index, **record}) + "\n")
+            write_image(self.frame_path(index), image)
         except OSError as exc:
             raise VidstyleError(f"cannot write to work directory {self.path}: {exc.strerror or exc}") from None
         self.records[index] = record
 
     def _read_log(self) -> dict[int, dict[str, Any]]:
+        """Records of the finished frames (a later line for the same frame wins: it was recomputed)."""
         records: dict[int, dict[str, Any]] = {}
         log = self.path / LOG
         if log.is_file():
-            for line in log.read_text().splitlines():
-                with contextlib.suppress(ValueError, KeyError, TypeError):
+            for line in log.read_text(errors="replace").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
                     entry = json.loads(line)
                     records[int(entry.pop("index"))] = entry
         return records
 
-    def clear(self) -> None:
-        """Delete what a run put here (frames, log, marker) and the folder itself if then empty."""
-        for p in self.path.iterdir():
-            ours = p.name.startswith("frame_") or (p.name.startswith(".frame_") and ".part" in p.name)
-            if p.is_file() and (p.name in (MARKER, LOG) or (ours and p.suffix == ".png")):
+    def _remove_own_files(self) -> None:
+        for p in [*own_frames(self.path), self.path / MARKER, self.path / LOG]:
+            with contextlib.suppress(FileNotFoundError):
                 p.unlink()
+        clean_stale_temps(self.path)
+
+    def clear(self) -> None:
+        """Delete what a run put here (frames, log, marker, lock) and the folder itself if then empty."""
+        with contextlib.suppress(OSError):
+            self._remove_own_files()
+        self.release()
         with contextlib.suppress(OSError):
             self.path.rmdir()
