@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -177,7 +177,8 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     source = open_source(input_path, in_kind, config)
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
     masks = MaskSequence(config.content_mask, known) if config.content_mask else None
-    stylizer = ControlledStylizer(config, styles)  # style controls (issue 6); reference = frame 0, below
+    # colour statistics from frame 0, also when resuming (one extra decode of the first frame)
+    stylizer = build_engine(config, styles, reference=next(source.stream(), None))
     settings = {"input": source.identity, "style": style_ids, "masks": mask_identity(config),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
@@ -224,48 +225,87 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     return report
 
 
-def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
-                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
-    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+def build_engine(config: Config, styles: list[np.ndarray], reference: np.ndarray | None = None) -> Stylizer:
+    """The engine of a video run (style controls included), built the same way for local runs and Ray chunks.
 
-    Photo mode: each frame gets its own matting Laplacian and, with a mask folder, its own content mask
-    (mask file i belongs to input frame i, counting frames skipped by --start).
+    ``reference``: the frame whose colour statistics the style is matched to (the input's first frame).
     """
-    done = work.finished()
+    return ControlledStylizer(config, styles, reference=reference)
+
+
+@dataclass
+class FinishedFrame:
+    """One stylized frame from ``stylize_frames``: its position in the frames given, the image, its record."""
+
+    index: int
+    image: np.ndarray
+    record: dict[str, Any]  # iterations, losses, seconds, temporal fields (what the work directory logs)
+
+
+def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Config, *, done: int = 0,
+                   load_previous: Callable[[int], np.ndarray] | None = None, first: int = 0,
+                   masks: MaskSequence | None = None, bar: FrameBar | None = None) -> Iterator[FinishedFrame]:
+    """The per-frame loop: frame 0 of ``frames`` starts cold (--first-iterations), each later one from the
+    stylized frame before it (--temporal none | warm | flow).
+
+    The first ``done`` frames were finished earlier: they are read past (their input frames still feed the
+    flow) and the loop resumes from ``load_previous(done - 1)``, the stylized frame before the first missing
+    one. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
+    its own matting Laplacian and, with a mask folder, its own content mask.
+    """
     previous: np.ndarray | None = None
     prev_frame: np.ndarray | None = None
     planner = TemporalPlanner(config.temporal, iterations=config.iterations,
                               first_iterations=config.first_frame_iterations, weight=config.temporal_weight,
                               quality=config.flow_quality, device=stylizer.device)
-    count = computed = 0
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, planner:
-        for index, (frame, next_frame) in enumerate(_with_next(source.stream())):
-            count = index + 1
-            if index == 0 and isinstance(stylizer, ControlledStylizer):
-                stylizer.set_reference(frame)  # colour statistics from frame 0, also when resuming
+    with planner:
+        for index, (frame, next_frame) in enumerate(_with_next(iter(frames))):
             if index < done:
                 prev_frame = frame
                 continue  # finished by an earlier run
             if index > 0 and previous is None:
-                previous = work.load(index - 1)
+                if load_previous is None:
+                    raise ValueError("resuming after the first frame needs load_previous")
+                previous = load_previous(index - 1)
             planned = time.perf_counter()
-            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow (issue 4)
+            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
             planned = time.perf_counter() - planned
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
-            bar.start_frame(start.iterations)
-            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations, callback=bar.iteration,
+            if bar is not None:
+                bar.start_frame(start.iterations)
+            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations,
+                                      callback=bar.iteration if bar is not None else None,
                                       extra_losses=[*photo_losses(config, frame, stylizer.device),
                                                     *start.extra_losses],
-                                      mask=masks.for_frame(source.first + index) if masks else None)
-            work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
-                                            "seconds": result.seconds + planned, "temporal_seconds": planned,
-                                            **start.record()})
+                                      mask=masks.for_frame(first + index) if masks else None)
             previous, prev_frame = result.image, frame
+            yield FinishedFrame(index, result.image, {
+                "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
+                "temporal_seconds": planned, **start.record()})
+
+
+def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
+                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed)."""
+    done = work.finished()
+    count = computed = 0
+
+    def counted() -> Iterator[np.ndarray]:
+        nonlocal count
+        for frame in source.stream():
+            count += 1
+            yield frame
+
+    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar:
+        for step in stylize_frames(counted(), stylizer, config, done=done, load_previous=work.load,
+                                   first=source.first, masks=masks, bar=bar):
+            work.save(step.index, step.image, step.record)
             computed += 1
-            bar.frame_done(result.losses)
+            losses = step.record["losses"]
+            bar.frame_done(losses)
             if progress is not None:
-                progress(FrameUpdate(index, source.total, computed, result.iterations, result.losses,
-                                     result.seconds + planned))
+                progress(FrameUpdate(step.index, source.total, computed, step.record["iterations"], losses,
+                                     step.record["seconds"]))
         bar.set_total(count)
     return count, computed
 
