@@ -26,6 +26,7 @@ from ..io.images import read_image, write_image
 
 MARKER = "vidstyle-work.json"
 LOG = "frames.jsonl"
+STAGING = "chunks"  # distributed runs: one work directory per chunk in here (vidstyle.distributed)
 
 
 def fingerprint(settings: dict[str, Any]) -> str:
@@ -91,6 +92,12 @@ class WorkDir:
             n += 1
         return n
 
+    def kept_frames(self) -> int:
+        """Finished frames plus the chunk frames a distributed run has staged (what a rerun reuses)."""
+        staging = self.path / STAGING
+        staged = sum(1 for f in staging.glob("*/frame_*.png")) if staging.is_dir() else 0
+        return self.finished() + staged
+
     def load(self, index: int) -> np.ndarray:
         """A finished frame, exactly as it was computed (lossless)."""
         return read_image(self.frame_path(index))
@@ -116,10 +123,22 @@ class WorkDir:
         return records
 
     def clear(self) -> None:
-        """Delete what a run put here (frames, log, marker) and the folder itself if then empty."""
-        for p in self.path.iterdir():
-            ours = p.name.startswith("frame_") or (p.name.startswith(".frame_") and ".part" in p.name)
-            if p.is_file() and (p.name in (MARKER, LOG) or (ours and p.suffix == ".png")):
-                p.unlink()
-        with contextlib.suppress(OSError):
-            self.path.rmdir()
+        """Delete what a run put here (frames, log, marker, chunk staging) and the folder itself if then empty."""
+        staging = self.path / STAGING
+        if staging.is_dir():
+            for sub in staging.iterdir():
+                if sub.is_dir() and (sub / MARKER).is_file():
+                    _clear_files(sub)
+            with contextlib.suppress(OSError):
+                staging.rmdir()
+        _clear_files(self.path)
+
+
+def _clear_files(path: Path) -> None:
+    """Delete a work directory's own files (frames, log, marker, partial frames), then the folder if empty."""
+    for p in path.iterdir():
+        ours = p.name.startswith("frame_") or (p.name.startswith(".frame_") and ".part" in p.name)
+        if p.is_file() and (p.name in (MARKER, LOG) or (ours and p.suffix == ".png")):
+            p.unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()
