@@ -5,7 +5,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from ..config import PRESETS, Config
 from ..errors import VidstyleError
@@ -21,6 +21,9 @@ from ..vocab import (
     TEMPORAL_MODES,
     WEIGHT_FORMATS,
 )
+
+if TYPE_CHECKING:
+    from ..distributed.options import RayOptions
 
 
 class Parser(argparse.ArgumentParser):
@@ -177,6 +180,47 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
     v.add_argument("--keep-frames", action="store_true", help="keep the work directory after success")
     v.add_argument("--report", default=d.report, metavar="PATH",
                    help="write a JSON report: settings, device, per-frame iterations, losses and seconds")
+
+
+def add_distributed_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a distributed run on a Ray cluster (vidstyle/distributed; needs vidstyle[ray])."""
+    from ..distributed.options import RayOptions
+
+    d = RayOptions()
+    g = parser.add_argument_group("distributed (Ray; pip install 'vidstyle[ray]')")
+    g.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="stylize a video as chunks on a Ray cluster: without ADDRESS a local Ray starts (all local "
+                   "GPUs, else one worker per core); with one (e.g. auto, host:6379, ray://host:10001) it joins "
+                   "that cluster, whose workers must read INPUT at the same path. Put --ray after the positional "
+                   "arguments or write --ray=ADDRESS")
+    g.add_argument("--chunk-frames", type=_integer, default=None, metavar="N",
+                   help=f"frames per chunk; borders move to a nearby shot change (default: {d.chunk_frames})")
+    g.add_argument("--overlap", type=_integer, default=None, metavar="K",
+                   help=f"frames each chunk starts before its border, cross-faded with the previous chunk's "
+                   f"(default: {d.overlap})")
+    g.add_argument("--workers", type=_integer, default=None, metavar="N",
+                   help="chunks computed at once (default: as many as the cluster's GPUs or cores allow)")
+    g.add_argument("--gpus-per-task", type=_real, default=None, metavar="F",
+                   help=f"GPUs per chunk on a cluster with GPUs; 0.5 = two chunks share a GPU (default: {d.gpus_per_task:g})")
+    g.add_argument("--cpus-per-task", type=_real, default=None, metavar="F",
+                   help=f"CPU cores (and torch threads) per chunk without GPUs (default: {d.cpus_per_task:g})")
+
+
+DISTRIBUTED_FIELDS = ("chunk_frames", "overlap", "workers", "gpus_per_task", "cpus_per_task")
+
+
+def ray_options_from_args(args: argparse.Namespace) -> "RayOptions | None":
+    """The RayOptions of ``--ray`` (None without it); the chunk options without --ray are an error."""
+    from ..distributed.options import RayOptions
+
+    given = {name: getattr(args, name) for name in DISTRIBUTED_FIELDS if getattr(args, name, None) is not None}
+    if args.ray is None:
+        if given:
+            raise VidstyleError(f"{', '.join('--' + n.replace('_', '-') for n in given)} need --ray")
+        return None
+    options = RayOptions(address=args.ray or None, **given)
+    options.validate()
+    return options
 
 
 VIDEO_FIELDS = ("temporal", "temporal_weight", "flow_quality", "first_iterations", "start", "end", "max_frames", "fps", "crf", "audio", "work_dir",

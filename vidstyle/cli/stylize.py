@@ -9,9 +9,11 @@ from .options import (
     ENGINE_FIELDS,
     VIDEO_FIELDS,
     Parser,
+    add_distributed_options,
     add_engine_options,
     add_video_options,
     config_from_args,
+    ray_options_from_args,
     style_paths,
 )
 
@@ -29,6 +31,7 @@ def build_parser() -> Parser:
                         "for .webm) or directory of PNG frames, at the processing size (--size); written atomically")
     add_engine_options(parser)
     add_video_options(parser)
+    add_distributed_options(parser)
     return parser
 
 
@@ -36,5 +39,11 @@ def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize an image, a video or a frame directory (the kinds follow the paths)."""
     args = build_parser().parse_args(argv)
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
-    stylize_video(args.content, style_paths(args.style), args.output, config)
+    ray_options = ray_options_from_args(args)
+    runner = None
+    if ray_options is not None:
+        from ..distributed import RayRunner  # Ray itself is imported only when the run starts
+
+        runner = RayRunner(ray_options)
+    stylize_video(args.content, style_paths(args.style), args.output, config, runner=runner)
     return 0

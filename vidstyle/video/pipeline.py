@@ -11,10 +11,10 @@ import dataclasses
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -29,7 +29,6 @@ from ..io.frames import (
     iter_frame_dir,
     list_frames,
 )
-from ..engine import Stylizer, build_stylizer
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
 from ..io.masks import MaskSequence, mask_identity
 from ..io.reports import staged_report
@@ -44,11 +43,10 @@ from ..io.video import (
 from ..io.weights import resolve_weights_path, weights_digest
 from ..progress import STDERR
 from ..still import stylize_still
-from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate, build_report
+from .loop import ProgressCallback, build_engine, run_frames
+from .progress import build_report
 from .workdir import WorkDir, file_digest
 
-ProgressCallback = Callable[[FrameUpdate], None]
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
 # The weights enter by content (weights_digest), not by the path string.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
@@ -160,12 +158,56 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
             clean_stale_temps(Path(path).parent, Path(path).name)
 
 
+@dataclass
+class RunOutcome:
+    """What a frame runner reports once every frame is in the work directory."""
+
+    frames: int  # frames in total
+    computed: int  # frames computed by this run
+    device: str
+    report: dict[str, Any] = field(default_factory=dict)  # extra sections for the run report
+
+
+class FrameRunner(Protocol):
+    """Fills the work directory with every stylized frame: on this machine, or on a cluster."""
+
+    def settings(self) -> dict[str, Any]:
+        """Settings of the runner that change the frames (they join the work directory's fingerprint)."""
+
+    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+            progress: ProgressCallback | None) -> RunOutcome:
+        """Compute every unfinished frame into ``work``."""
+
+
+def source_masks(source: Source, config: Config) -> MaskSequence | None:
+    """Content masks of a photo-mode run (the count is checked up front for frame folders)."""
+    known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
+    return MaskSequence(config.content_mask, known) if config.content_mask else None
+
+
+class LocalRunner:
+    """The frame loop in this process, one frame after another."""
+
+    def settings(self) -> dict[str, Any]:
+        return {}
+
+    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+            progress: ProgressCallback | None) -> RunOutcome:
+        masks = source_masks(source, config)
+        # colour statistics from frame 0, also when resuming (one extra decode of the first frame)
+        stylizer = build_engine(config, styles, reference=next(source.stream(), None))
+        frames, computed = run_frames(source, stylizer, work, config, progress, masks)
+        return RunOutcome(frames, computed, str(stylizer.device))
+
+
 def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLike], output: str | os.PathLike,
-                  config: Config | None = None, progress: ProgressCallback | None = None) -> dict[str, Any]:
+                  config: Config | None = None, progress: ProgressCallback | None = None,
+                  runner: FrameRunner | None = None) -> dict[str, Any]:
     """Stylize a video, a frame directory or an image into OUTPUT (video, PNG directory or image).
 
     Returns the run's report (also written to ``config.report`` when set). ``progress`` is called with a
-    FrameUpdate after each computed frame. Ctrl-C raises VideoInterrupted; the same call resumes.
+    FrameUpdate after each computed frame. ``runner``: who computes the frames (default: this process; see
+    vidstyle.distributed for a Ray cluster). Ctrl-C raises VideoInterrupted; the same call resumes.
     """
     config = config or Config()
     input_path, output = Path(input), Path(output)
@@ -173,16 +215,17 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     _check_paths(input_path, style, output, in_kind, out_kind, config.overwrite, config.report)
     styles, style_ids = _styles(style)
     if in_kind == "image":
+        if runner is not None:
+            raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
         _refuse_frame_options(config)
         return stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
-    known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
-    masks = MaskSequence(config.content_mask, known) if config.content_mask else None
-    stylizer = build_stylizer(config, styles)  # colour reference = frame 0, set in _run_frames
+    runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
                 "masks": mask_identity(config.style_mask, config.content_mask),
                 "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
-                "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED}}
+                "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED},
+                **runner.settings()}
     work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
     inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
     if inside or work_path.resolve() in (output.resolve(), input_path.resolve()):
@@ -190,18 +233,19 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     work = WorkDir(work_path, settings, overwrite=config.overwrite)
     started = time.perf_counter()
     try:
-        frames, computed = _run_frames(source, stylizer, work, config, progress, masks)
+        outcome = runner.run(source, styles, work, config, progress)
+        frames, computed = outcome.frames, outcome.computed
     except KeyboardInterrupt:
-        done = work.finished()
+        done = work.kept_frames()
         work.clear() if done == 0 else work.release()
         if done == 0:
             raise VideoInterrupted("stopped before the first frame was finished") from None
         raise VideoInterrupted(f"stopped after {done} finished frames, kept in {work.path}; run the same command "
                                "again to resume from there") from None
     except BaseException:
-        work.clear() if work.finished() == 0 else work.release()
+        work.clear() if work.kept_frames() == 0 else work.release()
         raise
-    report = build_report(config=config, device=str(stylizer.device), input_path=str(input_path),
+    report = build_report(config=config, device=outcome.device, input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
                                  (style if isinstance(style, (list, tuple)) else [style])],
                           output=str(output), kinds={"input": in_kind, "output": out_kind},
@@ -209,6 +253,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
                                  "audio": source.audio is not None and out_kind == "video"},
                           records=work.records, frames=frames, computed=computed,
                           wall_seconds=time.perf_counter() - started)
+    report.update(outcome.report)
     h, w = work.load(frames - 1).shape[:2]
     if out_kind == "video":  # yuv420p: an odd side was padded by one pixel
         h, w = h + h % 2, w + w % 2
@@ -231,62 +276,8 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
         work.clear()
     if not config.quiet:
         STDERR.print(f"wrote {output} ({w}x{h}, {frames} frames at {float(source.fps):.3f} fps, "
-                     f"{report['totals']['seconds_per_frame']:.2f} s/frame on {stylizer.device})")
+                     f"{report['totals']['seconds_per_frame']:.2f} s/frame on {outcome.device})")
     return report
-
-
-def _run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
-                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
-    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
-
-    Photo mode: each frame gets its own matting Laplacian and, with a mask folder, its own content mask
-    (mask file i belongs to input frame i, counting frames skipped by --start).
-    """
-    done = work.finished()
-    previous: np.ndarray | None = None
-    prev_frame: np.ndarray | None = None
-    planner = TemporalPlanner(config.temporal, iterations=config.iterations,
-                              first_iterations=config.first_frame_iterations, weight=config.temporal_weight,
-                              quality=config.flow_quality, device=stylizer.device)
-    count = computed = 0
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, planner:
-        for index, (frame, next_frame) in enumerate(_with_next(source.stream())):
-            count = index + 1
-            if index == 0:
-                stylizer.set_reference(frame)  # colour statistics from frame 0, also when resuming
-            if index < done:
-                prev_frame = frame
-                continue  # finished by an earlier run
-            if index > 0 and previous is None:
-                previous = work.load(index - 1)
-            planned = time.perf_counter()
-            start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
-            planned = time.perf_counter() - planned
-            planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
-            bar.start_frame(start.iterations)
-            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations, callback=bar.iteration,
-                                      terms=start.terms,
-                                      mask=masks.for_frame(source.first + index) if masks else None)
-            work.save(index, result.image, {"iterations": result.iterations, "losses": result.losses,
-                                            "seconds": result.seconds + planned, "temporal_seconds": planned,
-                                            **start.record()})
-            previous, prev_frame = result.image, frame
-            computed += 1
-            bar.frame_done(result.losses)
-            if progress is not None:
-                progress(FrameUpdate(index, source.total, computed, result.iterations, result.losses,
-                                     result.seconds + planned))
-        bar.set_total(count)
-    return count, computed
-
-
-def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """(frame, the frame after it or None): one frame of look-ahead for the flow prefetch."""
-    current = next(frames, None)
-    while current is not None:
-        following = next(frames, None)
-        yield current, following
-        current = following
 
 
 def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:

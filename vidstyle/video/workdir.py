@@ -30,6 +30,7 @@ from ..io.images import read_image, write_image
 MARKER = "vidstyle-work.json"
 LOG = "frames.jsonl"
 LOCK = "vidstyle.lock"
+STAGING = "chunks"  # distributed runs: one work directory per chunk in here (vidstyle.distributed)
 
 
 def fingerprint(settings: dict[str, Any]) -> str:
@@ -55,9 +56,12 @@ class WorkDir:
     the first instead of deleting or mixing its frames. The kernel drops the lock when a run dies.
     """
 
-    def __init__(self, path: str | os.PathLike, settings: dict[str, Any], *, overwrite: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, settings: dict[str, Any], *, overwrite: bool = False,
+                 lock: bool = True) -> None:
+        """``lock=False``: a folder inside a work directory whose lock this run already holds (Ray chunks)."""
         self.path = Path(path)
         self.settings = settings
+        self._locking = lock
         self.fingerprint = fingerprint(settings)
         self._lock_fd: int | None = None
         self._open(overwrite)
@@ -97,7 +101,7 @@ class WorkDir:
                 if not overwrite:
                     raise VidstyleError(f"work directory {self.path} holds frames made with different settings; "
                                         "pass --overwrite to start over or choose another --work-dir")
-                self._remove_own_files()
+                _remove_own_files(self.path)
             with atomic_path(marker) as tmp:
                 tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "settings": self.settings},
                                           indent=2, default=str))
@@ -112,6 +116,8 @@ class WorkDir:
 
     def _lock(self) -> None:
         """Take the folder's lock or raise VidstyleError naming the run that holds it."""
+        if not self._locking:
+            return
         path = self.path / LOCK
         while True:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -153,6 +159,12 @@ class WorkDir:
             n += 1
         return n
 
+    def kept_frames(self) -> int:
+        """Finished frames plus the chunk frames a distributed run has staged (what a rerun reuses)."""
+        staging = self.path / STAGING
+        staged = sum(1 for f in staging.glob("*/frame_*.png")) if staging.is_dir() else 0
+        return self.finished() + staged
+
     def load(self, index: int) -> np.ndarray:
         """A finished frame, exactly as it was computed (lossless)."""
         return read_image(self.frame_path(index))
@@ -179,16 +191,35 @@ class WorkDir:
                     records[int(entry.pop("index"))] = entry
         return records
 
-    def _remove_own_files(self) -> None:
-        for p in [*own_frames(self.path), self.path / MARKER, self.path / LOG]:
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-        clean_stale_temps(self.path)
-
     def clear(self) -> None:
-        """Delete what a run put here (frames, log, marker, lock) and the folder itself if then empty."""
+        """Delete what a run put here (frames, log, marker, lock, chunk staging) and the folder itself if then
+        empty."""
         with contextlib.suppress(OSError):
-            self._remove_own_files()
+            _remove_own_files(self.path)
+            _clear_staging(self.path / STAGING)
         self.release()
         with contextlib.suppress(OSError):
             self.path.rmdir()
+
+
+def _remove_own_files(path: Path) -> None:
+    """A work directory's own files: frames, marker, log and the tool's stale temps (never anything else)."""
+    for p in [*own_frames(path), path / MARKER, path / LOG]:
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+    clean_stale_temps(path)
+
+
+def _clear_staging(staging: Path) -> None:
+    """Distributed runs' per-chunk work directories (each recognised by its marker), then the staging folder."""
+    if not staging.is_dir():
+        return
+    for sub in staging.iterdir():
+        if sub.is_dir() and (sub / MARKER).is_file():
+            _remove_own_files(sub)
+            with contextlib.suppress(FileNotFoundError):
+                (sub / LOCK).unlink()
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+    with contextlib.suppress(OSError):
+        staging.rmdir()

@@ -1,0 +1,164 @@
+"""Distributed runs on a local Ray (2 CPU workers): frames in order, seams, a killed worker, resume, CLI."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.helpers import MEDIA
+from tests.helpers.motion_clips import motion_frames
+
+from vidstyle import Config, VideoInterrupted, stylize_video
+from vidstyle.cli.main import main
+from vidstyle.io.frames import iter_frame_dir
+from vidstyle.io.images import read_image, write_image
+
+ray = pytest.importorskip("ray", reason="Ray is the optional extra vidstyle[ray]")
+from vidstyle.distributed import Chunk, RayOptions, RayRunner, plan_chunks  # noqa: E402
+from vidstyle.distributed.chunks import blend_weight, cross_fade  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One small local Ray for the module (the runner joins it and leaves it running)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def pan_clip(path: Path, frames: int) -> Path:
+    """A camera pan over Tubingen, 32x24 px, as a frame folder."""
+    path.mkdir()
+    for i, f in enumerate(motion_frames("pan", read_image(MEDIA / "tubingen.jpg"), frames=frames, width=32,
+                                        height=24)):
+        write_image(path / f"f{i:03d}.png", f)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip48(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pan_clip(tmp_path_factory.mktemp("ray") / "clip48", 48)
+
+
+@pytest.fixture(scope="module")
+def clip24(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pan_clip(tmp_path_factory.mktemp("ray") / "clip24", 24)
+
+
+def cfg(weights: Path, **kw: object) -> Config:
+    base: dict[str, object] = dict(preset="fast", weights=str(weights), size=32, iterations=4, first_iterations=12,
+                                   quiet=True, seed=0, fps="24")
+    base.update(kw)
+    return Config(**base)  # type: ignore[arg-type]
+
+
+class Streamed:
+    """Every frame the chunk tasks streamed back, by (chunk, frame in chunk), for comparison with the output."""
+
+    def __init__(self) -> None:
+        self.frames: dict[tuple[int, int], np.ndarray] = {}
+
+    def __call__(self, chunk: int, index: int, image: np.ndarray, record: dict) -> None:
+        assert (chunk, index) not in self.frames, "a frame was computed twice"
+        self.frames[(chunk, index)] = image
+
+    def expected(self, plan: list[Chunk]) -> list[np.ndarray]:
+        """The output the driver must write: each chunk's own frames in order, overlaps cross-faded."""
+        out = []
+        for c in plan:
+            for f in range(c.start, c.stop):
+                image = self.frames[(c.index, f - c.begin)]
+                later = plan[c.index + 1] if c.index + 1 < len(plan) else None
+                if later is not None and f >= later.begin:
+                    image = cross_fade(image, self.frames[(later.index, f - later.begin)], blend_weight(later, f))
+                out.append(image)
+        return out
+
+
+def assert_output_is(output: Path, expected: list[np.ndarray]) -> None:
+    frames = list(iter_frame_dir(output))
+    assert len(frames) == len(expected)
+    assert all(np.array_equal(a, b) for a, b in zip(frames, expected))
+
+
+def test_48_frames_in_order_with_bounded_seams(clip48: Path, weights_path: Path, tmp_path: Path) -> None:
+    out, report, streamed = tmp_path / "out", tmp_path / "report.json", Streamed()
+    stylize_video(clip48, MEDIA / "starry_night.jpg", out, cfg(weights_path, report=str(report)),
+                  runner=RayRunner(RayOptions(chunk_frames=16, overlap=4), on_frame=streamed))
+    assert_output_is(out, streamed.expected(plan_chunks(48, 16, 4)))
+    data = json.loads(report.read_text())
+    dist = data["distributed"]
+    assert [(c["begin"], c["start"], c["stop"]) for c in dist["chunks"]] == [(0, 0, 16), (12, 16, 32), (28, 32, 48)]
+    assert data["totals"]["computed_this_run"] == 56  # 48 frames + 2 overlaps of 4, each computed once
+    assert len({w["pid"] for w in dist["workers"]}) == 2  # both workers took chunks
+    assert [f["chunk"] for f in data["frames"]] == [0] * 16 + [1] * 16 + [2] * 16
+    assert [f["blend"]["weight"] for f in data["frames"] if "blend" in f] == pytest.approx([0.2, 0.4, 0.6, 0.8] * 2)
+    seams = dist["seams"]
+    print("seam figures", {k: v for k, v in seams.items() if k != "per_seam"})
+    assert seams["seams"] == 2 and seams["max_to_median"] <= 5.0
+    # The cross-fade's seam mean is 1.5-1.8x the interior's at these settings (README "Distributed (Ray)"):
+    # short of the 1.3x goal; a better seam method is open work, so only the measured bound is held here.
+    assert seams["mean_ratio"] <= 2.0
+
+
+def test_a_killed_worker_is_retried_and_no_frame_is_lost_or_computed_twice(clip24: Path, weights_path: Path,
+                                                                           tmp_path: Path) -> None:
+    killed: list[int] = []
+    streamed = Streamed()
+
+    def kill_once(chunk: int, index: int, image: np.ndarray, record: dict) -> None:
+        streamed(chunk, index, image, record)
+        if chunk == 1 and index == 3 and not killed:  # mid-chunk: 4 of its 10 frames stored
+            killed.append(record["worker"]["pid"])
+            os.kill(record["worker"]["pid"], signal.SIGKILL)
+
+    out = tmp_path / "out"
+    report = stylize_video(clip24, MEDIA / "starry_night.jpg", out, cfg(weights_path, iterations=2, first_iterations=4),
+                           runner=RayRunner(RayOptions(chunk_frames=8, overlap=2), on_frame=kill_once))
+    assert killed
+    chunks = report["distributed"]["chunks"]
+    assert [c["attempts"] for c in chunks] == [1, 2, 1]
+    assert [c["frames_computed"] for c in chunks] == [8, 10, 10]  # the retry resumed after the 4 stored frames
+    assert report["totals"]["computed_this_run"] == 28 == len(streamed.frames)
+    assert_output_is(out, streamed.expected(plan_chunks(24, 8, 2)))
+    pids = {f["worker"]["pid"] for f in report["frames"][8:16]}
+    assert killed[0] in pids and len(pids) == 2  # chunk 1's frames came from the dead worker and its successor
+
+
+def test_interrupt_keeps_finished_frames_and_a_rerun_skips_them(clip24: Path, weights_path: Path,
+                                                                 tmp_path: Path) -> None:
+    streamed = Streamed()
+
+    def stop_after_ten(chunk: int, index: int, image: np.ndarray, record: dict) -> None:
+        streamed(chunk, index, image, record)
+        if len(streamed.frames) == 10:
+            raise KeyboardInterrupt
+
+    out, config = tmp_path / "out", cfg(weights_path, iterations=2, first_iterations=4)
+    options = RayOptions(chunk_frames=8, overlap=2)
+    with pytest.raises(VideoInterrupted, match="resume"):
+        stylize_video(clip24, MEDIA / "starry_night.jpg", out, config, runner=RayRunner(options, on_frame=stop_after_ten))
+    assert not out.exists() and (tmp_path / "out.work").is_dir()
+    report = stylize_video(clip24, MEDIA / "starry_night.jpg", out, config,
+                           runner=RayRunner(options, on_frame=streamed))  # Streamed refuses a frame computed twice
+    assert report["totals"]["computed_this_run"] == 28 - 10
+    assert_output_is(out, streamed.expected(plan_chunks(24, 8, 2)))
+    assert not (tmp_path / "out.work").exists()
+
+
+def test_cli_ray_errors_are_one_line(clip24: Path, weights_path: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    base = [str(clip24), str(MEDIA / "starry_night.jpg"), str(tmp_path / "o.mp4"), "--weights", str(weights_path)]
+    assert main(base + ["--chunk-frames", "8"]) == 2
+    assert "need --ray" in capsys.readouterr().err
+    assert main(base + ["--ray", "--chunk-frames", "8", "--overlap", "8"]) == 2
+    assert "--overlap" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    assert main(base + ["--ray"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "vidstyle[ray]" in err
+    assert not (tmp_path / "o.mp4").exists()

@@ -1,0 +1,125 @@
+"""Chunk planning for distributed runs (borders snapped to shot changes) and the seam maths.
+
+A chunk owns the output frames ``start .. stop-1`` and is computed from ``begin = start - lead``: its first
+``lead`` frames (the overlap) only warm it up and are cross-faded with the previous chunk's own frames. A
+border that falls on a shot change needs no overlap: the one-machine loop starts cold there too.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One Ray task's share of the frame range (indices count output frames, 0-based)."""
+
+    index: int
+    begin: int  # first frame computed (cold start)
+    start: int  # first frame owned
+    stop: int  # one past the last frame owned (and computed)
+    cut: bool = False  # the border at ``start`` is a shot change
+
+    @property
+    def lead(self) -> int:
+        """Overlap frames computed before ``start`` (blended into the previous chunk's tail)."""
+        return self.start - self.begin
+
+    @property
+    def length(self) -> int:
+        """Frames this chunk computes."""
+        return self.stop - self.begin
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def snap_window(chunk_frames: int) -> int:
+    """How far (frames) a border may move to land on a shot change: a quarter of a chunk."""
+    return max(1, chunk_frames // 4)
+
+
+def border_windows(total: int, chunk_frames: int) -> list[tuple[int, range]]:
+    """(nominal border, frames around it where a shot change is looked for), for each multiple of
+    ``chunk_frames`` inside the range."""
+    w = snap_window(chunk_frames)
+    return [(b, range(max(1, b - w), min(total, b + w + 1))) for b in range(chunk_frames, total, chunk_frames)]
+
+
+def near_border(frame: int, chunk_frames: int) -> bool:
+    """Whether the step into ``frame`` lies in a border window (so the shot detector must judge it)."""
+    d = frame % chunk_frames
+    return frame >= chunk_frames - snap_window(chunk_frames) and min(d, chunk_frames - d) <= snap_window(chunk_frames)
+
+
+def plan_chunks(total: int, chunk_frames: int, overlap: int, cuts: Iterable[int] = ()) -> list[Chunk]:
+    """Cut ``total`` frames into chunks of about ``chunk_frames``.
+
+    Each nominal border (a multiple of ``chunk_frames``) moves to the nearest shot change in ``cuts`` (frame
+    indices that start a new shot) within ``snap_window``; such a border gets no overlap, the others start
+    ``overlap`` frames early (never before the previous chunk's own start).
+    """
+    if chunk_frames < 1 or overlap < 0 or overlap >= chunk_frames:
+        raise ValueError("need chunk_frames >= 1 and 0 <= overlap < chunk_frames")
+    cut_set = set(cuts)
+    borders: list[tuple[int, bool]] = []
+    for nominal, window in border_windows(total, chunk_frames):
+        near = sorted((abs(c - nominal), c) for c in cut_set if c in window)
+        border, cut = (near[0][1], True) if near else (nominal, False)
+        if not borders or border > borders[-1][0]:
+            borders.append((border, cut))
+    starts = [(0, False), *borders]
+    chunks = []
+    for i, (start, cut) in enumerate(starts):
+        stop = starts[i + 1][0] if i + 1 < len(starts) else total
+        lead = 0 if i == 0 or cut else min(overlap, start - starts[i - 1][0])
+        chunks.append(Chunk(i, start - lead, start, stop, cut))
+    return chunks
+
+
+def blend_weight(chunk: Chunk, frame: int) -> float:
+    """Weight of ``chunk``'s own computation of ``frame`` in its overlap: (m+1)/(lead+1) for the m-th frame,
+    so the cross-fade moves in equal steps from the previous chunk (weight 0 before) to this one (1 after)."""
+    return (frame - chunk.begin + 1) / (chunk.lead + 1)
+
+
+def cross_fade(earlier: np.ndarray, later: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * earlier + weight * later`` for two RGB uint8 frames, rounded back to uint8."""
+    mix = (1.0 - weight) * earlier.astype(np.float32) + weight * later.astype(np.float32)
+    return np.clip(np.rint(mix), 0, 255).astype(np.uint8)
+
+
+def seam_transitions(chunks: Sequence[Chunk]) -> list[list[int]]:
+    """Per seam with an overlap: the frames t whose step t-1 -> t crosses it (the cross-fade and the step
+    after), as indices into a warping error's ``per_frame`` list (entry t-1 belongs to frame t)."""
+    return [list(range(max(1, c.begin), c.start + 1)) for c in chunks if c.lead > 0]
+
+
+def seam_figures(per_frame: Sequence[float], chunks: Sequence[Chunk], shot_changes: Sequence[int] = ()) -> dict:
+    """Warping error around the seams against the interior's (all other steps; shot changes left out).
+
+    ``per_frame[t-1]`` is the error of frame t against warped frame t-1 (``temporal.warping_error``).
+    Returns the seam mean / interior mean ratio and the worst seam frame / interior median ratio.
+    """
+    seams = seam_transitions(chunks)
+    near = {t for seam in seams for t in seam}
+    skip = set(shot_changes)
+    interior = [per_frame[t - 1] for t in range(1, len(per_frame) + 1) if t not in near and t not in skip]
+    seam_values = [per_frame[t - 1] for t in sorted(near) if t not in skip and t - 1 < len(per_frame)]
+    out: dict[str, object] = {"seams": len(seams), "interior_mean": _mean(interior),
+                              "interior_median": float(np.median(interior)) if interior else None,
+                              "seam_mean": _mean(seam_values), "seam_max": max(seam_values, default=None),
+                              "per_seam": [{"frames": s, "mean": _mean([per_frame[t - 1] for t in s])}
+                                           for s in seams]}
+    if interior and seam_values and out["interior_mean"]:
+        out["mean_ratio"] = out["seam_mean"] / out["interior_mean"]  # type: ignore[operator]
+        median = out["interior_median"]
+        out["max_to_median"] = max(seam_values) / median if median else None
+    return out
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if len(values) else None

@@ -1,0 +1,66 @@
+"""Settings of a distributed run (--ray, --chunk-frames, --overlap, ...), their validation and Ray's import."""
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import NumberRule
+from ..errors import VidstyleError
+
+RAY_EXTRA = "pip install 'vidstyle[ray]'"
+# The numeric settings' rules, checked like the Config's (finite, in range).
+RAY_NUMBER_RULES = {"chunk_frames": NumberRule(1, 2**31, integer=True), "overlap": NumberRule(0, 2**31, integer=True),
+                    "workers": NumberRule(1, 4096, integer=True), "gpus_per_task": NumberRule(0, 64),
+                    "cpus_per_task": NumberRule(0, 4096, low_open=True), "retries": NumberRule(0, 100, integer=True)}
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or a one-line VidstyleError naming the extra that provides it."""
+    try:
+        return importlib.import_module("ray")
+    except ImportError:
+        raise VidstyleError(f"--ray needs Ray, which is not installed: {RAY_EXTRA}") from None
+
+
+@dataclass
+class RayOptions:
+    """How a video is split over a Ray cluster."""
+
+    address: str | None = None  # a running cluster (ray://host:10001, host:6379, auto); None = start Ray here
+    chunk_frames: int = 64  # frames per chunk (borders move up to a quarter of this to land on a shot change)
+    overlap: int = 4  # frames each chunk starts before its border, cross-faded with the previous chunk
+    workers: int | None = None  # chunks computed at once; None = as many as the cluster's resources allow
+    gpus_per_task: float = 1.0  # GPUs per chunk when the cluster has GPUs (0.5 = two chunks share one)
+    cpus_per_task: float = 1.0  # CPU cores per chunk (also its torch threads) when it has none
+    retries: int = 3  # resubmissions of a chunk whose worker died
+
+    def validate(self) -> None:
+        """VidstyleError for settings that make no sense."""
+        for name, rule in RAY_NUMBER_RULES.items():
+            rule.check(name, getattr(self, name))
+        if self.overlap >= self.chunk_frames:
+            raise VidstyleError("--overlap must be less than --chunk-frames")
+        if self.gpus_per_task > 1 and not float(self.gpus_per_task).is_integer():
+            raise VidstyleError("--gpus-per-task must be a fraction of one GPU (0.5) or a whole number")
+
+    def init_arguments(self) -> dict[str, Any]:
+        """``ray.init`` keywords: join ``address``, or start a local Ray (all local GPUs; on CPU one worker
+        process per core, or --workers of them when more are asked for)."""
+        args: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                "configure_logging": False}
+        if self.address:
+            args["address"] = self.address
+        else:
+            cores = os.cpu_count() or 1
+            args["num_cpus"] = max(cores, int((self.workers or 1) * self.cpus_per_task + 0.999))
+        return args
+
+    def task_resources(self, cluster: dict[str, float]) -> tuple[dict[str, float], int]:
+        """(Ray resources of one chunk task, its torch threads): one GPU (--gpus-per-task) when the cluster has
+        GPUs, else --cpus-per-task cores."""
+        threads = max(1, int(self.cpus_per_task))
+        if cluster.get("GPU", 0) > 0 and self.gpus_per_task > 0:
+            return {"num_gpus": self.gpus_per_task, "num_cpus": min(self.cpus_per_task, 1.0)}, threads
+        return {"num_cpus": self.cpus_per_task}, threads
