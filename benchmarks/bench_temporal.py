@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=128, help="clip width (height = 3/4 of it)")
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--first-iterations", type=int, default=40)
-    parser.add_argument("--temporal-weight", type=float, default=Config().temporal_weight)
+    parser.add_argument("--temporal-weight", type=float, default=Config().resolved_temporal_weight())
     parser.add_argument("--flow-quality", default=Config().flow_quality)
     parser.add_argument("--temporal-weights", default="", help="extra flow runs, e.g. 1e10,1e12")
     parser.add_argument("--flow-qualities", default="", help="extra flow runs, e.g. fast,fine")

@@ -16,7 +16,9 @@ def test_defaults_are_valid_and_resolve_to_the_preset():
     preset = PRESETS[Config().preset]
     assert plan.content == preset.content_layers and [n for n, _ in plan.style] == list(preset.style_layers)
     assert sum(w for _, w in plan.style) == pytest.approx(1.0)
-    assert plan.content_weight == preset.content_weight and plan.style_weight == preset.style_weight
+    assert plan.content_weight == 1.0 and plan.style_weight == preset.weights["scaled"].style
+    assert Config(loss_units="paper").layer_plan().style_weight == preset.weights["paper"].style == 1e3
+    assert Config().resolved_temporal_weight() != Config(loss_units="paper").resolved_temporal_weight()
 
 
 def test_overrides_replace_the_preset_values():

@@ -26,30 +26,42 @@ from .vocab import (
 
 
 @dataclass(frozen=True)
+class UnitWeights:
+    """The weights of a preset in one unit system (vidstyle/engine/terms.py): beta and lambda (alpha is 1)."""
+
+    style: float  # beta in eq. 7
+    photo: float = 0.0  # lambda of the photorealism term (Luan et al. 2017); 0 = off
+
+
+@dataclass(frozen=True)
 class Preset:
-    """A named set of loss layers and weights."""
+    """A named set of loss layers and their weights in each unit system."""
 
     content_layers: tuple[str, ...]
     style_layers: tuple[str, ...]
-    content_weight: float  # alpha in eq. 7
-    style_weight: float  # beta in eq. 7
-    photo_weight: float = 0.0  # lambda of the photorealism term (Luan et al. 2017); 0 = off
+    weights: dict[str, UnitWeights]  # by loss units: scaled | paper
+
+    @property
+    def content_weight(self) -> float:
+        return 1.0  # alpha: the other weights are relative to it
 
 
-# alpha/beta = 1e-3 as in the paper (Fig. 2 B-D). The fast preset stops at relu3_2, so an iteration costs
-# 2.25x less on the CPU (benchmarks/bench_iteration.py); the paper's ratio gives a visibly stylized, still
-# recognisable result with it too (tests/test_optimize.py measures both distances on Tubingen + Starry Night).
+_FAST_LAYERS = (("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"))
+# Scaled units (the default): beta = 6 gives the same look at every size and with any checkpoint, the look
+# the paper's alpha/beta = 1e-3 gave at 256 px (Tubingen + Starry Night: style ~13-19x below the photo's,
+# content ~7x below the painting's from 96 to 256 px; benchmarks/calibrate_look.py, README "Loss units").
+# Paper units: alpha/beta = 1e-3 as in the paper (Fig. 2 B-D). The fast preset stops at relu3_2 (2.2-2.3x
+# cheaper per pass on the CPU). photo: Luan et al. 2017's photo-to-photo transfer, the fast preset's layers plus
+# the matting-Laplacian term (lambda from benchmarks/bench_photo.py --calibrate, README "Photorealistic mode").
 PRESETS: dict[str, Preset] = {
-    "paper": Preset(("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), 1.0, 1e3),
-    "fast": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3),
-    # photo: photo-to-photo transfer (Luan et al. 2017): the fast preset's layers (within the shared relu3_4
-    # weights) plus the matting-Laplacian term, with content init (the default --init). lambda = 3e7 balances
-    # the content loss (both grow with the pixel count). Tubingen styled after a colour-graded crop of itself,
-    # 128 px, 150 iterations (benchmarks/bench_photo.py --calibrate): Lab mean colour gap to the reference
-    # (23, 17, 41) -> (0.2, 1.4, 2.4) with Sobel-edge correlation to the content 0.955; lambda 0 paints
-    # speckles and strokes (0.76), 1e7 keeps a little speckle (0.94), 1e8 tints the sky (gap 0.8, 2.0, 2.9).
-    "photo": Preset(("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"), 1.0, 1e3, photo_weight=3e7),
+    "paper": Preset(("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+                    {"scaled": UnitWeights(6.0), "paper": UnitWeights(1e3)}),
+    "fast": Preset(*_FAST_LAYERS, {"scaled": UnitWeights(6.0), "paper": UnitWeights(1e3)}),
+    "photo": Preset(*_FAST_LAYERS, {"scaled": UnitWeights(6.0, photo=150.0),
+                                    "paper": UnitWeights(1e3, photo=3e7)}),
 }
+# gamma of the temporal term (flow mode) per unit system, chosen by benchmarks/bench_temporal.py
+TEMPORAL_WEIGHTS = {"scaled": 100.0, "paper": 3e11}
 
 
 MAX_FPS = 1000
@@ -115,7 +127,7 @@ class Config:
     pooling: str = "avg"  # avg (the paper's choice) or max
     weights: str | None = None  # local checkpoint; else $VIDSTYLE_WEIGHTS; else download
     weights_format: str = "auto"  # auto | torchvision | caffe
-    loss_units: str = "paper"  # scaled (dimensionless terms) | paper (eqs. 1 and 4 as printed); vidstyle/engine/terms.py
+    loss_units: str = "scaled"  # scaled (dimensionless terms) | paper (eqs. 1 and 4 as printed); vidstyle/engine/terms.py
 
     # --- optimisation ---------------------------------------------------------------------------
     optimizer: str = "lbfgs"  # lbfgs | adam
@@ -135,7 +147,7 @@ class Config:
     # none: every frame starts from --init | warm: frame t starts from stylized t-1 | flow (the default
     # by measurement, README "Temporal coherence"): stylized t-1 warped along the optical flow + temporal loss
     temporal: str = "flow"
-    temporal_weight: float = 3e11  # gamma of the temporal loss (flow mode), chosen by benchmarks/bench_temporal.py
+    temporal_weight: float | None = None  # gamma of the temporal term (flow mode); None = TEMPORAL_WEIGHTS
     flow_quality: str = "fine"  # fast | medium | fine: DIS optical-flow settings (vidstyle/temporal/flow.py)
     first_iterations: int | None = None  # iterations for the first frame; None = 2 x iterations
     start: float | None = None  # seconds
@@ -225,8 +237,13 @@ class Config:
         return self.init not in INIT_MODES
 
     def resolved_photo_weight(self) -> float:
-        """lambda of the photorealism term after applying the preset (0 = off)."""
-        return PRESETS[self.preset].photo_weight if self.photo_weight is None else float(self.photo_weight)
+        """lambda of the photorealism term after applying the preset and the units (0 = off)."""
+        preset = PRESETS[self.preset].weights[self.loss_units].photo
+        return preset if self.photo_weight is None else float(self.photo_weight)
+
+    def resolved_temporal_weight(self) -> float:
+        """gamma of the temporal term (flow mode) in the run's units."""
+        return TEMPORAL_WEIGHTS[self.loss_units] if self.temporal_weight is None else float(self.temporal_weight)
 
     def layer_plan(self) -> "LayerPlan":
         """The concrete loss layers and weights after applying the preset and any overrides."""
@@ -244,7 +261,7 @@ class Config:
             content=tuple(content),
             style=tuple(zip(style, style_w)),
             content_weight=preset.content_weight if self.content_weight is None else self.content_weight,
-            style_weight=preset.style_weight if self.style_weight is None else self.style_weight,
+            style_weight=preset.weights[self.loss_units].style if self.style_weight is None else self.style_weight,
             tv_weight=self.tv_weight,
         )
 

@@ -96,7 +96,7 @@ def test_lbfgs_stays_finite_at_paper_scale_losses(weights_path, pair):
     """Eq. 7 reaches ~1e10 here; unscaled, L-BFGS's cubic line search overflowed into NaN after ~6 passes."""
     content, style = pair
     seen = []
-    result = Stylizer(fast_config(weights_path, iterations=30), style).stylize(
+    result = Stylizer(fast_config(weights_path, iterations=30, loss_units="paper"), style).stylize(
         resize_long_side(content, 64), callback=lambda i, l: seen.append(l["total"]))
     assert np.isfinite(seen).all() and len(seen) == 30
     assert result.losses["total"] < 0.2 * seen[0] and seen[-1] < seen[6]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
-from ..config import PRESETS, Config
+from ..config import PRESETS, TEMPORAL_WEIGHTS, Config
 from ..errors import VidstyleError
 from ..vocab import (
     COLOR_MODES,
@@ -66,8 +66,9 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     """Options of the style engine shared by every command (losses, weights, optimiser, device)."""
     d = defaults or Config()
     preset_help = "; ".join(f"{k}: content {','.join(p.content_layers)}, style {','.join(p.style_layers)}, "
-                            f"alpha {p.content_weight:g}, beta {p.style_weight:g}"
-                            + (f", photo weight {p.photo_weight:g}" if p.photo_weight else "") for k, p in PRESETS.items())
+                            f"alpha 1, beta {p.weights['scaled'].style:g}"
+                            + (f", photo weight {p.weights['scaled'].photo:g}" if p.weights["scaled"].photo else "")
+                            for k, p in PRESETS.items()) + " (scaled units; paper units: beta 1000)"
     g = parser.add_argument_group("style engine")
     g.add_argument("--preset", choices=sorted(PRESETS), default=d.preset,
                    help=f"loss layers and weights (default: %(default)s). {preset_help}")
@@ -102,7 +103,7 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     p.add_argument("--photo-weight", type=_real, metavar="LAMBDA",
                    help="weight of the matting-Laplacian photorealism term that keeps the output a locally affine "
                    "colour transform of the content (default: the preset's; 0 = off, photo preset "
-                   f"{PRESETS['photo'].photo_weight:g})")
+                   f"{PRESETS['photo'].weights['scaled'].photo:g} in scaled units)")
     p.add_argument("--content-mask", metavar="PATH", help="colour-coded label image of the content (one flat colour "
                    "per region); for videos and frame folders also a folder of per-frame masks in frame order")
     p.add_argument("--style-mask", metavar="PATH", help="colour-coded label image of the style; regions of the "
@@ -160,7 +161,8 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
                    "outside occlusions, cold start at shot changes (default: %(default)s)")
     v.add_argument("--temporal-weight", type=_real, default=d.temporal_weight, metavar="GAMMA",
                    help="weight of the temporal loss, mean of mask*(x - warped previous)^2 in 0..1 RGB, "
-                   "with --temporal flow (default: %(default)g)")
+                   f"with --temporal flow (default: {TEMPORAL_WEIGHTS['scaled']:g}; {TEMPORAL_WEIGHTS['paper']:g} "
+                   "with --loss-units paper)")
     v.add_argument("--flow-quality", choices=FLOW_QUALITIES, default=d.flow_quality,
                    help="DIS optical flow for --temporal flow: fast, medium or fine (default: %(default)s)")
     v.add_argument("--first-iterations", type=_integer, default=d.first_iterations, metavar="N",

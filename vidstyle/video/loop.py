@@ -55,7 +55,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
     previous: np.ndarray | None = None
     prev_frame: np.ndarray | None = None
     planner = TemporalPlanner(config.temporal, iterations=config.iterations,
-                              first_iterations=config.first_frame_iterations, weight=config.temporal_weight,
+                              first_iterations=config.first_frame_iterations, weight=config.resolved_temporal_weight(),
                               quality=config.flow_quality, device=stylizer.device)
     with planner:
         for index, (frame, next_frame) in enumerate(_with_next(iter(frames))):

@@ -1,0 +1,74 @@
+"""Scale-free loss units: the same look with any checkpoint convention and at any size (shared weights)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tests.helpers import MEDIA, WEIGHTS
+from vidstyle import Config, Stylizer
+from vidstyle.io.images import read_image, resize_long_side
+
+CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+TV_MEAN, TV_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def scaled_checkpoint(tmp_path: Path, factor: float) -> Path:
+    """The shared weights with every activation multiplied by ``factor`` (conv1_1's weights and every bias)."""
+    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
+    out = {k: (v * factor if k.endswith("bias") or k == "features.0.weight" else v) for k, v in state.items()}
+    path = tmp_path / f"vgg19-caffe-x{factor:g}.pth"
+    torch.save(out, path)
+    return path
+
+
+def torchvision_convention_checkpoint(tmp_path: Path, activation_scale: float) -> Path:
+    """The shared caffe weights rewritten for torchvision's input convention (RGB, 0..1, mean/std), with all
+    activations scaled by ``activation_scale`` as a differently trained checkpoint's would be."""
+    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
+    w, b = state["features.0.weight"], state["features.0.bias"]
+    rgb_from_bgr = [2, 1, 0]
+    w_rgb = w[:, rgb_from_bgr]  # caffe's input channel order is BGR
+    std = torch.tensor(TV_STD).view(1, 3, 1, 1)
+    shift = torch.tensor([255 * m - CAFFE_MEAN_BGR[2 - c] for c, m in enumerate(TV_MEAN)]).view(1, 3, 1, 1)
+    out = {k: v * activation_scale if k.endswith("bias") else v for k, v in state.items()}
+    out["features.0.weight"] = w_rgb * 255 * std * activation_scale
+    out["features.0.bias"] = (b + (w_rgb * shift).sum((1, 2, 3))) * activation_scale
+    out["input_convention"] = "torchvision"
+    path = tmp_path / "vgg19-torchvision-convention.pth"
+    torch.save(out, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[np.ndarray, np.ndarray]:
+    return resize_long_side(read_image(MEDIA / "tubingen.jpg"), 48), read_image(MEDIA / "starry_night.jpg")
+
+
+def cfg(weights: Path, **kw: object) -> Config:
+    return Config(**{**dict(preset="fast", weights=str(weights), device="cpu", size=None, iterations=20, seed=0,
+                            quiet=True), **kw})
+
+
+def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
+    """In the paper's units the 10x checkpoint changed the result by 22 of 255 grey levels on average."""
+    content, style = pair
+    ten = scaled_checkpoint(tmp_path, 10.0)
+    images = {units: [Stylizer(cfg(w, loss_units=units, iterations=40), style).stylize(content).image.astype(float)
+                      for w in (WEIGHTS, ten)] for units in ("scaled", "paper")}
+    assert np.abs(images["scaled"][0] - images["scaled"][1]).mean() <= 3.0
+    assert np.abs(images["paper"][0] - images["paper"][1]).mean() > 3.0  # what the units are for
+
+
+def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
+    content, style = pair
+    tv = torchvision_convention_checkpoint(tmp_path, activation_scale=1 / 57)
+    image = Stylizer(cfg(WEIGHTS, iterations=5), style).stylize(content).image
+    for units, close in (("scaled", True), ("paper", False)):
+        caffe_losses = Stylizer(cfg(WEIGHTS, loss_units=units), style).evaluate(image, content)
+        tv_losses = Stylizer(cfg(tv, loss_units=units), style).evaluate(image, content)
+        for term in ("content", "style"):
+            ratio = tv_losses[term] / caffe_losses[term]
+            assert (0.8 < ratio < 1.25) == close, (units, term, ratio)
