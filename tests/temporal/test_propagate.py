@@ -23,7 +23,7 @@ def scene(tubingen: Path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def other_scene() -> np.ndarray:
-    from conftest import MEDIA
+    from tests.helpers import MEDIA
 
     return read_image(MEDIA / "shipwreck.jpg")
 
