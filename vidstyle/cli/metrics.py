@@ -57,8 +57,8 @@ def build_parser() -> Parser:
     parser.add_argument("--fps", metavar="RATE", help="frame rate of a frame-directory reference, for --start "
                         "and --end (default: 25)")
     parser.add_argument("--style", metavar="STYLE_IMAGE", help="also report the look over time: per frame, the "
-                        f"style strength and content fidelity under fixed VGG layers (style {','.join(LOOK_STYLE_LAYERS)}, "
-                        f"content {LOOK_CONTENT_LAYER}) and their drift from frame 0")
+                        "style strength and content fidelity under fixed VGG layers (style "
+                        f"{','.join(LOOK_STYLE_LAYERS)}, content {LOOK_CONTENT_LAYER}) and their drift from frame 0")
     parser.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint for --style (default: "
                         "$VIDSTYLE_WEIGHTS, else torchvision's)")
     parser.add_argument("--weights-format", choices=("auto", "torchvision", "caffe"), default="auto",
@@ -101,14 +101,18 @@ def run(argv: list[str]) -> int:
     """Entry of the subcommand; prints the report on stdout."""
     args = build_parser().parse_args(argv)
     reference = iter_clip(args.reference, start=args.start, end=args.end, max_frames=args.max_frames, fps=args.fps)
-    look, on_frame = None, None
+    look: LookOverTime | None = None
+    on_frame = None
     if args.style:
         from ..io.images import read_image
         from ..temporal.look import LookMeter
 
         meter = LookMeter(read_image(args.style), weights=args.weights, weights_format=args.weights_format)
-        look = LookOverTime()
-        on_frame = lambda out, ref: look.frames.append(meter.measure(out, ref))  # noqa: E731
+        look = measured = LookOverTime()
+
+        def on_frame(out: np.ndarray, ref: np.ndarray) -> None:  # the look of each pair, on the same decode
+            measured.frames.append(meter.measure(out, ref))
+
     result = warping_error(iter_clip(args.output), reference, quality=args.flow_quality, longer_reference=True,
                            on_frame=on_frame)
     if args.json:
