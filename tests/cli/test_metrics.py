@@ -59,10 +59,73 @@ def test_shot_changes_reported(tmp_path: Path, tubingen: Path, starry_night: Pat
 
 
 def test_errors_exit_2(clips: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["metrics", str(clips["short"]), "--reference", str(clips["ref"])]) == 2
+    assert main(["metrics", str(clips["noise"]), "--reference", str(clips["short"])]) == 2  # OUTPUT longer
     assert "frame counts differ" in capsys.readouterr().err
     assert main(["metrics", str(tmp_path / "missing.mp4"), "--reference", str(clips["ref"])]) == 2
     assert "not found" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["metrics", str(clips["noise"])])  # --reference is required
     assert exc.value.code == 2
+
+
+def test_longer_reference_compares_the_matching_frames(clips: dict[str, Path], tmp_path: Path, tubingen: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A run made with --max-frames (a prefix) or --start (frames 2..4 of the 25 fps reference) is graded
+    against the frames it was made from: the reference's own frames score like the reference."""
+    frames = read_frames_sorted(clips["ref_dir"])
+    prefix = write_frames(tmp_path / "prefix", frames[:3])
+    assert main(["metrics", str(prefix), "--reference", str(clips["ref"]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["frames"] == 3 and data["reference_longer"] is True
+    assert data["warping_error"] == pytest.approx(data["reference_warping_error"], rel=0.5)
+    tail = write_frames(tmp_path / "tail", frames[2:])
+    assert main(["metrics", str(tail), "--reference", str(clips["ref"]), "--start", "0.08", "--json"]) == 0
+    aligned = json.loads(capsys.readouterr().out)
+    assert aligned["frames"] == 3 and aligned["reference_longer"] is False
+    assert aligned["warping_error"] == pytest.approx(aligned["reference_warping_error"], rel=0.5)
+    # a moving disc tells the frames apart: without --start the flows belong to frames two steps earlier
+    moving = list(motion_frames("object", read_image(tubingen), frames=6, width=64, height=48))
+    reference, late = write_frames(tmp_path / "object", moving), write_frames(tmp_path / "late", moving[2:])
+    assert main(["metrics", str(late), "--reference", str(reference), "--start", "0.08", "--fps", "25",
+                 "--json"]) == 0
+    matched = json.loads(capsys.readouterr().out)
+    assert matched["warping_error"] == pytest.approx(matched["reference_warping_error"], rel=0.1)
+    assert main(["metrics", str(late), "--reference", str(reference), "--json"]) == 0
+    shifted = json.loads(capsys.readouterr().out)
+    assert shifted["reference_longer"] is True and shifted["warping_error"] > 3 * matched["warping_error"]
+    assert main(["metrics", str(tail), "--reference", str(clips["ref"]), "--max-frames", "2"]) == 2
+    assert "frame counts differ" in capsys.readouterr().err
+
+
+def test_look_over_time(clips: dict[str, Path], tmp_path: Path, starry_night: Path, weights_path: Path,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    """--style adds per-frame style strength and content fidelity of the written frames and their drift from
+    frame 0: frames blended further and further towards the painting gain strength and lose fidelity."""
+    import cv2
+
+    painting = read_image(starry_night)
+    frames = read_frames_sorted(clips["ref_dir"])
+    target = cv2.resize(painting, frames[0].shape[1::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
+    out = [np.clip(f * (1 - t) + target * t + 0.5, 0, 255).astype(np.uint8)
+           for f, t in zip(frames, (0.2, 0.35, 0.5, 0.65, 0.8))]
+    clip = write_frames(tmp_path / "blend", out)
+    args = ["metrics", str(clip), "--reference", str(clips["ref"]), "--style", str(starry_night),
+            "--weights", str(weights_path)]
+    assert main([*args, "--json"]) == 0
+    per = json.loads(capsys.readouterr().out)["look"]["per_frame"]
+    assert len(per) == 5 and per[0]["style_kept"] == 1.0 == per[0]["content_kept"]
+    strength = [p["style_strength"] for p in per]
+    fidelity = [p["content_fidelity"] for p in per]
+    assert strength == sorted(strength) and strength[-1] > 2 * strength[0]
+    assert fidelity == sorted(fidelity, reverse=True) and per[-1]["content_kept"] < 0.5
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "look over time" in text
+    rows = text.split("look over time")[1].splitlines()[2:]
+    assert [int(r.split()[0]) for r in rows] == [0, 1, 2, 3, 4]
+    assert main([*args[:-2], "--weights", str(tmp_path / "missing.pth")]) == 2
+    assert "weights file not found" in capsys.readouterr().err
+
+
+def read_frames_sorted(directory: Path) -> list[np.ndarray]:
+    return [read_image(p) for p in sorted(directory.glob("*.png"))]

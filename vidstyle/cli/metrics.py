@@ -1,4 +1,5 @@
-"""`vidstyle metrics OUTPUT --reference INPUT`: temporal consistency (warping error) of a stylized video."""
+"""`vidstyle metrics OUTPUT --reference INPUT [--style STYLE]`: temporal consistency (warping error) of a
+stylized video and, with --style, its look over time (style strength and content fidelity per frame)."""
 from __future__ import annotations
 
 import json
@@ -11,27 +12,34 @@ import numpy as np
 
 from ..errors import VidstyleError
 from ..temporal import WarpingError, warping_error
+from ..temporal.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, LookOverTime
 from ..vocab import FLOW_QUALITIES
-from .options import Parser
+from .options import Parser, _integer, _real
 
 # The metric uses the most accurate flow by default: the pipeline's own default is cheaper, and grading an
 # output with the very flow it was optimised against would flatter it.
 METRIC_FLOW_QUALITY = "fine"
 
 
-def iter_clip(path: str | os.PathLike) -> Iterator[np.ndarray]:
-    """Frames of a video file or a directory of frames, one at a time (RGB uint8)."""
+def iter_clip(path: str | os.PathLike, *, start: float | None = None, end: float | None = None,
+              max_frames: int | None = None, fps: str | None = None) -> Iterator[np.ndarray]:
+    """Frames of a video file or a directory of frames, one at a time (RGB uint8), optionally the part
+    [start, end) seconds / at most ``max_frames`` (as a run's --start/--end/--max-frames chose it)."""
+    from ..config import Config
     from ..io.frames import iter_frame_dir
-    from ..io.video import is_video_path, iter_video_frames
+    from ..io.video import frame_range, is_video_path, iter_video_frames
 
+    window = Config(fps=fps, start=start, end=end, max_frames=max_frames)  # validated by the one rule set
     p = Path(path)
     if p.is_dir():
-        return iter_frame_dir(p)
+        rate = window.frame_rate()
+        first, stop = frame_range(rate, start, end, max_frames)
+        return iter_frame_dir(p, start=first, max_frames=None if stop is None else stop - first)
     if not p.exists():
         raise VidstyleError(f"not found: {p}")
     if not is_video_path(p):
         raise VidstyleError(f"{p.name!r} is neither a video file nor a directory of frames")
-    return iter_video_frames(p)
+    return iter_video_frames(p, start=start, end=end, max_frames=max_frames)
 
 
 def build_parser() -> Parser:
@@ -42,11 +50,35 @@ def build_parser() -> Parser:
         "printed beside it as the floor. Shot changes in the reference are left out of the means."))
     parser.add_argument("output", metavar="OUTPUT_VIDEO", help="stylized video or directory of frames")
     parser.add_argument("--reference", required=True, metavar="INPUT_VIDEO",
-                        help="the input it was made from (resized to OUTPUT's frame size)")
+                        help="the input it was made from (resized to OUTPUT's frame size); it may be longer than "
+                        "OUTPUT (a run with --max-frames or --end): frames past OUTPUT's last are left out")
+    parser.add_argument("--start", type=_real, metavar="SECONDS",
+                        help="the --start the run was given: OUTPUT's frame 0 is the reference's frame at this time")
+    parser.add_argument("--end", type=_real, metavar="SECONDS", help="the run's --end (reference ends here)")
+    parser.add_argument("--max-frames", type=_integer, metavar="N", help="the run's --max-frames")
+    parser.add_argument("--fps", metavar="RATE", help="frame rate of a frame-directory reference, for --start "
+                        "and --end (default: 25)")
+    parser.add_argument("--style", metavar="STYLE_IMAGE", help="also report the look over time: per frame, the "
+                        "style strength and content fidelity under fixed VGG layers (style "
+                        f"{','.join(LOOK_STYLE_LAYERS)}, content {LOOK_CONTENT_LAYER}) and their drift from frame 0")
+    parser.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint for --style (default: "
+                        "$VIDSTYLE_WEIGHTS, else torchvision's)")
+    parser.add_argument("--weights-format", choices=("auto", "torchvision", "caffe"), default="auto",
+                        help="input convention of the checkpoint (default: %(default)s)")
     parser.add_argument("--flow-quality", choices=FLOW_QUALITIES, default=METRIC_FLOW_QUALITY,
                         help="DIS optical-flow quality for the metric (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (with per-frame values)")
     return parser
+
+
+def format_look(look: LookOverTime) -> str:
+    """Per-frame style strength and content fidelity, and each relative to frame 0 (the drift)."""
+    lines = ["look over time (style strength = photo's style distance / frame's; content fidelity = painting's "
+             "content distance / frame's; kept = share of frame 0's)",
+             "frame  style strength  kept   content fidelity  kept"]
+    for i, (f, (s_kept, c_kept)) in enumerate(zip(look.frames, look.drift(), strict=True)):
+        lines.append(f"{i:5d}  {f.style_strength:14.2f}  {s_kept:5.2f}  {f.content_fidelity:16.2f}  {c_kept:5.2f}")
+    return "\n".join(lines)
 
 
 def format_report(result: WarpingError) -> str:
@@ -56,6 +88,8 @@ def format_report(result: WarpingError) -> str:
              f"warping error        {result.mean:.6f}",
              f"input's own (floor)  {result.reference_mean:.6f}",
              f"ratio                {ratio}"]
+    if result.reference_longer:
+        lines.append(f"reference            longer than OUTPUT; its first {result.frames} frames compared")
     if result.shot_changes:
         lines.append(f"shot changes         {', '.join(map(str, result.shot_changes))} (left out of the means)")
     lines.append("frame  warping error  input's own")
@@ -68,7 +102,27 @@ def format_report(result: WarpingError) -> str:
 def run(argv: list[str]) -> int:
     """Entry of the subcommand; prints the report on stdout."""
     args = build_parser().parse_args(argv)
-    result = warping_error(iter_clip(args.output), iter_clip(args.reference), quality=args.flow_quality)
-    text = json.dumps(result.as_dict(), indent=2) if args.json else format_report(result)
+    reference = iter_clip(args.reference, start=args.start, end=args.end, max_frames=args.max_frames, fps=args.fps)
+    look: LookOverTime | None = None
+    on_frame = None
+    if args.style:
+        from ..io.images import read_image
+        from ..temporal.look import LookMeter
+
+        meter = LookMeter(read_image(args.style), weights=args.weights, weights_format=args.weights_format)
+        look = measured = LookOverTime()
+
+        def on_frame(out: np.ndarray, ref: np.ndarray) -> None:  # the look of each pair, on the same decode
+            measured.frames.append(meter.measure(out, ref))
+
+    result = warping_error(iter_clip(args.output), reference, quality=args.flow_quality, longer_reference=True,
+                           on_frame=on_frame)
+    if args.json:
+        data = result.as_dict()
+        if look is not None:
+            data["look"] = look.as_dict()
+        text = json.dumps(data, indent=2)
+    else:
+        text = format_report(result) + ("\n" + format_look(look) if look is not None else "")
     sys.stdout.write(text + "\n")
     return 0

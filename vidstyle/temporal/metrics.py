@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -26,12 +26,14 @@ class WarpingError:
     reference_per_frame: list[float]
     shot_changes: list[int] = field(default_factory=list)
     frames: int = 0
+    reference_longer: bool = False  # the reference went on after the output's last frame (not compared)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {"frames": self.frames, "warping_error": self.mean, "reference_warping_error": self.reference_mean,
                 "ratio_to_reference": self.mean / self.reference_mean if self.reference_mean > 0 else None,
-                "shot_changes": self.shot_changes, "per_frame": self.per_frame,
+                "shot_changes": self.shot_changes, "reference_longer": self.reference_longer,
+                "per_frame": self.per_frame,
                 "reference_per_frame": self.reference_per_frame}
 
 
@@ -47,11 +49,16 @@ def frame_warping_error(prev_out: np.ndarray, cur_out: np.ndarray, flow_bwd: np.
 
 
 def warping_error(frames: Iterable[np.ndarray], reference_frames: Iterable[np.ndarray], *,
-                  quality: str = "medium", shot_threshold: float = SHOT_THRESHOLD) -> WarpingError:
+                  quality: str = "medium", shot_threshold: float = SHOT_THRESHOLD,
+                  longer_reference: bool = False,
+                  on_frame: Callable[[np.ndarray, np.ndarray], None] | None = None) -> WarpingError:
     """Warping error of ``frames`` (e.g. stylized output) with flow and masks computed on ``reference_frames``.
 
     Streams both sequences (two frames of each held at a time). Reference frames are resized to the output's
-    size when they differ. Raises VidstyleError when the counts differ or there are fewer than two frames.
+    size when they differ. ``longer_reference``: a reference that goes on after the output's last frame is
+    accepted (a run made with --max-frames / --end) and its extra frames are left out. ``on_frame(output,
+    reference)`` sees every compared pair (the reference resized), e.g. to measure the look on the same
+    decode. Raises VidstyleError when the counts differ otherwise or there are fewer than two frames.
     """
     est = FlowEstimator(quality)
     out_it, ref_it = iter(frames), iter(reference_frames)
@@ -59,9 +66,13 @@ def warping_error(frames: Iterable[np.ndarray], reference_frames: Iterable[np.nd
     prev_out = prev_ref = None
     n = 0
     sentinel = object()
+    longer = False
     while True:
         out, ref = next(out_it, sentinel), next(ref_it, sentinel)
         if out is sentinel and ref is sentinel:
+            break
+        if out is sentinel and longer_reference:
+            longer = True
             break
         if out is sentinel or ref is sentinel:
             longer = "reference" if out is sentinel else "output"
@@ -76,6 +87,8 @@ def warping_error(frames: Iterable[np.ndarray], reference_frames: Iterable[np.nd
                 shots.append(n)
             per.append(frame_warping_error(prev_out, out, motion.flow, motion.mask))
             ref_per.append(frame_warping_error(prev_ref, ref, motion.flow, motion.mask))
+        if on_frame is not None:
+            on_frame(out, ref)
         prev_out, prev_ref = out, ref
         n += 1
     if n < 2:
@@ -83,4 +96,4 @@ def warping_error(frames: Iterable[np.ndarray], reference_frames: Iterable[np.nd
     keep = [i for i in range(len(per)) if i + 1 not in shots]
     mean = float(np.mean([per[i] for i in keep])) if keep else 0.0
     ref_mean = float(np.mean([ref_per[i] for i in keep])) if keep else 0.0
-    return WarpingError(mean, per, ref_mean, ref_per, shots, n)
+    return WarpingError(mean, per, ref_mean, ref_per, shots, n, longer)
