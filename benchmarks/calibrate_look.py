@@ -1,6 +1,6 @@
 """The look at several sizes: how far below the photo's style distance and the painting's content distance the
-result gets, measured by one fixed judge (the fast preset's layers in the paper's units, shared weights) on the
-8-bit image written. The measurement behind the default weights (README "Loss units").
+result gets (style strength / content fidelity of vidstyle.temporal.look: one fixed judge, the fast preset's
+layers, shared weights) on the 8-bit image written. The measurement behind the default weights (README "Loss units").
 
     python benchmarks/calibrate_look.py --sizes 96,192,256,512 --style-weights 1e3,3e3,1e4
 """
@@ -10,8 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
@@ -21,24 +19,10 @@ sys.path.insert(0, str(REPO))
 
 from vidstyle import Config, Stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
+from vidstyle.temporal.look import LookMeter  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 WEIGHTS = SHARED / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"
-
-
-def look(image: np.ndarray, content: np.ndarray, style: np.ndarray, judge: Stylizer) -> tuple[float, float]:
-    """(style ratio, content ratio): photo's style distance / the image's, painting's content distance / the
-    image's, under ``judge`` (fixed layers and units)."""
-    painting = cv2.resize(style, content.shape[1::-1], interpolation=cv2.INTER_AREA)
-    out = judge.evaluate(image, content)
-    return (judge.evaluate(content, content)["style"] / out["style"],
-            judge.evaluate(painting, content)["content"] / out["content"])
-
-
-def judge_for(style: np.ndarray, weights: str = str(WEIGHTS)) -> Stylizer:
-    """The fixed judge: fast-preset layers, paper units, shared weights."""
-    return Stylizer(Config(preset="fast", weights=weights, weights_format="caffe", device="cpu", size=None,
-                           quiet=True, loss_units="paper"), style)
 
 
 def main() -> None:
@@ -53,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     photo, style = read_image(SHARED / "media" / "tubingen.jpg"), read_image(SHARED / "media" / "starry_night.jpg")
-    judge = judge_for(style)
+    judge = LookMeter(style, weights=str(WEIGHTS), weights_format="caffe")
     table = Table(title=f"style x below the photo / content x below the painting ({args.preset} preset, "
                         f"{args.units} units, {args.iterations} passes)")
     table.add_column("beta", justify="right")
@@ -67,8 +51,8 @@ def main() -> None:
             config = Config(preset=args.preset, weights=str(WEIGHTS), device="cpu", size=None, quiet=True, seed=0,
                             iterations=args.iterations, loss_units=args.units, style_weight=beta, **extra)
             image = Stylizer(config, style).stylize(content).image
-            s, c = look(image, content, style, judge)
-            cells.append(f"{s:.1f}x / {c:.1f}x")
+            look = judge.measure(image, content)
+            cells.append(f"{look.style_strength:.1f}x / {look.content_fidelity:.1f}x")
             Console(stderr=True).print(f"beta {beta} {size} px: {cells[-1]}")
         table.add_row(f"{beta:g}" if beta is not None else "default", *cells)
     Console().print(table)

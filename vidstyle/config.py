@@ -52,7 +52,8 @@ _FAST_LAYERS = (("relu3_2",), ("relu1_1", "relu2_1", "relu3_1"))
 # content ~7x below the painting's from 96 to 256 px; benchmarks/calibrate_look.py, README "Loss units").
 # Paper units: alpha/beta = 1e-3 as in the paper (Fig. 2 B-D). The fast preset stops at relu3_2 (2.2-2.3x
 # cheaper per pass on the CPU). photo: Luan et al. 2017's photo-to-photo transfer, the fast preset's layers plus
-# the matting-Laplacian term (lambda from benchmarks/bench_photo.py --calibrate, README "Photorealistic mode").
+# the matting-Laplacian term (lambda 150 scaled / 3e7 paper from benchmarks/bench_photo.py --calibrate,
+# README "Photorealistic mode").
 PRESETS: dict[str, Preset] = {
     "paper": Preset(("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
                     {"scaled": UnitWeights(6.0), "paper": UnitWeights(1e3)}),

@@ -10,6 +10,7 @@ import torch
 from tests.helpers import MEDIA, WEIGHTS
 from vidstyle import Config, Stylizer
 from vidstyle.io.images import read_image, resize_long_side
+from vidstyle.temporal.look import LookMeter
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TV_MEAN, TV_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -72,3 +73,18 @@ def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
         for term in ("content", "style"):
             ratio = tv_losses[term] / caffe_losses[term]
             assert (0.8 < ratio < 1.25) == close, (units, term, ratio)
+
+
+def test_the_default_look_is_the_same_at_96_and_192_px():
+    """In the paper's units the style strength fell 2.9x and the content fidelity rose 1.9x from 96 to 192 px."""
+    photo, style = read_image(MEDIA / "tubingen.jpg"), read_image(MEDIA / "starry_night.jpg")
+    judge = LookMeter(style, weights=str(WEIGHTS), weights_format="caffe")
+    looks = {}
+    for size in (96, 192):
+        content = resize_long_side(photo, size)
+        image = Stylizer(cfg(WEIGHTS, iterations=100), style).stylize(content).image
+        looks[size] = judge.measure(image, content)
+    strength = [looks[s].style_strength for s in (96, 192)]
+    fidelity = [looks[s].content_fidelity for s in (96, 192)]
+    assert max(strength) / min(strength) <= 1.3 and max(fidelity) / min(fidelity) <= 1.3, (strength, fidelity)
+    assert min(strength) >= 10 and min(fidelity) >= 3, (strength, fidelity)
