@@ -1,0 +1,68 @@
+"""The resumable work directory (vidstyle.video.workdir): frames, records, fingerprint, cleanup, lock."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.helpers import smooth_image
+from vidstyle.errors import VidstyleError
+from vidstyle.video.workdir import LOCK, MARKER, STAGING, WorkDir, fingerprint
+
+SETTINGS = {"input": "clip", "config": {"iterations": 3}}
+
+
+def test_frames_round_trip_losslessly_and_count_without_gaps(tmp_path):
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    frames = [smooth_image(12, 16, seed=i) for i in range(3)]
+    for i in (0, 1):
+        work.save(i, frames[i], {"iterations": 5, "losses": {"total": float(i)}})
+    work.save(3, frames[2], {"iterations": 5})  # a gap at 2: the run resumes there
+    assert work.finished() == 2
+    assert np.array_equal(work.load(1), frames[1])
+    work.release()
+    again = WorkDir(tmp_path / "w", SETTINGS)
+    assert again.finished() == 2 and again.records[1]["losses"]["total"] == 1.0
+    again.release()
+
+
+def test_other_settings_need_overwrite_which_starts_over(tmp_path):
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    work.save(0, smooth_image(8, 8), {})
+    work.release()
+    other = {**SETTINGS, "config": {"iterations": 4}}
+    assert fingerprint(other) != fingerprint(SETTINGS)
+    with pytest.raises(VidstyleError, match="different settings"):
+        WorkDir(tmp_path / "w", other)
+    fresh = WorkDir(tmp_path / "w", other, overwrite=True)
+    assert fresh.finished() == 0
+    fresh.release()
+
+
+def test_a_foreign_folder_is_never_used(tmp_path):
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "notes.txt").write_text("keep")
+    with pytest.raises(VidstyleError, match="not a vidstyle work directory"):
+        WorkDir(tmp_path / "w", SETTINGS, overwrite=True)
+    assert (tmp_path / "w" / "notes.txt").read_text() == "keep"
+
+
+def test_clear_removes_only_what_vidstyle_wrote(tmp_path):
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    work.save(0, smooth_image(8, 8), {})
+    chunk = WorkDir(tmp_path / "w" / STAGING / "0000", {"chunk": 0}, lock=False)
+    chunk.save(0, smooth_image(8, 8), {})
+    assert not (chunk.path / LOCK).exists()  # inside a locked run: no lock of its own
+    (tmp_path / "w" / "mine.txt").write_text("keep")
+    work.clear()
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == ["mine.txt"]
+    work2 = WorkDir(tmp_path / "v", SETTINGS)
+    work2.clear()
+    assert not (tmp_path / "v").exists() and not (tmp_path / "v" / MARKER).exists()
+
+
+def test_the_lock_is_held_until_release(tmp_path):
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    with pytest.raises(VidstyleError, match="in use by another vidstyle run"):
+        WorkDir(tmp_path / "w", SETTINGS)
+    work.release()
+    WorkDir(tmp_path / "w", SETTINGS).release()
