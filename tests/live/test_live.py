@@ -16,12 +16,13 @@ from tests.helpers.clips import count_frames_ffmpeg, make_clip
 from tests.helpers import MEDIA, REPO
 
 from vidstyle.cli.main import main
+from vidstyle.config import Config
 from vidstyle.engine import Stylizer
 from vidstyle.errors import VidstyleError
 from vidstyle.io.camera import Camera
 from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.live import run_live
-from vidstyle.live.config import LiveConfig, live_engine_config
+from vidstyle.live.config import LIVE_PRESET, LiveConfig, live_engine_config
 from vidstyle.live.keys import ScriptedKeys
 
 SIZE = 48  # processing size of every test here: 48x36 frames
@@ -112,7 +113,8 @@ def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Pat
     assert summary.updates_by_style["style1"] >= 1 and summary.updates_by_style["style2"] >= 1
     styles_used = [s for s, _ in calls]
     assert styles_used[0] == 0 and 1 in styles_used and styles_used[-1] == 0
-    assert calls[0][1] == 1000.0 and calls[-1][1] == 2000.0
+    beta = Config(preset=LIVE_PRESET).layer_plan().style_weight  # the live preset's beta, doubled by the + key
+    assert calls[0][1] == beta and calls[-1][1] == 2 * beta
 
 
 def test_end_of_file_camera_stops_cleanly(short_clip: Path, weights_path: Path, starry_night: Path,
