@@ -198,8 +198,8 @@ def add_distributed_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--chunk-frames", type=_integer, default=None, metavar="N",
                    help=f"frames per chunk; borders move to a nearby shot change (default: {d.chunk_frames})")
     g.add_argument("--overlap", type=_integer, default=None, metavar="K",
-                   help=f"frames each chunk starts before its border, cross-faded with the previous chunk's "
-                   f"(default: {d.overlap})")
+                   help=f"frames each chunk starts before its border and runs on past it; the 2K frames "
+                   f"around a border are cross-faded between the two chunks (default: {d.overlap})")
     g.add_argument("--workers", type=_integer, default=None, metavar="N",
                    help="chunks computed at once (default: as many as the cluster's GPUs or cores allow)")
     g.add_argument("--gpus-per-task", type=_real, default=None, metavar="F",

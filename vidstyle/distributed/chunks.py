@@ -1,8 +1,12 @@
 """Chunk planning for distributed runs (borders snapped to shot changes) and the seam maths.
 
-A chunk owns the output frames ``start .. stop-1`` and is computed from ``begin = start - lead``: its first
-``lead`` frames (the overlap) only warm it up and are cross-faded with the previous chunk's own frames. A
-border that falls on a shot change needs no overlap: the one-machine loop starts cold there too.
+A chunk owns the output frames ``start .. stop-1``; it is computed from ``begin = start - lead`` to
+``end = stop + trail``. At a border with an overlap of K frames the later chunk starts cold K frames early
+(its lead-in) and the earlier chunk runs on warm K frames past the border (its run-on): the 2K frames
+``later.begin .. earlier.end-1`` are a cross-fade from the earlier chunk's frames to the later one's. Both
+halves are needed: the cold chain settles into another state than the warm chain it joins (measured gap at
+the border 10-40x a frame-to-frame step), and a cross-fade spreads that gap over its length. A border that
+falls on a shot change needs no overlap: the one-machine loop starts cold there too.
 """
 from __future__ import annotations
 
@@ -21,16 +25,22 @@ class Chunk:
     start: int  # first frame owned
     stop: int  # one past the last frame owned (and computed)
     cut: bool = False  # the border at ``start`` is a shot change
+    trail: int = 0  # frames computed past ``stop`` (the run-on, blended into the next chunk's head)
 
     @property
     def lead(self) -> int:
-        """Overlap frames computed before ``start`` (blended into the previous chunk's tail)."""
+        """Overlap frames computed before ``start`` (the lead-in, blended with the previous chunk's run-on)."""
         return self.start - self.begin
+
+    @property
+    def end(self) -> int:
+        """One past the last frame computed."""
+        return self.stop + self.trail
 
     @property
     def length(self) -> int:
         """Frames this chunk computes."""
-        return self.stop - self.begin
+        return self.end - self.begin
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -59,8 +69,9 @@ def plan_chunks(total: int, chunk_frames: int, overlap: int, cuts: Iterable[int]
     """Cut ``total`` frames into chunks of about ``chunk_frames``.
 
     Each nominal border (a multiple of ``chunk_frames``) moves to the nearest shot change in ``cuts`` (frame
-    indices that start a new shot) within ``snap_window``; such a border gets no overlap, the others start
-    ``overlap`` frames early (never before the previous chunk's own start).
+    indices that start a new shot) within ``snap_window``; such a border gets no overlap. At the others the
+    later chunk starts ``overlap`` frames early (never before the previous chunk's own start) and the earlier
+    one runs ``overlap`` frames on (never past the later chunk's own stop).
     """
     if chunk_frames < 1 or overlap < 0 or overlap >= chunk_frames:
         raise ValueError("need chunk_frames >= 1 and 0 <= overlap < chunk_frames")
@@ -72,18 +83,31 @@ def plan_chunks(total: int, chunk_frames: int, overlap: int, cuts: Iterable[int]
         if not borders or border > borders[-1][0]:
             borders.append((border, cut))
     starts = [(0, False), *borders]
+    stops = [b for b, _ in borders] + [total]
+    leads = [0 if i == 0 or cut else min(overlap, start - starts[i - 1][0]) for i, (start, cut) in enumerate(starts)]
     chunks = []
     for i, (start, cut) in enumerate(starts):
-        stop = starts[i + 1][0] if i + 1 < len(starts) else total
-        lead = 0 if i == 0 or cut else min(overlap, start - starts[i - 1][0])
-        chunks.append(Chunk(i, start - lead, start, stop, cut))
+        trail = 0
+        if i + 1 < len(starts) and leads[i + 1] > 0:  # run on, but never into the lead-in of the chunk after next
+            room = stops[i + 1] - (leads[i + 2] if i + 2 < len(starts) else 0) - stops[i]
+            trail = max(0, min(overlap, room))
+        chunks.append(Chunk(i, start - leads[i], start, stops[i], cut, trail))
     return chunks
 
 
-def blend_weight(chunk: Chunk, frame: int) -> float:
-    """Weight of ``chunk``'s own computation of ``frame`` in its overlap: (m+1)/(lead+1) for the m-th frame,
-    so the cross-fade moves in equal steps from the previous chunk (weight 0 before) to this one (1 after)."""
-    return (frame - chunk.begin + 1) / (chunk.lead + 1)
+def blend_weight(earlier: Chunk, later: Chunk, frame: int) -> float:
+    """Weight of ``later``'s computation of ``frame`` in the cross-fade ``later.begin .. earlier.end-1``:
+    (m+1)/(n+1) for the m-th of its n frames, so it moves in equal steps from the earlier chunk (weight 0
+    before) to the later one (1 after)."""
+    return (frame - later.begin + 1) / (earlier.end - later.begin + 1)
+
+
+def blend_pair(plan: Sequence[Chunk], frame: int) -> tuple[Chunk, Chunk] | None:
+    """(earlier, later) chunks whose cross-fade covers ``frame``, or None where one chunk alone owns it."""
+    for earlier, later in zip(plan, plan[1:]):
+        if later.begin <= frame < earlier.end:
+            return earlier, later
+    return None
 
 
 def cross_fade(earlier: np.ndarray, later: np.ndarray, weight: float) -> np.ndarray:
@@ -95,7 +119,8 @@ def cross_fade(earlier: np.ndarray, later: np.ndarray, weight: float) -> np.ndar
 def seam_transitions(chunks: Sequence[Chunk]) -> list[list[int]]:
     """Per seam with an overlap: the frames t whose step t-1 -> t crosses it (the cross-fade and the step
     after), as indices into a warping error's ``per_frame`` list (entry t-1 belongs to frame t)."""
-    return [list(range(max(1, c.begin), c.start + 1)) for c in chunks if c.lead > 0]
+    return [list(range(max(1, later.begin), earlier.end + 1)) for earlier, later in zip(chunks, chunks[1:])
+            if earlier.end > later.begin]
 
 
 def seam_figures(per_frame: Sequence[float], chunks: Sequence[Chunk], shot_changes: Sequence[int] = ()) -> dict:

@@ -2,9 +2,9 @@
 
 Every frame a task streams back is stored at once in the chunk's own staging work directory
 (``WORK/chunks/NNNN``); frames are then committed to the run's work directory strictly in order, an overlap
-frame as the cross-fade of the two chunks' versions. A chunk whose worker dies is resubmitted from its last
-stored frame (Ray's own retries are off so nothing is computed twice); a rerun does the same for every
-unfinished chunk. A chunk's staging is deleted once all of its frames are committed.
+frame (the later chunk's lead-in, the earlier one's run-on) as the cross-fade of the two chunks' versions.
+A chunk whose worker dies is resubmitted from its last stored frame (Ray's own retries are off so nothing is
+computed twice); a rerun does the same for every unfinished chunk. A chunk's staging is deleted once all of its frames are committed.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from ..temporal.shots import analyze_motion
 from ..video.pipeline import RunOutcome, Source
 from ..video.progress import FrameUpdate
 from ..video.workdir import STAGING, WorkDir
-from .chunks import Chunk, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
+from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
 from .options import RayOptions, require_ray
 from .progress import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
@@ -95,7 +95,7 @@ class RayRunner:
         states = {c.index: _ChunkState(c, WorkDir(work.path / STAGING / f"{c.index:04d}",
                                                   {"run": work.fingerprint, "chunk": c.as_dict()}, overwrite=True,
                                                   lock=False))
-                  for c in plan if c.stop > committed}
+                  for c in plan if c.end > committed}
         pending = [s for s in states.values() if s.stage.finished() < s.chunk.length]
         resources, threads = o.task_resources(ray.cluster_resources())
         cluster = ray.cluster_resources()
@@ -128,7 +128,7 @@ class RayRunner:
                             del active[gen]
                             if message == "retry":
                                 pending.insert(0, state)
-                            elif committed < state.chunk.stop and state.stage.finished() < state.chunk.length:
+                            elif committed < state.chunk.end and state.stage.finished() < state.chunk.length:
                                 raise VidstyleError(f"chunk {state.chunk.index} ended before its last frame")
                             else:
                                 state.finished = time.perf_counter()
@@ -169,35 +169,34 @@ class RayRunner:
     def _commit(self, plan: list[Chunk], states: dict[int, _ChunkState], work: WorkDir, committed: int,
                 total: int, progress: Any, computed: int) -> int:
         """Write every frame that can now be finished, in order; returns the new count of committed frames."""
-        owner = 0
         while committed < total:
-            while plan[owner].stop <= committed:
-                owner += 1
-            chunk = plan[owner]
-            later = plan[owner + 1] if owner + 1 < len(plan) and plan[owner + 1].begin <= committed else None
-            mine = states[chunk.index].stage
-            if not mine.frame_path(committed - chunk.begin).is_file():
+            pair = blend_pair(plan, committed)
+            owner = next(c for c in plan if c.start <= committed < c.stop)
+            sources = pair or (owner,)
+            stages = [states[c.index].stage for c in sources]
+            if not all(st.frame_path(committed - c.begin).is_file() for st, c in zip(stages, sources)):
                 break
-            record = {**mine.records.get(committed - chunk.begin, {}), "chunk": chunk.index}
-            image = mine.load(committed - chunk.begin)
-            if later is not None:
-                theirs = states[later.index].stage
-                local = committed - later.begin
-                if not theirs.frame_path(local).is_file():
-                    break
-                other = theirs.records.get(local, {})
-                weight = blend_weight(later, committed)
-                image = cross_fade(image, theirs.load(local), weight)
-                record.update(blend={"chunk": later.index, "weight": round(weight, 4), "losses": other.get("losses")},
-                              iterations=record.get("iterations", 0) + other.get("iterations", 0),
-                              seconds=record.get("seconds", 0.0) + other.get("seconds", 0.0))
+            images = [st.load(committed - c.begin) for st, c in zip(stages, sources)]
+            records = [st.records.get(committed - c.begin, {}) for st, c in zip(stages, sources)]
+            record = {**records[sources.index(owner)], "chunk": owner.index}
+            image = images[0]
+            if pair is not None:
+                earlier, later = pair
+                weight = blend_weight(earlier, later, committed)
+                image = cross_fade(images[0], images[1], weight)
+                other = records[1] if owner is earlier else records[0]
+                record.update(blend={"chunks": [earlier.index, later.index], "weight": round(weight, 4),
+                                     "losses": other.get("losses")},
+                              iterations=sum(r.get("iterations", 0) for r in records),
+                              seconds=sum(r.get("seconds", 0.0) for r in records))
             work.save(committed, image, record)
             if progress is not None:
                 progress(FrameUpdate(committed, total, computed, record.get("iterations", 0),
                                      record.get("losses", {}), record.get("seconds", 0.0)))
             committed += 1
-            if committed == chunk.stop:
-                mine.clear()  # every frame of this chunk is committed (its lead-in went with the one before)
+            for c in sources:
+                if committed >= c.end:
+                    states[c.index].stage.clear()  # every frame this chunk computed is committed
         return committed
 
 
@@ -233,7 +232,7 @@ def _report(o: RayOptions, plan: list[Chunk], states: dict[int, _ChunkState], re
     chunks = []
     for c in plan:
         s = states.get(c.index)
-        entry: dict[str, Any] = {**c.as_dict(), "lead": c.lead}
+        entry: dict[str, Any] = {**c.as_dict(), "lead": c.lead, "end": c.end}
         if s is not None:
             entry.update(attempts=s.attempts, frames_computed=s.computed,
                          wall_seconds=(s.finished - s.submitted) if s.finished and s.submitted else None)

@@ -30,7 +30,7 @@ class RayOptions:
 
     address: str | None = None  # a running cluster (ray://host:10001, host:6379, auto); None = start Ray here
     chunk_frames: int = 64  # frames per chunk (borders move up to a quarter of this to land on a shot change)
-    overlap: int = 4  # frames each chunk starts before its border, cross-faded with the previous chunk
+    overlap: int = 4  # frames a chunk starts before its border and runs on past it (2K cross-faded)
     workers: int | None = None  # chunks computed at once; None = as many as the cluster's resources allow
     gpus_per_task: float = 1.0  # GPUs per chunk when the cluster has GPUs (0.5 = two chunks share one)
     cpus_per_task: float = 1.0  # CPU cores per chunk (also its torch threads) when it has none

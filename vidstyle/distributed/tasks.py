@@ -2,8 +2,9 @@
 
 The worker opens the input itself (a path every worker can read: a shared file system, or one machine),
 builds the engine with ``build_engine`` exactly as a local run does, and runs ``stylize_frames`` over the
-chunk's frames from its cold first frame. Each finished frame is yielded at once (a Ray generator task), so
-the driver stores it before the next one is computed and a crash loses at most the frame in progress.
+chunk's frames (lead-in, own frames, run-on) from its cold first frame. Each finished frame is yielded at
+once (a Ray generator task), so the driver stores it before the next one is computed and a crash loses
+at most the frame in progress.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def run_chunk(job: ChunkJob) -> Iterator[FrameMessage]:
     stylizer = build_engine(job.config, job.styles, reference=job.reference)
     who = worker_identity(str(stylizer.device))
     c = job.chunk
-    frames = itertools.islice(source.stream(), c.begin, c.stop)  # decoded from the start: exact frame positions
+    frames = itertools.islice(source.stream(), c.begin, c.end)  # decoded from the start: exact frame positions
     for step in stylize_frames(frames, stylizer, job.config, done=job.done, load_previous=lambda _: job.previous,
                                first=source.first + c.begin, masks=source_masks(source, job.config)):
         yield step.index, step.image, {**step.record, "worker": who}
