@@ -67,7 +67,9 @@ class RayRunner:
         self.on_frame = on_frame  # called with (chunk index, frame in chunk, image, record) once stored
 
     def settings(self) -> dict[str, Any]:
-        return {"distributed": {"chunk_frames": self.options.chunk_frames, "overlap": self.options.overlap}}
+        # "seams" names the seam method, so work directories of another method are not resumed under this plan
+        return {"distributed": {"chunk_frames": self.options.chunk_frames, "overlap": self.options.overlap,
+                                "seams": "lead-in+run-on"}}
 
     def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
             progress: Any) -> RunOutcome:
