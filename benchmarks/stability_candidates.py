@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 import vidstyle.temporal.propagate as propagate
+import vidstyle.temporal.stabilize as stabilize
 import vidstyle.video.loop as pipeline  # the per-frame loop builds the planner
 from vidstyle.temporal.flow import _sample_maps, occlusion_mask
 from vidstyle.engine import temporal_term
@@ -88,6 +89,7 @@ def candidate(name: str) -> Iterator[None]:
     """Switch candidate ``name`` on for the duration of the block ("" = today's code)."""
     old_warp, old_planner = propagate.warp, pipeline.TemporalPlanner
     parts = [p for p in name.split("+") if p]
+    saved: dict[str, object] = {}
     try:
         for part in parts:
             if part == "bicubic":
@@ -96,6 +98,12 @@ def candidate(name: str) -> Iterator[None]:
                 propagate.warp = _warp_with(cv2.INTER_LANCZOS4)
             elif part == "snap":
                 propagate.warp = _snapping(propagate.warp)
+            elif part == "legacy":  # the bilinear warp of every frame, before the sharp follower
+                propagate.SHARP_FOLLOW = False
+            elif "=" in part:  # a sharp-follower setting, e.g. STILL_BOOST=1 (vidstyle/temporal/stabilize.py)
+                key, value = part.split("=")
+                saved.setdefault(key, getattr(stabilize, key))
+                setattr(stabilize, key, type(saved[key])(value))
             elif part == "longterm":
                 pipeline.TemporalPlanner = LongTermPlanner
             else:
@@ -103,3 +111,6 @@ def candidate(name: str) -> Iterator[None]:
         yield
     finally:
         propagate.warp, pipeline.TemporalPlanner = old_warp, old_planner
+        propagate.SHARP_FOLLOW = True
+        for key, value in saved.items():
+            setattr(stabilize, key, value)

@@ -10,6 +10,11 @@ from ..engine import Term, temporal_term
 from ..errors import VidstyleError
 from .flow import FlowEstimator, warp
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
+from .stabilize import ShotFollower
+
+# flow mode moves the previous stylized frame by whole pixels, carrying the sub-pixel rest, and holds still
+# regions still (stabilize.py); False = Ruder's bilinear warp of every frame (kept for benchmarks/)
+SHARP_FOLLOW = True
 
 @dataclass
 class FrameStart:
@@ -20,12 +25,16 @@ class FrameStart:
     terms: list[Term] = field(default_factory=list)
     shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
+    content: np.ndarray | None = None  # flow mode: the content frame to use instead of the input (denoised)
+    still: float | None = None  # flow mode: fraction of pixels judged still
 
     def record(self) -> dict[str, object]:
         """Fields worth keeping in a run report."""
         out: dict[str, object] = {}
         if self.reliable is not None:
             out.update(reliable=round(self.reliable, 4), shot_change=self.shot_change)
+        if self.still is not None:
+            out.update(still=round(self.still, 4))
         return out
 
 
@@ -49,6 +58,7 @@ class TemporalPlanner:
         self.iterations, self.first_iterations = iterations, first_iterations
         self.shot_threshold = shot_threshold
         self.estimator = FlowEstimator(quality) if mode == "flow" else None
+        self.follower = ShotFollower()
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
 
@@ -94,7 +104,14 @@ class TemporalPlanner:
             return FrameStart(prev_output, self.iterations)
         motion = self.motion(prev_frame, frame)
         if motion.shot_change:
+            self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
+        if SHARP_FOLLOW:
+            f = self.follower.follow(prev_output, prev_frame, frame, motion.flow, motion.mask)
+            init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
+            terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
+            return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
+                              still=float(f.still.mean()))
         warped = warp(prev_output, motion.flow)
         init = np.where(motion.mask[..., None] > 0, warped, frame).astype(np.uint8)
         terms = [temporal_term(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
