@@ -11,6 +11,7 @@ from tests.helpers.realistic_clips import realistic_frames
 from vidstyle.io.images import read_image
 from vidstyle.temporal import warp
 from vidstyle.temporal.propagate import TemporalPlanner
+from vidstyle.temporal import stabilize
 from vidstyle.temporal.stabilize import ShotFollower, whole_pixel_warp
 
 W, H = 96, 64
@@ -22,7 +23,8 @@ def detail(image: np.ndarray) -> float:
     return float(np.mean(cv2.Laplacian(gray, cv2.CV_32F) ** 2))
 
 
-def test_slow_motion_moves_the_texture_by_whole_pixels_without_blurring_it() -> None:
+def test_slow_motion_moves_the_texture_by_whole_pixels_without_blurring_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stabilize, "WHOLE_PIXELS", 1)  # the option benchmarks/stability_candidates.py measures
     rng = np.random.default_rng(0)
     texture = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
     flow = np.zeros((H, W, 2), np.float32)
