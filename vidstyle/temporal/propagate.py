@@ -8,13 +8,10 @@ import torch
 
 from ..engine import Term, temporal_term
 from ..errors import VidstyleError
-from .flow import FlowEstimator, warp
+from .flow import FlowEstimator
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
 from .stabilize import ShotFollower
 
-# flow mode moves the previous stylized frame by whole pixels, carrying the sub-pixel rest, and holds still
-# regions still (stabilize.py); False = Ruder's bilinear warp of every frame (kept for benchmarks/)
-SHARP_FOLLOW = True
 
 @dataclass
 class FrameStart:
@@ -43,8 +40,9 @@ class TemporalPlanner:
 
     none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
     frame t-1 is warped along the backward optical flow into frame t; pixels Ruder's mask marks unreliable
-    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; a frame the flow
-    cannot follow (a cut) starts cold with the first-frame budget.
+    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; still pixels are
+    copied exactly, weigh more and get a noise-averaged content (stabilize.py); a frame the flow cannot follow
+    (a cut) starts cold with the first-frame budget.
 
     Flow only depends on the input frames, so ``prefetch(frame_t, frame_t+1)`` analyses the next pair in a
     worker thread (OpenCV and NumPy release the GIL) while frame t is being optimised; on a GPU this hides
@@ -106,13 +104,8 @@ class TemporalPlanner:
         if motion.shot_change:
             self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        if SHARP_FOLLOW:
-            f = self.follower.follow(prev_output, prev_frame, frame, motion.flow, motion.mask)
-            init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
-            terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
-            return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
-                              still=float(f.still.mean()))
-        warped = warp(prev_output, motion.flow)
-        init = np.where(motion.mask[..., None] > 0, warped, frame).astype(np.uint8)
-        terms = [temporal_term(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(init, self.iterations, terms, reliable=motion.matched)
+        f = self.follower.follow(prev_output, prev_frame, frame, motion.flow, motion.mask)
+        init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
+        terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
+        return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
+                          still=float(f.still.mean()))
