@@ -93,7 +93,7 @@ def main() -> None:
     meter = LookMeter(read_image(args.style), weights=args.weights)
     print(f"{args.frames} frames recorded at {args.capture} (sensor noise, libx264 crf 26), stylized at {args.size} "
           f"px, preset {args.preset}, {args.first_iterations} passes for frame 0 then {args.iterations}; "
-          f"temporal weight {base.temporal_weight:g}, flow {base.flow_quality}; torch threads "
+          f"temporal weight {base.resolved_temporal_weight():g}, flow {base.flow_quality}; torch threads "
           f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
     print(f"| clip | mode | warping error x input's | style kept @{LOOK_FRAME} | content kept @{LOOK_FRAME} | "
           "style strength @0 | content fidelity @0 | s/frame |")

@@ -1,8 +1,14 @@
 """Prototypes of candidate fixes for flow mode on real footage, switched on by bench_stability.py --candidates.
 
-Nothing here is used by vidstyle itself: each candidate temporarily replaces one piece of
-vidstyle.temporal.propagate (the warp, or the planner) inside a ``with`` block, so the benchmark can measure
-it through the real pipeline before anyone changes the package.
+Nothing here is used by vidstyle itself: each candidate temporarily replaces one piece of flow mode
+(vidstyle.temporal.stabilize's warp or still test, the follower, or the planner) inside a ``with`` block, so
+the benchmark can measure it through the real pipeline before anyone changes the package.
+
+* legacy: no still regions (Ruder's bilinear warp of every pixel, flow mode before stabilize.py);
+* wholepx: every pixel follows the previous output by whole pixels (an exact copy), the sub-pixel rest of the
+  motion carried over to the next frame, so nothing is ever resampled;
+* deblur: bilinear warp, then its blur undone to first order (DEBLUR sets how much);
+* NAME=VALUE: a setting of stabilize.py (e.g. STILL_BOOST=20) or of this file (DEBLUR=2);
 
 * bicubic / lanczos: warp the previous stylized frame with a sharper interpolation than bilinear (bilinear
   resampling at a fractional offset is a small blur, and it compounds frame after frame);
@@ -22,11 +28,13 @@ import cv2
 import numpy as np
 
 import vidstyle.temporal.propagate as propagate
+import vidstyle.temporal.stabilize as stabilize
 import vidstyle.video.loop as pipeline  # the per-frame loop builds the planner
-from vidstyle.temporal.flow import _sample_maps, occlusion_mask
+from vidstyle.temporal.flow import _sample_maps, in_frame_mask, occlusion_mask, warp
 from vidstyle.engine import temporal_term
 
 SNAP_PX = 0.5
+DEBLUR = 1.0  # share of the first-order bilinear blur undone by the deblur candidate
 LONG_TERM = (2, 4)
 
 
@@ -39,11 +47,67 @@ def _warp_with(interpolation: int) -> Callable[[np.ndarray, np.ndarray], np.ndar
     return warp
 
 
+def _deblurred(warp: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Bilinear warp, then undo its blur to first order: at fractional offset f the kernel [1-f, f] blurs by
+    variance f(1-f) along that axis, and I - (v/2) d2I/dx2 inverts a blur of variance v (heat equation)."""
+    def deblurred(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        out = warp(image, flow)
+        if image.dtype != np.uint8:
+            return out
+        xs, ys = _sample_maps(flow)
+        fx, fy = xs - np.floor(xs), ys - np.floor(ys)
+        vx, vy = (fx * (1 - fx))[..., None], (fy * (1 - fy))[..., None]
+        f = out.astype(np.float32)
+        dxx = cv2.filter2D(f, -1, np.array([[1, -2, 1]], np.float32), borderType=cv2.BORDER_REPLICATE)
+        dyy = cv2.filter2D(f, -1, np.array([[1], [-2], [1]], np.float32), borderType=cv2.BORDER_REPLICATE)
+        sharp = f - DEBLUR * (vx / 2 * dxx.reshape(f.shape) + vy / 2 * dyy.reshape(f.shape))
+        return np.clip(np.rint(sharp), 0, 255).astype(np.uint8)
+    return deblurred
+
+
 def _snapping(warp: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     def snapped(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
         still = np.hypot(flow[..., 0], flow[..., 1]) < SNAP_PX
         return warp(image, np.where(still[..., None], 0.0, flow).astype(np.float32))
     return snapped
+
+
+def _nothing_still(prev: np.ndarray, cur: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    return np.zeros(flow.shape[:2], bool)
+
+
+def whole_pixel_warp(image: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``out(x) = image(x + shift(x))`` for integer-valued ``shift``: an exact copy, no interpolation."""
+    h, w = shift.shape[:2]
+    xs = np.clip(np.arange(w, dtype=np.float32)[None, :] + shift[..., 0], 0, w - 1)
+    ys = np.clip(np.arange(h, dtype=np.float32)[:, None] + shift[..., 1], 0, h - 1)
+    return cv2.remap(np.ascontiguousarray(image), xs, ys, interpolation=cv2.INTER_NEAREST).reshape(image.shape)
+
+
+class WholePixelFollower(stabilize.ShotFollower):
+    """stabilize.ShotFollower, but moving pixels are moved by whole pixels too, the sub-pixel rest carried."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rest: np.ndarray | None = None  # HxWx2: motion not yet applied (|rest| <= 0.5 px)
+
+    def reset(self) -> None:
+        super().reset()
+        self._rest = None
+
+    def follow(self, prev_output: np.ndarray, prev_frame: np.ndarray, frame: np.ndarray, flow: np.ndarray,
+               mask: np.ndarray) -> stabilize.Followed:
+        f = super().follow(prev_output, prev_frame, frame, flow, mask)
+        reliable = (mask > 0) | f.still
+        total = flow.copy()
+        if self._rest is not None and self._rest.shape == flow.shape:
+            total += warp(self._rest, flow) * reliable[..., None]
+        total[f.still] = 0.0
+        shift = np.rint(total)
+        self._rest = (total - shift).astype(np.float32)
+        f.warped = whole_pixel_warp(prev_output, shift)
+        f.weight = np.where(f.still, stabilize.STILL_BOOST, reliable * in_frame_mask(shift)).astype(np.float32)
+        return f
 
 
 class LongTermPlanner(propagate.TemporalPlanner):
@@ -73,7 +137,7 @@ class LongTermPlanner(propagate.TemporalPlanner):
             extra = np.clip(mask - covered, 0, 1)
             covered = np.maximum(covered, mask)
             if extra.any():
-                warped = propagate.warp(old_output, bwd)
+                warped = warp(old_output, bwd)
                 plan.terms.append(temporal_term(warped, extra, self.weight, self.device))
         return plan
 
@@ -86,20 +150,38 @@ class LongTermPlanner(propagate.TemporalPlanner):
 @contextlib.contextmanager
 def candidate(name: str) -> Iterator[None]:
     """Switch candidate ``name`` on for the duration of the block ("" = today's code)."""
-    old_warp, old_planner = propagate.warp, pipeline.TemporalPlanner
+    old_warp, old_planner = stabilize.warp, pipeline.TemporalPlanner
+    old_still, old_follower = stabilize.still_pixels, propagate.ShotFollower
     parts = [p for p in name.split("+") if p]
+    saved: dict[str, object] = {}
     try:
         for part in parts:
             if part == "bicubic":
-                propagate.warp = _warp_with(cv2.INTER_CUBIC)
+                stabilize.warp = _warp_with(cv2.INTER_CUBIC)
             elif part == "lanczos":
-                propagate.warp = _warp_with(cv2.INTER_LANCZOS4)
+                stabilize.warp = _warp_with(cv2.INTER_LANCZOS4)
+            elif part == "deblur":
+                stabilize.warp = _deblurred(old_warp)
             elif part == "snap":
-                propagate.warp = _snapping(propagate.warp)
+                stabilize.warp = _snapping(old_warp)
+            elif part == "legacy":  # no still regions: Ruder's bilinear warp of every pixel
+                stabilize.still_pixels = _nothing_still
+            elif part == "wholepx":
+                propagate.ShotFollower = WholePixelFollower
+            elif "=" in part:  # a sharp-follower setting, e.g. STILL_BOOST=1 (vidstyle/temporal/stabilize.py)
+                key, value = part.split("=")
+                if key in globals():  # a setting of the prototypes here, e.g. DEBLUR=0.5
+                    globals()[key] = type(globals()[key])(value)
+                    continue
+                saved.setdefault(key, getattr(stabilize, key))
+                setattr(stabilize, key, type(saved[key])(value))
             elif part == "longterm":
                 pipeline.TemporalPlanner = LongTermPlanner
             else:
                 raise ValueError(f"unknown candidate {part!r}; choose from bicubic, lanczos, snap, longterm")
         yield
     finally:
-        propagate.warp, pipeline.TemporalPlanner = old_warp, old_planner
+        pipeline.TemporalPlanner = old_planner
+        stabilize.warp, stabilize.still_pixels, propagate.ShotFollower = old_warp, old_still, old_follower
+        for key, value in saved.items():
+            setattr(stabilize, key, value)

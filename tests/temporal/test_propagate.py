@@ -57,6 +57,7 @@ def test_flow_init_is_warped_output_inside_mask_content_outside(scene: np.ndarra
     assert 0.5 < inside.mean() < 1  # the pan uncovers a band on the right
     assert np.array_equal(start.init[inside], warp(out0, motion.flow)[inside])
     assert np.array_equal(start.init[~inside], f1[~inside])
+    assert start.still == 0  # a 2.5 px pan: nothing is still
     assert start.iterations == 5 and len(start.terms) == 1 and not start.shot_change
     no_loss = TemporalPlanner("flow", iterations=5, first_iterations=9, weight=0).start(f1, f0, out0)
     assert no_loss.terms == []

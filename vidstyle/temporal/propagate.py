@@ -8,8 +8,10 @@ import torch
 
 from ..engine import Term, temporal_term
 from ..errors import VidstyleError
-from .flow import FlowEstimator, warp
+from .flow import FlowEstimator
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
+from .stabilize import ShotFollower
+
 
 @dataclass
 class FrameStart:
@@ -20,12 +22,16 @@ class FrameStart:
     terms: list[Term] = field(default_factory=list)
     shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
+    content: np.ndarray | None = None  # flow mode: the content frame to use instead of the input (denoised)
+    still: float | None = None  # flow mode: fraction of pixels judged still
 
     def record(self) -> dict[str, object]:
         """Fields worth keeping in a run report."""
         out: dict[str, object] = {}
         if self.reliable is not None:
             out.update(reliable=round(self.reliable, 4), shot_change=self.shot_change)
+        if self.still is not None:
+            out.update(still=round(self.still, 4))
         return out
 
 
@@ -34,8 +40,9 @@ class TemporalPlanner:
 
     none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
     frame t-1 is warped along the backward optical flow into frame t; pixels Ruder's mask marks unreliable
-    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; a frame the flow
-    cannot follow (a cut) starts cold with the first-frame budget.
+    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; still pixels are
+    copied exactly, weigh more and get a noise-averaged content (stabilize.py); a frame the flow cannot follow
+    (a cut) starts cold with the first-frame budget.
 
     Flow only depends on the input frames, so ``prefetch(frame_t, frame_t+1)`` analyses the next pair in a
     worker thread (OpenCV and NumPy release the GIL) while frame t is being optimised; on a GPU this hides
@@ -49,6 +56,7 @@ class TemporalPlanner:
         self.iterations, self.first_iterations = iterations, first_iterations
         self.shot_threshold = shot_threshold
         self.estimator = FlowEstimator(quality) if mode == "flow" else None
+        self.follower = ShotFollower()
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
 
@@ -94,8 +102,10 @@ class TemporalPlanner:
             return FrameStart(prev_output, self.iterations)
         motion = self.motion(prev_frame, frame)
         if motion.shot_change:
+            self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        warped = warp(prev_output, motion.flow)
-        init = np.where(motion.mask[..., None] > 0, warped, frame).astype(np.uint8)
-        terms = [temporal_term(warped, motion.mask, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(init, self.iterations, terms, reliable=motion.matched)
+        f = self.follower.follow(prev_output, prev_frame, frame, motion.flow, motion.mask)
+        init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
+        terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
+        return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
+                          still=float(f.still.mean()))

@@ -72,7 +72,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
             if bar is not None:
                 bar.start_frame(start.iterations)
-            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations,
+            content = frame if start.content is None else start.content  # flow: denoised where still
+            result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
                                       callback=bar.iteration if bar is not None else None,
                                       terms=start.terms,
                                       mask=masks.for_frame(first + index) if masks else None)

@@ -1,0 +1,69 @@
+"""Flow mode on camera-like motion: still regions stay exactly still, moving ones follow the flow."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tests.helpers.realistic_clips import realistic_frames
+
+from vidstyle.io.images import read_image
+from vidstyle.temporal import warp
+from vidstyle.temporal.propagate import TemporalPlanner
+from vidstyle.temporal import stabilize
+from vidstyle.temporal.stabilize import ShotFollower
+
+W, H = 96, 64
+
+
+def test_noise_sized_flow_on_an_unchanged_image_copies_the_output_exactly() -> None:
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3), dtype=np.uint8), (0, 0), 2)
+    output = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)  # a stylized-looking texture
+    flow = rng.uniform(-0.2, 0.2, (H, W, 2)).astype(np.float32)  # what DIS finds in sensor noise
+    mask = np.ones((H, W), np.float32)
+    mask[:, : W // 2] = 0  # Ruder's mask rejects half of it (its boundary test fires on noisy flow)
+    f = ShotFollower().follow(output, frame, frame, flow, mask)
+    assert f.still.all()
+    assert np.array_equal(f.warped, output)  # the bilinear warp would have blurred it
+    assert not np.array_equal(warp(output, flow), output)
+    assert np.all(f.weight == stabilize.STILL_BOOST)  # held harder, even where Ruder's mask said no
+
+
+def test_moving_pixels_follow_the_flow_and_keep_ruders_mask() -> None:
+    rng = np.random.default_rng(0)
+    prev = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3), dtype=np.uint8), (0, 0), 2)
+    cur = np.roll(prev, 2, axis=1)  # the scene moves right by 2 px
+    output = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    flow = np.zeros((H, W, 2), np.float32)
+    flow[..., 0] = -2.0
+    mask = np.ones((H, W), np.float32)
+    mask[:, :2] = 0  # uncovered on the left
+    f = ShotFollower().follow(output, prev, cur, flow, mask)
+    inner = np.s_[:, 4:-4]
+    assert not f.still[inner].any()
+    assert np.array_equal(f.warped[inner], output[:, 2:-6])
+    assert np.array_equal(f.weight, mask)
+    assert np.array_equal(f.content, cur)  # nothing still: the frame itself is the content
+
+
+def test_still_camera_keeps_the_background_exactly_and_averages_its_noise(tubingen: Path) -> None:
+    frames = [cv2.resize(f, (W, H), interpolation=cv2.INTER_AREA)
+              for f in realistic_frames("still", read_image(tubingen), frames=8, width=4 * W, height=4 * H)]
+    rng = np.random.default_rng(1)
+    output = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)  # a stylized-looking texture
+    planner = TemporalPlanner("flow", iterations=4, first_iterations=8, weight=100.0)
+    contents, stills = [], []
+    for t in range(1, len(frames)):
+        start = planner.start(frames[t], frames[t - 1], output)
+        assert start.terms and start.content is not None and start.still is not None
+        stills.append(start.still)
+        contents.append(start.content.astype(np.float32))
+        # the background right of the subject never moves: kept as it was, no resampling at all
+        assert np.array_equal(start.init[:, -W // 4:], output[:, -W // 4:])
+    planner.close()
+    assert min(stills) > 0.5
+    background = np.s_[:, -W // 4:]
+    noise_in = np.std(np.stack([f[background].astype(np.float32) for f in frames[1:]]), axis=0).mean()
+    noise_used = np.std(np.stack([c[background] for c in contents]), axis=0).mean()
+    assert noise_used < 0.6 * noise_in
