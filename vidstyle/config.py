@@ -61,7 +61,8 @@ PRESETS: dict[str, Preset] = {
     "photo": Preset(*_FAST_LAYERS, {"scaled": UnitWeights(6.0, photo=150.0),
                                     "paper": UnitWeights(1e3, photo=3e7)}),
 }
-# gamma of the temporal term (flow mode) per unit system, chosen by benchmarks/bench_temporal.py
+# gamma of the temporal term (flow mode) per unit system, chosen by bench_temporal.py and bench_stability.py
+# (README, Temporal coherence)
 TEMPORAL_WEIGHTS = {"scaled": 100.0, "paper": 3e11}
 
 
