@@ -8,6 +8,10 @@ the benchmark can measure it through the real pipeline before anyone changes the
 * wholepx: every pixel follows the previous output by whole pixels (an exact copy), the sub-pixel rest of the
   motion carried over to the next frame, so nothing is ever resampled;
 * deblur: bilinear warp, then its blur undone to first order (DEBLUR sets how much);
+* warpinit: pixels Ruder's mask rejects start from the warped previous output (stylized, smeared) instead of
+  the content frame;
+* lowpass: on moving pixels the temporal term compares Gaussian-blurred (sigma LOWPASS_SIGMA px) differences,
+  so the style term may re-sharpen the strokes a bilinear warp blurred; still pixels keep the full term;
 * NAME=VALUE: a setting of stabilize.py (e.g. STILL_BOOST=20) or of this file (DEBLUR=2);
 
 * bicubic / lanczos: warp the previous stylized frame with a sharper interpolation than bilinear (bilinear
@@ -31,9 +35,10 @@ import vidstyle.temporal.propagate as propagate
 import vidstyle.temporal.stabilize as stabilize
 import vidstyle.video.loop as pipeline  # the per-frame loop builds the planner
 from vidstyle.temporal.flow import _sample_maps, in_frame_mask, occlusion_mask, warp
-from vidstyle.engine import temporal_term
+from vidstyle.engine import Term, temporal_term
 
 SNAP_PX = 0.5
+LOWPASS_SIGMA = 1.0
 DEBLUR = 1.0  # share of the first-order bilinear blur undone by the deblur candidate
 LONG_TERM = (2, 4)
 
@@ -110,6 +115,51 @@ class WholePixelFollower(stabilize.ShotFollower):
         return f
 
 
+class RecordingFollower(stabilize.ShotFollower):
+    """The default follower, remembering its last result (for warpinit)."""
+
+    last: stabilize.Followed | None = None
+
+    def follow(self, *args: np.ndarray) -> stabilize.Followed:
+        self.last = super().follow(*args)
+        return self.last
+
+
+class WarpInitPlanner(propagate.TemporalPlanner):
+    """Flow mode whose unreliable pixels start from the warped previous output, not the content frame."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.follower = RecordingFollower()
+
+    def start(self, frame: np.ndarray, prev_frame: np.ndarray | None,
+              prev_output: np.ndarray | None) -> propagate.FrameStart:
+        self.follower.last = None
+        plan = super().start(frame, prev_frame, prev_output)
+        if self.follower.last is not None:
+            plan.init = self.follower.last.warped
+        return plan
+
+
+def _lowpass_temporal_term(warped: np.ndarray, mask: np.ndarray, weight: float, device: object) -> Term:
+    import torch
+    import torch.nn.functional as F
+    from vidstyle.engine.tensors import mask_tensor, to_tensor
+    target, m = to_tensor(warped, device), mask_tensor(mask, device)
+    still, moving = (m > 1).to(m.dtype) * m, (m == 1).to(m.dtype)
+    radius = int(3 * LOWPASS_SIGMA + 0.5)
+    g = torch.exp(-torch.arange(-radius, radius + 1, dtype=torch.float32, device=m.device) ** 2
+                  / (2 * LOWPASS_SIGMA ** 2))
+    g = (g / g.sum()).view(1, 1, 1, -1).repeat(3, 1, 1, 1)
+
+    def fn(_features: object, image: torch.Tensor) -> torch.Tensor:
+        d = image - target.to(image.dtype)
+        low = F.conv2d(F.pad(d, (radius, radius, 0, 0), mode="replicate"), g, groups=3)
+        low = F.conv2d(F.pad(low, (0, 0, radius, radius), mode="replicate"), g.transpose(2, 3), groups=3)
+        return torch.mean(still * d ** 2) + torch.mean(moving * low ** 2)
+    return Term("temporal", weight, fn)
+
+
 class LongTermPlanner(propagate.TemporalPlanner):
     """Flow mode plus temporal losses against the outputs of frames t-2 and t-4 (Ruder's long-term term)."""
 
@@ -152,6 +202,7 @@ def candidate(name: str) -> Iterator[None]:
     """Switch candidate ``name`` on for the duration of the block ("" = today's code)."""
     old_warp, old_planner = stabilize.warp, pipeline.TemporalPlanner
     old_still, old_follower = stabilize.still_pixels, propagate.ShotFollower
+    old_term = propagate.temporal_term
     parts = [p for p in name.split("+") if p]
     saved: dict[str, object] = {}
     try:
@@ -175,13 +226,17 @@ def candidate(name: str) -> Iterator[None]:
                     continue
                 saved.setdefault(key, getattr(stabilize, key))
                 setattr(stabilize, key, type(saved[key])(value))
+            elif part == "warpinit":
+                pipeline.TemporalPlanner = WarpInitPlanner
+            elif part == "lowpass":
+                propagate.temporal_term = _lowpass_temporal_term
             elif part == "longterm":
                 pipeline.TemporalPlanner = LongTermPlanner
             else:
                 raise ValueError(f"unknown candidate {part!r}; choose from bicubic, lanczos, snap, longterm")
         yield
     finally:
-        pipeline.TemporalPlanner = old_planner
+        pipeline.TemporalPlanner, propagate.temporal_term = old_planner, old_term
         stabilize.warp, stabilize.still_pixels, propagate.ShotFollower = old_warp, old_still, old_follower
         for key, value in saved.items():
             setattr(stabilize, key, value)
