@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -30,6 +31,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+
+from common import add_media_arguments  # noqa: E402
 
 from stability_candidates import candidate  # noqa: E402
 from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
@@ -39,14 +42,13 @@ from vidstyle.io.video import iter_video_frames  # noqa: E402
 from vidstyle.temporal import warping_error  # noqa: E402
 from vidstyle.temporal.look import LookMeter, LookOverTime  # noqa: E402
 
-SHARED = REPO.parent / "shared"
 LOOK_FRAME = 39  # the issue's "frame 39" (the last frame when a clip is shorter)
 
 
-def measure(out: Path, clip: Path, size: int, meter: LookMeter) -> dict[str, float]:
-    """Warping error ratio and look of the written output, as `vidstyle metrics --style` has them."""
+def measure(frames: Iterable[np.ndarray], clip: Path, size: int, meter: LookMeter) -> dict[str, float]:
+    """Warping error ratio and look of the written output ``frames``, as `vidstyle metrics --style` has them."""
     look = LookOverTime()
-    err = warping_error(iter_video_frames(out), iter_video_frames(clip, size=size), quality="fine",
+    err = warping_error(frames, iter_video_frames(clip, size=size), quality="fine",
                         on_frame=lambda o, r: look.frames.append(meter.measure(o, r)))
     late = min(LOOK_FRAME, len(look.frames) - 1)
     style_kept, content_kept = look.kept(late)
@@ -59,11 +61,7 @@ def measure(out: Path, clip: Path, size: int, meter: LookMeter) -> dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_weights = SHARED / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"
-    parser.add_argument("--weights", default=str(default_weights) if default_weights.is_file() else None)
-    parser.add_argument("--style", default=str(SHARED / "media" / "starry_night.jpg"))
-    parser.add_argument("--scene", default=str(SHARED / "media" / "tubingen.jpg"))
-    parser.add_argument("--sprite", default=str(SHARED / "media" / "shipwreck.jpg"))
+    add_media_arguments(parser)
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--clips", default=",".join(REALISTIC_KINDS))
     parser.add_argument("--modes", default="none,warm,flow")
@@ -112,7 +110,7 @@ def main() -> None:
                     report = stylize_video(clip, args.style, out, base.replace(overwrite=True, **changes))
                 wall = time.perf_counter() - started
                 rest = report["frames"][1:]
-                res = {"clip": kind, "mode": name, **measure(out, clip, args.size, meter),
+                res = {"clip": kind, "mode": name, **measure(iter_video_frames(out), clip, args.size, meter),
                        "seconds_per_frame": float(np.mean([f["seconds"] for f in rest])), "wall_seconds": wall,
                        "device": report["device"]}
                 rows.append(res)

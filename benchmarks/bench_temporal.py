@@ -26,6 +26,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from common import add_media_arguments  # noqa: E402
 
 from tests.helpers.motion_clips import (  # noqa: E402
     CLIP_KINDS,
@@ -38,7 +41,6 @@ from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.temporal import frame_warping_error, occlusion_mask, warping_error  # noqa: E402
 
-SHARED = REPO.parent / "shared"
 
 
 def true_warping_error(kind: str, frames: list[np.ndarray]) -> float:
@@ -69,11 +71,7 @@ def run_mode(kind: str, clip: Path, style: str, out: Path, base: Config, **chang
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_weights = SHARED / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"
-    parser.add_argument("--weights", default=str(default_weights) if default_weights.is_file() else None)
-    parser.add_argument("--style", default=str(SHARED / "media" / "starry_night.jpg"))
-    parser.add_argument("--scene", default=str(SHARED / "media" / "tubingen.jpg"))
-    parser.add_argument("--sprite", default=str(SHARED / "media" / "shipwreck.jpg"))
+    add_media_arguments(parser)
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--clips", default=",".join(CLIP_KINDS))
     parser.add_argument("--modes", default="none,warm,flow")
