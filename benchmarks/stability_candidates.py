@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 import vidstyle.temporal.propagate as propagate
+import vidstyle.temporal.shots as shots
 import vidstyle.temporal.stabilize as stabilize
 import vidstyle.video.loop as pipeline  # the per-frame loop builds the planner
 from vidstyle.temporal.flow import _sample_maps, in_frame_mask, occlusion_mask, warp
@@ -100,9 +101,9 @@ class WholePixelFollower(stabilize.ShotFollower):
         super().reset()
         self._rest = None
 
-    def follow(self, prev_output: np.ndarray, prev_frame: np.ndarray, frame: np.ndarray, flow: np.ndarray,
-               mask: np.ndarray) -> stabilize.Followed:
-        f = super().follow(prev_output, prev_frame, frame, flow, mask)
+    def follow(self, prev_output: np.ndarray, frame: np.ndarray, motion: shots.Motion) -> stabilize.Followed:
+        f = super().follow(prev_output, frame, motion)
+        flow, mask = motion.flow, motion.mask
         reliable = (mask > 0) | f.still
         total = flow.copy()
         if self._rest is not None and self._rest.shape == flow.shape:
@@ -120,7 +121,7 @@ class RecordingFollower(stabilize.ShotFollower):
 
     last: stabilize.Followed | None = None
 
-    def follow(self, *args: np.ndarray) -> stabilize.Followed:
+    def follow(self, *args: object) -> stabilize.Followed:
         self.last = super().follow(*args)
         return self.last
 
@@ -201,10 +202,10 @@ class LongTermPlanner(propagate.TemporalPlanner):
 def candidate(name: str) -> Iterator[None]:
     """Switch candidate ``name`` on for the duration of the block ("" = today's code)."""
     old_warp, old_planner = stabilize.warp, pipeline.TemporalPlanner
-    old_still, old_follower = stabilize.still_pixels, propagate.ShotFollower
+    old_still, old_follower = shots.still_pixels, propagate.ShotFollower
     old_term = propagate.temporal_term
     parts = [p for p in name.split("+") if p]
-    saved: dict[str, object] = {}
+    saved: dict[tuple[object, str], object] = {}
     try:
         for part in parts:
             if part == "bicubic":
@@ -216,16 +217,17 @@ def candidate(name: str) -> Iterator[None]:
             elif part == "snap":
                 stabilize.warp = _snapping(old_warp)
             elif part == "legacy":  # no still regions: Ruder's bilinear warp of every pixel
-                stabilize.still_pixels = _nothing_still
+                shots.still_pixels = _nothing_still
             elif part == "wholepx":
                 propagate.ShotFollower = WholePixelFollower
-            elif "=" in part:  # a sharp-follower setting, e.g. STILL_BOOST=1 (vidstyle/temporal/stabilize.py)
+            elif "=" in part:  # a setting of stabilize.py or shots.py, e.g. STILL_BOOST=1 or STILL_PX=0.5
                 key, value = part.split("=")
                 if key in globals():  # a setting of the prototypes here, e.g. DEBLUR=0.5
                     globals()[key] = type(globals()[key])(value)
                     continue
-                saved.setdefault(key, getattr(stabilize, key))
-                setattr(stabilize, key, type(saved[key])(value))
+                module = stabilize if hasattr(stabilize, key) else shots
+                saved.setdefault((module, key), getattr(module, key))
+                setattr(module, key, type(saved[(module, key)])(value))
             elif part == "warpinit":
                 pipeline.TemporalPlanner = WarpInitPlanner
             elif part == "lowpass":
@@ -237,6 +239,6 @@ def candidate(name: str) -> Iterator[None]:
         yield
     finally:
         pipeline.TemporalPlanner, propagate.temporal_term = old_planner, old_term
-        stabilize.warp, stabilize.still_pixels, propagate.ShotFollower = old_warp, old_still, old_follower
-        for key, value in saved.items():
-            setattr(stabilize, key, value)
+        stabilize.warp, shots.still_pixels, propagate.ShotFollower = old_warp, old_still, old_follower
+        for (module, key), value in saved.items():
+            setattr(module, key, value)

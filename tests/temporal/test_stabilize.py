@@ -11,9 +11,15 @@ from vidstyle.io.images import read_image
 from vidstyle.temporal import warp
 from vidstyle.temporal.propagate import TemporalPlanner
 from vidstyle.temporal import stabilize
+from vidstyle.temporal.shots import Motion, still_pixels
 from vidstyle.temporal.stabilize import ShotFollower
 
 W, H = 96, 64
+
+
+def motion(prev: np.ndarray, cur: np.ndarray, flow: np.ndarray, mask: np.ndarray) -> Motion:
+    """The motion analysis of a pair with a given flow and mask (the still pixels as analyze_motion finds them)."""
+    return Motion(flow=flow, mask=mask, matched=1.0, shot_change=False, still=still_pixels(prev, cur, flow))
 
 
 def test_noise_sized_flow_on_an_unchanged_image_copies_the_output_exactly() -> None:
@@ -23,7 +29,7 @@ def test_noise_sized_flow_on_an_unchanged_image_copies_the_output_exactly() -> N
     flow = rng.uniform(-0.2, 0.2, (H, W, 2)).astype(np.float32)  # what DIS finds in sensor noise
     mask = np.ones((H, W), np.float32)
     mask[:, : W // 2] = 0  # Ruder's mask rejects half of it (its boundary test fires on noisy flow)
-    f = ShotFollower().follow(output, frame, frame, flow, mask)
+    f = ShotFollower().follow(output, frame, motion(frame, frame, flow, mask))
     assert f.still.all()
     assert np.array_equal(f.warped, output)  # the bilinear warp would have blurred it
     assert not np.array_equal(warp(output, flow), output)
@@ -39,7 +45,7 @@ def test_moving_pixels_follow_the_flow_and_keep_ruders_mask() -> None:
     flow[..., 0] = -2.0
     mask = np.ones((H, W), np.float32)
     mask[:, :2] = 0  # uncovered on the left
-    f = ShotFollower().follow(output, prev, cur, flow, mask)
+    f = ShotFollower().follow(output, cur, motion(prev, cur, flow, mask))
     inner = np.s_[:, 4:-4]
     assert not f.still[inner].any()
     assert np.array_equal(f.warped[inner], output[:, 2:-6])

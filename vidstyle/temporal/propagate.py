@@ -104,7 +104,7 @@ class TemporalPlanner:
         if motion.shot_change:
             self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        f = self.follower.follow(prev_output, prev_frame, frame, motion.flow, motion.mask)
+        f = self.follower.follow(prev_output, frame, motion)
         init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
         return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,

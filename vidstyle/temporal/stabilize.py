@@ -2,8 +2,8 @@
 
 Sensor noise makes the content target differ a little every frame, and a still camera's noise-sized optical
 flow makes a bilinear warp resample (blur) the previous stylized frame every frame; the optimiser then redraws
-the texture (shimmer) while the strokes wash out (fade). Where nothing moved — the flow is under ``STILL_PX``
-and the *unwarped* frames agree photometrically — ``ShotFollower`` copies the previous stylized frame exactly
+the texture (shimmer) while the strokes wash out (fade). Where nothing moved (``Motion.still``: short flow and
+the *unwarped* frames agree, shots.still_pixels) ``ShotFollower`` copies the previous stylized frame exactly
 (no resampling), weights the temporal term ``STILL_BOOST`` times more there, and gives the optimiser a running
 mean of the content over the still pixels instead of this frame's noise. Moving pixels are warped bilinearly as
 in Ruder et al. Measurements (and the variants that lost): README, "Temporal coherence".
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from .flow import to_gray, warp
+from .flow import warp
+from .shots import Motion
 
-STILL_PX = 0.3  # flow shorter than this (px at the processing size) may be sensor noise, not motion
-STILL_TOLERANCE = 4.0  # gray levels: blurred |frame_t - frame_t-1| under this means "unchanged"
 STILL_BOOST = 4.0  # the temporal term's weight on still pixels, relative to other reliable pixels
 CONTENT_MEMORY = 0.8  # running mean of the content on still pixels: weight of the past
 
@@ -33,18 +31,6 @@ class Followed:
     still: np.ndarray  # HxW bool: pixels judged still
 
 
-def still_pixels(prev: np.ndarray, cur: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Pixels where nothing moved: short flow and the *unwarped* frames agree (blurred gray).
-
-    Ruder's mask is not asked: its motion-boundary test fires on the noise-sized flow of a still camera's
-    sensor noise (its gradient is all there is), and those pixels would be redrawn from scratch every frame.
-    """
-    a = cv2.GaussianBlur(to_gray(prev).astype(np.float32), (5, 5), 0)
-    b = cv2.GaussianBlur(to_gray(cur).astype(np.float32), (5, 5), 0)
-    short = np.hypot(flow[..., 0], flow[..., 1]) < STILL_PX
-    return short & (np.abs(a - b) <= STILL_TOLERANCE)
-
-
 class ShotFollower:
     """Carries the running mean of the still pixels' content from frame to frame within a shot."""
 
@@ -55,16 +41,15 @@ class ShotFollower:
         """Forget the shot (a cut, or the first frame)."""
         self._content = None
 
-    def follow(self, prev_output: np.ndarray, prev_frame: np.ndarray, frame: np.ndarray, flow: np.ndarray,
-               mask: np.ndarray) -> Followed:
-        """Move stylized frame t-1 into frame t along backward ``flow`` (t -> t-1) with Ruder's ``mask``."""
-        still = still_pixels(prev_frame, frame, flow)
-        warped = np.where(still[..., None], prev_output, warp(prev_output, flow))
+    def follow(self, prev_output: np.ndarray, frame: np.ndarray, motion: Motion) -> Followed:
+        """Move stylized frame t-1 into frame t along ``motion`` (backward flow, Ruder's mask, still pixels)."""
+        still = motion.still
+        warped = np.where(still[..., None], prev_output, warp(prev_output, motion.flow))
         current = frame.astype(np.float32)
-        if self._content is not None and self._content.shape == current.shape:
+        if self._content is not None:  # same size: the planner refuses a size change within a run
             blend = CONTENT_MEMORY * self._content + (1 - CONTENT_MEMORY) * current
             current = np.where(still[..., None], blend, current)
         self._content = current
         content = np.clip(np.rint(current), 0, 255).astype(np.uint8)
-        weight = np.where(still, STILL_BOOST, mask > 0).astype(np.float32)
+        weight = np.where(still, STILL_BOOST, motion.mask > 0).astype(np.float32)
         return Followed(warped, weight, content, still)
