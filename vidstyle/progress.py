@@ -24,6 +24,14 @@ def make_progress(quiet: bool, *extra_columns: TextColumn) -> Progress:
                     console=STDERR, disable=quiet)
 
 
+def format_clock(seconds: float | None) -> str:
+    """A duration as h:mm:ss for an ETA; ``None`` (not known yet) as -:--:--."""
+    if seconds is None:
+        return "-:--:--"
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
 def format_losses(losses: dict[str, float]) -> str:
     """Short human-readable losses: 'content 1.2e+09 style 3.8e+05'."""
     return " ".join(f"{k} {v:.3g}" for k, v in losses.items() if k != "total" and v)

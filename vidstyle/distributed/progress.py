@@ -5,7 +5,7 @@ import time
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ..progress import STDERR, format_losses
+from ..progress import STDERR, format_clock, format_losses
 
 
 class ChunkBar:
@@ -44,6 +44,5 @@ class ChunkBar:
         elapsed = time.perf_counter() - self.started
         rate = computed / elapsed if elapsed > 0 else 0.0
         left = (self.total - committed) / rate if rate > 0 else None
-        eta = f"ETA {int(left) // 60}:{int(left) % 60:02d}" if left is not None else ""
         self.progress.update(self.frame_task, completed=committed,
-                             detail=f"{rate:.2f} fps {eta}  {format_losses(losses)}")
+                             detail=f"{rate:.2f} fps ETA {format_clock(left)}  {format_losses(losses)}")

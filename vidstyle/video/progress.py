@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ..progress import STDERR, format_losses
+from ..progress import STDERR, format_clock, format_losses
 
 
 @dataclass
@@ -23,13 +23,6 @@ class FrameUpdate:
     seconds: float
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-:--:--"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 class FrameBar:
     """A rich bar over frames on stderr; the ETA uses the average time of the frames computed in this run."""
 
@@ -40,7 +33,7 @@ class FrameBar:
                                  TextColumn("{task.fields[rate]} ETA {task.fields[eta]}"),
                                  TextColumn("{task.fields[detail]}"), console=STDERR, disable=quiet)
         self.task = self.progress.add_task("frames", total=total, completed=done, frame=self._frame_text(),
-                                           rate="", eta=_clock(None), detail="resuming" if done else "")
+                                           rate="", eta=format_clock(None), detail="resuming" if done else "")
         self.iterations = 0
 
     def _frame_text(self) -> str:
@@ -70,7 +63,7 @@ class FrameBar:
         left = None if self.total is None or fps == 0 else max(0, self.total - self.done) / fps
         rate = f"{fps:.2f} fps" if fps >= 0.1 else f"{1 / fps:.1f} s/frame" if fps else ""
         self.progress.update(self.task, completed=self.done, frame=self._frame_text(), rate=rate,
-                             eta=_clock(left), detail=format_losses(losses))
+                             eta=format_clock(left), detail=format_losses(losses))
 
     def set_total(self, total: int) -> None:
         """The real frame count, once the input has been read to its end."""
