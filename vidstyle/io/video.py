@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ..errors import VidstyleError
+from .chroma import ChromaUpsampler, codec_layout
 from .images import quiet_opencv, resize_long_side
 
 __all__ = ["quiet_opencv"]  # the one OpenCV log silencer lives in images.py; camera.py takes it from here
@@ -143,14 +144,17 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
     """Yield the video's frames one by one as HxWx3 RGB uint8, optionally trimmed and resized.
 
     Frame i has timestamp i/fps (``fps`` from ``probe_video`` when not given); frames before ``start`` are
-    skipped by decoding (exact, not keyframe seeking). Raises VidstyleError when the video cannot be
-    opened or yields no frame in the range.
+    skipped by decoding (exact, not keyframe seeking). Subsampled colour (yuv420p) is interpolated, as a
+    player does, where OpenCV repeated it (chroma.py). Raises VidstyleError when the video cannot be opened or
+    yields no frame in the range.
     """
     p = Path(path)
     if fps is None and (start or end is not None):
         fps = probe_video(p).fps
     first, stop = frame_range(fps or Fraction(1), start, end, max_frames)
     cap = _open_capture(p)
+    layout = codec_layout(cap.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT))
+    chroma: ChromaUpsampler | None = None
     index = produced = 0
     try:
         with quiet_opencv():
@@ -165,7 +169,14 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
                     break
                 index += 1
                 produced += 1
-                yield resize_long_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size)
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                if produced == 1 and layout is not None:
+                    chroma = ChromaUpsampler(layout)
+                    chroma = chroma if chroma.repeats(rgb) else None
+                # Shrinking to half size or less averages whole blocks anyway (INTER_AREA): skip the work.
+                if chroma is not None and (size is None or 2 * size > max(rgb.shape[:2])):
+                    rgb = chroma(rgb)
+                yield resize_long_side(rgb, size)
     finally:
         cap.release()
     if produced == 0:
