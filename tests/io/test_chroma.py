@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.helpers import MEDIA
 
+from tests.helpers import MEDIA
 from vidstyle.io.chroma import ChromaUpsampler, codec_layout
 from vidstyle.io.encode import VideoWriter
 from vidstyle.io.images import read_image
@@ -37,6 +37,11 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ TO_YCC[0]
 
 
+def off(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference."""
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
 @pytest.mark.parametrize("shape", [(48, 64), (47, 63)])
 def test_repeated_colour_is_interpolated_and_brightness_kept(shape: tuple[int, int]) -> None:
     truth = smooth_colours(*shape)
@@ -45,8 +50,7 @@ def test_repeated_colour_is_interpolated_and_brightness_kept(shape: tuple[int, i
     assert up.repeats(decoded) and not up.repeats(truth)
     fixed = up(decoded)
     assert fixed.shape == truth.shape and fixed.dtype == np.uint8
-    err = lambda a: float(np.abs(a.astype(np.float32) - truth).mean())  # noqa: E731
-    assert err(fixed) < 0.6 * err(decoded)
+    assert off(fixed, truth) < 0.6 * off(decoded, truth)
     assert np.abs(luma(fixed) - luma(decoded)).max() <= 1.5  # only the colour moves
 
 
@@ -55,14 +59,14 @@ def test_saturated_colours_with_clipped_channels() -> None:
     decoded = repeated_chroma(truth)
     assert ((decoded == 0) | (decoded == 255)).any(-1).mean() > 0.3
     fixed = ChromaUpsampler((2, 2))(decoded)
-    err = lambda a: float(np.abs(a.astype(np.float32) - truth).mean())  # noqa: E731
-    luma_err = lambda a: float(np.abs(luma(a) - luma(truth)).mean())  # noqa: E731
-    assert err(fixed) < 0.8 * err(decoded)
-    assert luma_err(fixed) < 0.7 * luma_err(decoded)  # brightness from the unclipped channels
+    assert off(fixed, truth) < 0.8 * off(decoded, truth)
+    assert off(luma(fixed), luma(truth)) < 0.7 * off(luma(decoded), luma(truth))  # from the unclipped channels
 
 
 def test_layouts_from_opencv_fourcc() -> None:
-    fourcc = lambda s: float(int.from_bytes(s, "little"))  # noqa: E731
+    def fourcc(code: bytes) -> float:
+        return float(int.from_bytes(code, "little"))
+
     assert codec_layout(fourcc(b"I420")) == (2, 2)
     assert codec_layout(fourcc(b"Y42B")) == (2, 1)
     assert codec_layout(fourcc(b"444P")) is None and codec_layout(0.0) is None and codec_layout(-1.0) is None
