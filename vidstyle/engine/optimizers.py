@@ -38,10 +38,8 @@ class Objective:
     is an error (a broken checkpoint or settings), never a silently unstylized result.
     """
 
-    def __init__(self, losses: Losses, x: torch.Tensor, budget: int, callback: Callback | None,
-                 held: torch.Tensor | None = None) -> None:
+    def __init__(self, losses: Losses, x: torch.Tensor, budget: int, callback: Callback | None) -> None:
         self.losses, self.x, self.budget, self.callback = losses, x, budget, callback
-        self.held = held  # 1x1xHxW bool: pixels pinned to their start (zero gradient: neither optimiser moves them)
         self.done = 0
         self.scale: torch.Tensor | None = None
         self.best_value = torch.full((), math.inf, device=x.device)
@@ -62,7 +60,7 @@ class Objective:
         objective.backward()
         self.done += 1
         with torch.no_grad():
-            _project_gradient(self.x, self.held)
+            _project_gradient(self.x)
             value = total.detach()
             self.finite &= torch.isfinite(value)
             better = value < self.best_value
@@ -87,15 +85,11 @@ class Objective:
                 self.x.copy_(self.best_x)
 
 
-def _project_gradient(x: torch.Tensor, held: torch.Tensor | None = None) -> None:
+def _project_gradient(x: torch.Tensor) -> None:
     """Zero the gradient of pixels held at a bound that descent would push further out (projected gradient):
-    L-BFGS then builds its curvature pairs from moves that really happen. ``held`` pixels get a zero gradient
-    everywhere: L-BFGS's directions are combinations of gradients and of moves, Adam's steps are ratios of
-    gradient averages, so both leave them exactly where they started."""
+    L-BFGS then builds its curvature pairs from moves that really happen."""
     if x.grad is not None:
         outward = ((x <= 0) & (x.grad > 0)) | ((x >= 1) & (x.grad < 0))
-        if held is not None:
-            outward |= held
         x.grad.masked_fill_(outward, 0)
 
 

@@ -77,13 +77,12 @@ class Stylizer:
     # --- one frame ------------------------------------------------------------------------------------
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
                 terms: Sequence[Term] = (), callback: Callback | None = None,
-                mask: LabelMap | None = None, hold: np.ndarray | None = None) -> StylizeResult:
+                mask: LabelMap | None = None) -> StylizeResult:
         """Optimise an image for ``content`` for ``iterations`` passes (default: the configured number).
 
         ``init``: start image (default: the configured --init, with coarse to fine); ``terms``: extra terms of
         this frame, seen at the processing size; ``mask``: this frame's semantic labels (default: the single
-        content mask of the configuration); ``hold``: HxW bool, pixels kept exactly as in ``init`` (a video's
-        still regions). The returned losses are those of the returned 8-bit image.
+        content mask of the configuration). The returned losses are those of the returned 8-bit image.
         """
         start = time.perf_counter()
         p = self.parts
@@ -92,8 +91,6 @@ class Stylizer:
         if init is not None and init.shape != content.shape:
             raise VidstyleError(f"init image is {init.shape[1]}x{init.shape[0]}, content is "
                                 f"{content.shape[1]}x{content.shape[0]}")
-        if hold is not None and (init is None or hold.shape != content.shape[:2]):
-            raise VidstyleError("held pixels need an init image of the content's size to be held at")
         luminance = p.color_mode == "luminance"
         work = luminance_image(content) if luminance else content
         if init is not None and luminance:
@@ -104,7 +101,7 @@ class Stylizer:
         def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, finest: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
             image, ran, used = self._optimise(level, content if finest else None, level_init, passes,
-                                              list(terms) if finest else [], step, mask, hold)
+                                              list(terms) if finest else [], step, mask)
             finest_terms[:] = used
             return image, ran
 
@@ -131,17 +128,15 @@ class Stylizer:
 
     # --- internals ------------------------------------------------------------------------------------
     def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None, passes: int,
-                  extra: list[Term], callback: Callback | None, mask: LabelMap | None,
-                  hold: np.ndarray | None = None) -> tuple[np.ndarray, int, list[Term]]:
+                  extra: list[Term], callback: Callback | None,
+                  mask: LabelMap | None) -> tuple[np.ndarray, int, list[Term]]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         frame_terms, c = self._frame_terms(work, colour_frame, mask)
         all_terms = frame_terms + extra
         x = (to_tensor(init, self.device) if init is not None else self._initial(c)).requires_grad_(True)
         colour = self._colour(colour_frame)
-        held = None if hold is None else torch.from_numpy(np.ascontiguousarray(hold)).to(self.device)[None, None]
-        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback,
-                              held)
+        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
         if passes > 0:
             OPTIMIZERS[self.parts.optimizer](x, objective, self.parts.lr)
         return to_image(x), objective.done, all_terms

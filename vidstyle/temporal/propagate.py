@@ -24,7 +24,6 @@ class FrameStart:
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
     content: np.ndarray | None = None  # flow mode: the content frame to use instead of the input (denoised)
     still: float | None = None  # flow mode: fraction of pixels judged still
-    hold: np.ndarray | None = None  # flow mode: HxW bool, pixels kept exactly as in ``init`` (still regions)
 
     def record(self) -> dict[str, object]:
         """Fields worth keeping in a run report."""
@@ -33,8 +32,6 @@ class FrameStart:
             out.update(reliable=round(self.reliable, 4), shot_change=self.shot_change)
         if self.still is not None:
             out.update(still=round(self.still, 4))
-        if self.hold is not None:
-            out.update(held=round(float(self.hold.mean()), 4))
         return out
 
 
@@ -111,4 +108,4 @@ class TemporalPlanner:
         init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
         return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
-                          still=float(f.still.mean()), hold=f.hold)
+                          still=float(f.still.mean()))

@@ -41,18 +41,14 @@ def matched_fraction(prev: np.ndarray, cur: np.ndarray, flow_bwd: np.ndarray, ma
     return float(np.mean(mask * close))
 
 
-def blurred_gray(frame: np.ndarray) -> np.ndarray:
-    """Gray levels (float32) smoothed over 5x5 pixels: what the still tests compare, sensor noise averaged."""
-    return cv2.GaussianBlur(to_gray(frame).astype(np.float32), (5, 5), 0)
-
-
 def still_pixels(prev: np.ndarray, cur: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Pixels where nothing moved: short flow and the *unwarped* frames agree (blurred gray).
 
     Ruder's mask is not asked: its motion-boundary test fires on the noise-sized flow of a still camera's
     sensor noise (its gradient is all there is), and those pixels would be redrawn from scratch every frame.
     """
-    a, b = blurred_gray(prev), blurred_gray(cur)
+    a = cv2.GaussianBlur(to_gray(prev).astype(np.float32), (5, 5), 0)
+    b = cv2.GaussianBlur(to_gray(cur).astype(np.float32), (5, 5), 0)
     short = np.hypot(flow[..., 0], flow[..., 1]) < STILL_PX
     return short & (np.abs(a - b) <= STILL_TOLERANCE)
 

@@ -5,10 +5,8 @@ flow makes a bilinear warp resample (blur) the previous stylized frame every fra
 the texture (shimmer) while the strokes wash out (fade). Where nothing moved (``Motion.still``: short flow and
 the *unwarped* frames agree, shots.still_pixels) ``ShotFollower`` copies the previous stylized frame exactly
 (no resampling), weights the temporal term ``STILL_BOOST`` times more there, and gives the optimiser a running
-mean of the content over the still pixels instead of this frame's noise. Pixels still for more than
-``HOLD_AFTER`` frames are *held* (``Followed.hold``: the engine does not optimise them at all) until their
-content drifts from what they were drawn for. Moving pixels are warped bilinearly as in Ruder et al.
-Measurements (and the variants that lost): README, "Temporal coherence".
+mean of the content over the still pixels instead of this frame's noise. Moving pixels are warped bilinearly as
+in Ruder et al. Measurements (and the variants that lost): README, "Temporal coherence".
 """
 from __future__ import annotations
 
@@ -17,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .flow import warp
-from .shots import STILL_TOLERANCE, Motion, blurred_gray
+from .shots import Motion
 
 STILL_BOOST = 4.0  # the temporal term's weight on still pixels, relative to other reliable pixels
-HOLD_AFTER = 4  # frames a pixel is refined while still before it is held
 CONTENT_MEMORY = 0.8  # running mean of the content on still pixels: weight of the past
 
 
@@ -32,7 +29,6 @@ class Followed:
     weight: np.ndarray  # HxW float32: per-pixel temporal weight (0 unreliable, 1 reliable, STILL_BOOST still)
     content: np.ndarray  # the content frame to optimise against (uint8 HxWx3; averaged where still)
     still: np.ndarray  # HxW bool: pixels judged still
-    hold: np.ndarray  # HxW bool: still pixels kept exactly as in ``warped`` (not optimised at all)
 
 
 class ShotFollower:
@@ -40,12 +36,10 @@ class ShotFollower:
 
     def __init__(self) -> None:
         self._content: np.ndarray | None = None  # HxWx3 float32 running mean of the content
-        self._drawn: np.ndarray | None = None  # HxW float32: blurred gray of the content each pixel was drawn for
-        self._age: np.ndarray | None = None  # HxW int: frames each pixel has been still and close to _drawn
 
     def reset(self) -> None:
         """Forget the shot (a cut, or the first frame)."""
-        self._content = self._drawn = self._age = None
+        self._content = None
 
     def follow(self, prev_output: np.ndarray, frame: np.ndarray, motion: Motion) -> Followed:
         """Move stylized frame t-1 into frame t along ``motion`` (backward flow, Ruder's mask, still pixels)."""
@@ -58,12 +52,4 @@ class ShotFollower:
         self._content = current
         content = np.clip(np.rint(current), 0, 255).astype(np.uint8)
         weight = np.where(still, STILL_BOOST, motion.mask > 0).astype(np.float32)
-        gray = blurred_gray(frame)
-        # Held pixels are not redrawn, so a slow change (a light dimming) that never trips the frame-to-frame
-        # still test would be frozen out forever: a pixel is only held while it stays close to what it was
-        # last drawn for. The first HOLD_AFTER still frames refine it (an uncovered pixel starts half-drawn).
-        steady = still if self._drawn is None else still & (np.abs(gray - self._drawn) <= STILL_TOLERANCE)
-        self._age = np.where(steady, 1 if self._age is None else self._age + 1, 0)
-        self._drawn = gray if self._drawn is None else np.where(steady, self._drawn, gray)
-        hold = self._age > HOLD_AFTER
-        return Followed(warped, weight, content, still, hold)
+        return Followed(warped, weight, content, still)

@@ -76,7 +76,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
                                       callback=bar.iteration if bar is not None else None,
                                       terms=start.terms,
-                                      mask=masks.for_frame(first + index) if masks else None, hold=start.hold)
+                                      mask=masks.for_frame(first + index) if masks else None)
             previous, prev_frame = result.image, frame
             yield FinishedFrame(index, result.image, {
                 "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
