@@ -47,7 +47,7 @@ def test_repeated_colour_is_interpolated_and_brightness_kept(shape: tuple[int, i
     truth = smooth_colours(*shape)
     decoded = repeated_chroma(truth)
     up = ChromaUpsampler((2, 2))
-    assert up.repeats(decoded) and not up.repeats(truth)
+    assert up.repeats(decoded) is True and up.repeats(truth) is False
     fixed = up(decoded)
     assert fixed.shape == truth.shape and fixed.dtype == np.uint8
     assert off(fixed, truth) < 0.6 * off(decoded, truth)
@@ -101,3 +101,13 @@ def test_decoded_moving_colour_does_not_crawl(tmp_path: Path) -> None:
         return float(np.mean([np.mean((f[t][:, 4:-4] - f[t - 1][:, 3:-5]) ** 2) for t in range(1, len(f))]))
 
     assert crawl(ours) < 0.5 * crawl(raw)
+
+
+def test_a_fade_in_does_not_decide_for_the_stream() -> None:
+    """Black or flat first frames cannot tell repeated colour from interpolated; the first telling one does."""
+    up = ChromaUpsampler((2, 2))
+    black, grey = np.zeros((32, 48, 3), np.uint8), np.full((32, 48, 3), 90, np.uint8)
+    assert up.repeats(black) is None and up.repeats(grey) is None
+    assert np.array_equal(up.apply(black), black) and up.repeated is None
+    decoded = repeated_chroma(smooth_colours(32, 48))
+    assert not np.array_equal(up.apply(decoded), decoded) and up.repeated is True

@@ -6,8 +6,8 @@ colourful texture crawls in 2-pixel steps; players interpolate the colour instea
 stylized clip with a moving subject was 4.3x the input's with the repeated colour and 1.0x with interpolated
 colour, the same file (README, "Temporal coherence"). ``ChromaUpsampler`` undoes the repetition: it recovers
 each block's colour sample and every pixel's brightness from the RGB frame, interpolates the colour bilinearly
-and converts back. It only acts when the stream's pixel format is subsampled *and* the first frame shows the
-repeated blocks, so a decoder that already interpolates is left alone.
+and converts back. It only acts when the stream's pixel format is subsampled *and* its first telling frame
+shows the repeated blocks, so a decoder that already interpolates is left alone.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import numpy as np
 SUBSAMPLED = {b"I420": (2, 2), b"YV12": (2, 2), b"NV12": (2, 2), b"NV21": (2, 2), b"Y3\x0b\n": (2, 2),
               b"Y42B": (2, 1), b"422P": (2, 1)}
 REPEATED_STD = 0.75  # mean within-block spread (8-bit chroma levels) below which the blocks are repeats
+DECIDES_STD = 2.0  # colour must vary this much (std, levels) between blocks for a frame to tell
 
 # RGB <-> (Y, Cb - 128, Cr - 128), BT.601 full range: the luma weights every 8-bit BT.601 decode uses, and
 # offsets/scales of limited range are affine, so block-constant chroma stays block-constant here.
@@ -43,13 +44,25 @@ class ChromaUpsampler:
 
     def __init__(self, layout: tuple[int, int]) -> None:
         self.bx, self.by = layout
+        self.repeated: bool | None = None  # the stream's verdict, once a frame could tell
 
-    def repeats(self, rgb: np.ndarray) -> bool:
-        """True when ``rgb``'s chroma is constant over the layout's blocks (the decoder repeated it)."""
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        """``rgb`` interpolated if this stream's decoder repeats its chroma; the first frames that can tell
+        (not black, not flat: a fade-in cannot) decide for the rest of the stream."""
+        if self.repeated is None:
+            self.repeated = self.repeats(rgb)
+        return self(rgb) if self.repeated else rgb
+
+    def repeats(self, rgb: np.ndarray) -> bool | None:
+        """True when ``rgb``'s chroma is constant over the layout's blocks (the decoder repeated it), None when
+        the frame cannot tell (under a tenth of its pixels unclipped, or hardly any colour between blocks)."""
         x, valid = self._prepare(rgb)
         chroma = cv2.transform(x, _TO_YCC[1:])
-        spread = np.abs(chroma - self._repeat(self._block_chroma(chroma, valid), chroma.shape)).mean(-1)
-        return bool(valid.any()) and float(spread[valid].mean()) < REPEATED_STD
+        block = self._block_chroma(chroma, valid)
+        if valid.mean() < 0.1 or float(block.std(axis=(0, 1)).max()) < DECIDES_STD:
+            return None
+        spread = np.abs(chroma - self._repeat(block, chroma.shape)).mean(-1)
+        return float(spread[valid].mean()) < REPEATED_STD
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """``rgb`` (HxWx3 uint8) with its repeated chroma interpolated bilinearly; brightness kept per pixel."""

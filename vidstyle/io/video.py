@@ -154,7 +154,7 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
     first, stop = frame_range(fps or Fraction(1), start, end, max_frames)
     cap = _open_capture(p)
     layout = codec_layout(cap.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT))
-    chroma: ChromaUpsampler | None = None
+    chroma = ChromaUpsampler(layout) if layout is not None else None
     index = produced = 0
     try:
         with quiet_opencv():
@@ -170,12 +170,9 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
                 index += 1
                 produced += 1
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                if produced == 1 and layout is not None:
-                    chroma = ChromaUpsampler(layout)
-                    chroma = chroma if chroma.repeats(rgb) else None
                 # Shrinking to half size or less averages whole blocks anyway (INTER_AREA): skip the work.
                 if chroma is not None and (size is None or 2 * size > max(rgb.shape[:2])):
-                    rgb = chroma(rgb)
+                    rgb = chroma.apply(rgb)
                 yield resize_long_side(rgb, size)
     finally:
         cap.release()
