@@ -46,6 +46,18 @@ def test_a_foreign_folder_is_never_used(tmp_path):
     assert (tmp_path / "w" / "notes.txt").read_text() == "keep"
 
 
+def test_a_run_killed_while_writing_its_marker_leaves_a_usable_folder(tmp_path):
+    """Killed between creating the folder and renaming its marker into place: only the lock and the marker's
+    temporary file are there, and the next run must start, not call the folder foreign."""
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / LOCK).write_text("")
+    (tmp_path / "w" / f".{MARKER}.999999999.abcdefgh.part.json").write_text("{")  # its process is gone
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    assert work.finished() == 0 and (tmp_path / "w" / MARKER).is_file()
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == sorted([LOCK, MARKER])
+    work.release()
+
+
 def test_clear_removes_only_what_vidstyle_wrote(tmp_path):
     work = WorkDir(tmp_path / "w", SETTINGS)
     work.save(0, smooth_image(8, 8), {})

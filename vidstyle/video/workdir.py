@@ -72,6 +72,8 @@ class WorkDir:
         marker = self.path / MARKER
         if self.path.exists() and not self.path.is_dir():
             raise VidstyleError(f"work directory {self.path} exists and is not a directory")
+        if self.path.is_dir() and not marker.is_file():
+            clean_stale_temps(self.path, MARKER)  # a run killed while writing its marker left only that
         if self.path.is_dir() and not marker.is_file() and any(p.name != LOCK for p in self.path.iterdir()):
             raise VidstyleError(f"{self.path} is not empty and is not a vidstyle work directory; "
                                 "choose another --work-dir")
