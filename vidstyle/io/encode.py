@@ -43,7 +43,7 @@ def _video_codec_args(suffix: str, crf: int) -> list[str]:
         return ["-c:v", "libvpx-vp9", "-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-pix_fmt", "yuv420p"]
     # tune grain: painted texture is fine grain to x264. With its default dead zone and I/P quality gap each
     # P-frame drops a little of the strokes that changed, and a shot fades away from its I-frame (measured on
-    # camera-like clips: 0.79-0.84 of frame 0's style strength kept at frame 39, 0.93-0.96 with grain;
+    # camera-like clips: 0.78-0.84 of frame 0's style strength kept at frame 39, 0.93-0.95 with grain;
     # README, Temporal coherence)
     args = ["-c:v", "libx264", "-preset", "medium", "-tune", "grain", "-crf", str(crf), "-pix_fmt", "yuv420p"]
     if suffix in (".mp4", ".mov", ".m4v"):
