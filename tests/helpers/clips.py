@@ -4,6 +4,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from vidstyle.io.video import ffmpeg_exe
 
 
@@ -50,3 +53,16 @@ def frame_times(path: Path) -> list[float]:
     err = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0",
                           "-vf", "showinfo", "-f", "null", "-"], capture_output=True, text=True).stderr
     return [float(t) for t in re.findall(r"pts_time:\s*([\d.]+)", err)]
+
+
+def opencv_frames(path: Path) -> list[np.ndarray]:
+    """Every frame as OpenCV alone decodes it (RGB; 4:2:0 colour repeated over 2x2 blocks, not interpolated)."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    frames = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames

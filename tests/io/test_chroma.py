@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import MEDIA
+from tests.helpers.clips import opencv_frames
 from vidstyle.io.chroma import ChromaUpsampler, codec_layout
 from vidstyle.io.encode import VideoWriter
 from vidstyle.io.images import read_image
@@ -86,13 +87,7 @@ def test_decoded_moving_colour_does_not_crawl(tmp_path: Path) -> None:
     """Frame t equals frame t-1 moved by one pixel; OpenCV's repeated blocks break that, interpolation much less."""
     clip = tmp_path / "slide.mp4"
     shifted_clip(clip)
-    cap = cv2.VideoCapture(str(clip), cv2.CAP_FFMPEG)
-    raw = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        raw.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    raw = opencv_frames(clip)
     ours = list(iter_video_frames(clip))
     assert len(ours) == len(raw) == 4
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.helpers.clips import count_frames_ffmpeg, make_clip
+from tests.helpers.clips import count_frames_ffmpeg, make_clip, opencv_frames
 from tests.helpers import MEDIA, REPO
 
 from vidstyle.cli.main import main
@@ -44,18 +44,6 @@ def live_config(weights: Path, **fields: object) -> LiveConfig:
     return LiveConfig(engine=engine, window=False, **fields)  # type: ignore[arg-type]
 
 
-def decoded_frames(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames
-
-
 def test_headless_run_records_exactly_n_stylized_frames(clip: Path, weights_path: Path, starry_night: Path,
                                                          tmp_path: Path) -> None:
     out, report = tmp_path / "live.mp4", tmp_path / "live.json"
@@ -69,8 +57,8 @@ def test_headless_run_records_exactly_n_stylized_frames(clip: Path, weights_path
     assert "max-frames" in data["stop_reason"] and data["camera"]["size"] == "48x36"
     assert data["settings"]["engine"]["preset"] == "fast" and data["display_fps"] > 0
     # what was shown is stylized, not the camera picture: compare with the clip's own first frame
-    recorded = decoded_frames(out)[0][:36]
-    camera = resize_long_side(decoded_frames(clip)[0], SIZE)
+    recorded = opencv_frames(out)[0][:36]
+    camera = resize_long_side(opencv_frames(clip)[0], SIZE)
     assert float(np.mean(np.abs(recorded.astype(float) - camera.astype(float)))) > 8
 
 

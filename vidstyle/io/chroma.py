@@ -75,7 +75,7 @@ class ChromaUpsampler:
             # A clipped channel hides part of a pixel's colour: its brightness comes from its other channels,
             # given the block's colour (for unclipped pixels every channel gives the same brightness).
             xs = x[clipped]
-            luma_each = xs - self._repeat(block, x.shape)[clipped] @ _FROM_YCC[:, 1:].T
+            luma_each = xs - block[clipped[0] // self.by, clipped[1] // self.bx] @ _FROM_YCC[:, 1:].T
             ok = (xs > 0) & (xs < 255)
             luma[clipped] = np.where(ok.any(-1), (luma_each * ok).sum(-1) / np.maximum(ok.sum(-1), 1), luma[clipped])
         colour = cv2.resize(block, (x.shape[1], x.shape[0]), interpolation=cv2.INTER_LINEAR)

@@ -65,15 +65,16 @@ class WorkDir:
         self.fingerprint = fingerprint(settings)
         self._lock_fd: int | None = None
         self._open(overwrite)
-        clean_stale_temps(self.path)  # half-written frames of a killed run
         self.records = self._read_log()
 
     def _open(self, overwrite: bool) -> None:
         marker = self.path / MARKER
         if self.path.exists() and not self.path.is_dir():
             raise VidstyleError(f"work directory {self.path} exists and is not a directory")
-        if self.path.is_dir() and not marker.is_file():
-            clean_stale_temps(self.path, MARKER)  # a run killed while writing its marker left only that
+        if self.path.is_dir():
+            # half-written frames of a killed run, or its marker if it was killed while writing that (the
+            # folder would look foreign otherwise); only temporaries of processes that are gone are removed
+            clean_stale_temps(self.path)
         if self.path.is_dir() and not marker.is_file() and any(p.name != LOCK for p in self.path.iterdir()):
             raise VidstyleError(f"{self.path} is not empty and is not a vidstyle work directory; "
                                 "choose another --work-dir")
