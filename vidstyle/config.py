@@ -142,6 +142,7 @@ class Config:
     # --- runtime --------------------------------------------------------------------------------
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | fp32 | bf16 | fp16 (autocast for the network on CUDA)
+    capture: bool = True  # CUDA + Adam: replay one captured pass per frame size (--no-capture: eager, to debug)
     quiet: bool = False
     overwrite: bool = False
 

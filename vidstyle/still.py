@@ -34,8 +34,8 @@ def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], co
 def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
     """Image in, image out, with a progress bar over the passes; the report (if any) is staged before OUTPUT
     is committed, so a report that cannot be written leaves no OUTPUT behind."""
-    with iteration_progress(config.iterations, config.quiet) as callback:
-        result = stylize_frame(input_path, styles, config, progress=callback)
+    with iteration_progress(config.iterations, config.quiet) as callback:  # --quiet: no callback at all
+        result = stylize_frame(input_path, styles, config, progress=None if config.quiet else callback)
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
               "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}

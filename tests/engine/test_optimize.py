@@ -61,9 +61,11 @@ def test_style_targets_computed_once(weights_path, pair, monkeypatch):
 def test_loss_decreases_and_budget_is_exact(weights_path, pair, optimizer):
     content, style = pair
     seen = []
-    cfg = fast_config(weights_path, optimizer=optimizer, iterations=6, size=48, lr=0.05)
+    # Adam's losses reach the callback every READ_EVERY (10) passes, read without waiting for the device
+    passes = 6 if optimizer == "lbfgs" else 11
+    cfg = fast_config(weights_path, optimizer=optimizer, iterations=passes, size=48, lr=0.05)
     result = Stylizer(cfg, style).stylize(resize_long_side(content, 48), callback=lambda i, l: seen.append(l["total"]))
-    assert len(seen) == 6 and result.iterations == 6
+    assert len(seen) == passes and result.iterations == passes
     assert min(seen[1:]) < seen[0]
 
 

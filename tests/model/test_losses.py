@@ -16,7 +16,8 @@ F = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).view(1, 2, 1, 2)
 
 
 def test_gram_is_eq3_by_hand():
-    assert gram_matrix(F).tolist() == [[5.0, 11.0], [11.0, 25.0]]
+    assert gram_matrix(F).tolist() == [[[5.0, 11.0], [11.0, 25.0]]]  # one Gram per sample
+    assert gram_matrix(F[0]).tolist() == [[5.0, 11.0], [11.0, 25.0]]
 
 
 def test_content_loss_is_eq1_by_hand():

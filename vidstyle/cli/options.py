@@ -117,6 +117,8 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     r.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="network precision (default: %(default)s = fp32, with TF32 convolutions on CUDA; "
                    "bf16/fp16 autocast is opt-in and experimental, see README)")
+    r.add_argument("--no-capture", dest="capture", action="store_false",
+                   help="CUDA with Adam: run every pass eagerly instead of replaying one captured pass (debugging)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     add_style_control_options(parser, d)
@@ -230,7 +232,7 @@ VIDEO_FIELDS = ("temporal", "temporal_weight", "flow_quality", "first_iterations
 
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
                  "style_weight", "tv_weight", "pooling", "weights", "weights_format", "loss_units", "optimizer", "lr",
-                 "iterations", "init", "seed", "size", "device", "precision", "quiet", "overwrite",
+                 "iterations", "init", "seed", "size", "device", "precision", "capture", "quiet", "overwrite",
                  # style controls
                  "preserve_colors", "style_weights", "style_scale", "scales",
                  # photo

@@ -1,11 +1,11 @@
 """The frame optimiser: style targets, named loss terms, optimisers and coarse to fine, composed once from the
 Config by ``build.assemble`` (see README "How it works")."""
-from .optimizers import OPTIMIZERS, Objective
+from .optimizers import Objective
 from .parts import EngineParts
 from .pyramid import scale_plan
 from .stylizer import StylizeResult, Stylizer, build_stylizer
 from .targets import StyleTargets
 from .terms import Term, compose, temporal_term
 
-__all__ = ["EngineParts", "OPTIMIZERS", "Objective", "StyleTargets", "StylizeResult", "Stylizer", "Term",
+__all__ = ["EngineParts", "Objective", "StyleTargets", "StylizeResult", "Stylizer", "Term",
            "build_stylizer", "compose", "scale_plan", "temporal_term"]

@@ -54,7 +54,7 @@ def assemble(config: Config, styles: Sequence[np.ndarray], style_weights: Sequen
                  "photo": config.resolved_photo_weight()},
         units=config.loss_units, optimizer=config.optimizer, lr=config.lr, iterations=config.iterations,
         init=init, seed=config.seed, color_mode=config.preserve_colors, scales=config.scales,
-        content_labels=content_labels, orphan_labels=config.orphan_labels)
+        content_labels=content_labels, orphan_labels=config.orphan_labels, capture=config.capture)
 
 
 def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ...], pooling: str,

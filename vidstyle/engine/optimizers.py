@@ -1,4 +1,4 @@
-"""The optimisers: projected L-BFGS and projected Adam over an image kept inside 0..1.
+"""Projected L-BFGS over an image kept inside 0..1 (Adam is the persistent, capturable pass of step.py).
 
 Both keep every evaluated image inside the box (the output is 8-bit RGB in the end, so pixels outside 0..1
 would be cut off and the delivered image would not be the optimised one), both keep the best image seen and
@@ -111,18 +111,3 @@ def run_lbfgs(x: torch.Tensor, objective: Objective, lr: float = 1.0) -> None:
         if objective.done - before <= 1:  # converged: nothing left to gain
             break
     objective.finish()
-
-
-def run_adam(x: torch.Tensor, objective: Objective, lr: float) -> None:
-    """Adam with a projection into 0..1 after every step; the last pass evaluates the last step's image."""
-    optimizer = torch.optim.Adam([x], lr=lr)
-    for i in range(objective.budget):
-        objective()
-        if i + 1 < objective.budget:
-            optimizer.step()
-            with torch.no_grad():
-                x.clamp_(0, 1)
-    objective.finish()
-
-
-OPTIMIZERS: dict[str, Callable[[torch.Tensor, Objective, float], None]] = {"lbfgs": run_lbfgs, "adam": run_adam}

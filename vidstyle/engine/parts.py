@@ -31,3 +31,4 @@ class EngineParts:
     scales: int
     content_labels: LabelMap | None
     orphan_labels: str
+    capture: bool = True  # CUDA: capture the Adam pass once per frame size and replay it (engine/step.py)

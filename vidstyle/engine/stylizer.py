@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -21,12 +21,14 @@ from ..config import Config
 from ..errors import VidstyleError
 from ..io.masks import LabelMap
 from .build import assemble
-from .optimizers import OPTIMIZERS, Callback, Objective, floats
+from .optimizers import Callback, Objective, floats, run_lbfgs
 from .parts import EngineParts
 from .pyramid import coarse_to_fine
 from .regions import match_labels, region_style_targets
 from .tensors import grey_tensor, one_hot, to_image, to_tensor
-from .terms import Term, compose, content_term, photo_term, style_term, tv_term
+from .step import Capture, LossReader, Problem, adam_pass
+from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, compose, content_term,
+                    photo_term, style_term, tv_term)
 
 
 @dataclass
@@ -43,16 +45,15 @@ class Stylizer:
     """Holds the encoder and the style targets; ``stylize`` optimises one frame, ``evaluate`` measures one."""
 
     def __init__(self, config: Config, style: np.ndarray | Sequence[np.ndarray], *,
-                 style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None) -> None:
+                 style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
+                 temporal_slot: bool = False) -> None:
+        """``temporal_slot``: every frame's problem holds a temporal term (a flow video: the first frame and
+        cuts load an empty one), so all frames share one problem and one captured pass."""
         styles = [style] if isinstance(style, np.ndarray) else list(style)
         self.parts = assemble(config, styles, style_weights, reference)
-
-    @classmethod
-    def from_parts(cls, parts: EngineParts) -> "Stylizer":
-        """A stylizer over already-resolved parts (tests, tools that assemble their own)."""
-        stylizer = cls.__new__(cls)
-        stylizer.parts = parts
-        return stylizer
+        self.temporal_slot = temporal_slot
+        self._problems: dict[tuple, Problem] = {}
+        self._captures: dict[int, Capture] = {}
 
     @property
     def device(self) -> torch.device:
@@ -69,10 +70,14 @@ class Stylizer:
         if not (math.isfinite(value) and value >= 0):
             raise VidstyleError(f"the {term} weight must be a finite number >= 0, got {value}")
         self.parts.weights[term] = float(value)
+        for problem in self._problems.values():
+            problem.set_weight(term, float(value))
 
     def set_reference(self, content: np.ndarray) -> None:
         """Match the style colours to ``content`` (colour preservation); default: the first frame stylized."""
         self.parts.targets.set_reference(content)
+        self._problems.clear()  # their Gram targets came from the old reference
+        self._captures.clear()
 
     # --- one frame ------------------------------------------------------------------------------------
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
@@ -96,20 +101,30 @@ class Stylizer:
         if init is not None and luminance:
             init = luminance_image(init)
 
-        finest_terms: list[Term] = []  # kept to measure the delivered image without rebuilding them
+        finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
 
-        def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, finest: bool,
+        def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
-            image, ran, used = self._optimise(level, content if finest else None, level_init, passes,
-                                              list(terms) if finest else [], step, mask)
-            finest_terms[:] = used
+            image, ran, problem = self._optimise(level, content if last else None, level_init, passes,
+                                                 list(terms) if last else [], step, mask)
+            finest[:] = [problem]
             return image, ran
 
         image, ran = coarse_to_fine(once, work, init, p.iterations if iterations is None else iterations,
                                     p.scales if init is None else 1, detail=isinstance(p.init, str) and
                                     p.init == "content", callback=callback)
         out = recombine_luminance(image, content) if luminance else image
-        return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - start)
+        return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
+
+    def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
+        """Each term's value and the total of the 8-bit images the user gets, by the problem that made them
+        (its buffers still hold the frames' data): one forward and one read."""
+        luminance = self.parts.color_mode == "luminance"
+        x = torch.cat([to_tensor(luminance_image(i) if luminance else i, self.device) for i in images])
+        with torch.no_grad():
+            parts, total = problem.losses(x)
+        rows = torch.cat([parts, total[None]]).t().tolist()
+        return [dict(zip([*problem.names, "total"], row)) for row in rows]
 
     def evaluate(self, image: np.ndarray, content: np.ndarray, mask: LabelMap | None = None,
                  terms: Sequence[Term] = ()) -> dict[str, float]:
@@ -129,21 +144,129 @@ class Stylizer:
     # --- internals ------------------------------------------------------------------------------------
     def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None, passes: int,
                   extra: list[Term], callback: Callback | None,
-                  mask: LabelMap | None) -> tuple[np.ndarray, int, list[Term]]:
+                  mask: LabelMap | None) -> tuple[np.ndarray, int, Problem]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
-        frame_terms, c = self._frame_terms(work, colour_frame, mask)
-        all_terms = frame_terms + extra
-        x = (to_tensor(init, self.device) if init is not None else self._initial(c)).requires_grad_(True)
-        colour = self._colour(colour_frame)
-        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
+        c = to_tensor(work, self.device)
+        problem = self._load(c, None if colour_frame is None else [colour_frame], mask, extra)
+        x = to_tensor(init, self.device) if init is not None else self._initial(c)
+        done = self._run(problem, x, passes, callback)
+        return to_image(problem.best_x if done else x), done, problem
+
+    def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
+        """``passes`` passes of the configured optimiser from ``x``; the best image ends in ``problem.best_x``."""
+        if self.parts.optimizer == "lbfgs":
+            return self._run_lbfgs(problem, x, passes, callback)
+        problem.start(x, passes)
+        step = self._stepper(problem)
+        reader = LossReader(problem) if callback is not None else None
+        for done in range(1, passes + 1):
+            step()
+            if reader is not None and callback is not None:
+                callback(done, reader.after_pass(done))
+        problem.check_finite()
+        return passes
+
+    def _run_lbfgs(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
+        """torch's L-BFGS (host reads in its line search: eager, the CPU default) over the same terms."""
+        leaf = x.clone().requires_grad_(True)
+
+        def losses() -> dict[str, torch.Tensor]:
+            parts, total = problem.losses(leaf)
+            return {**{n: parts[i, 0] for i, n in enumerate(problem.names)}, "total": total[0]}
+
+        objective = Objective(losses, leaf, passes, callback)
         if passes > 0:
-            OPTIMIZERS[self.parts.optimizer](x, objective, self.parts.lr)
-        return to_image(x), objective.done, all_terms
+            run_lbfgs(leaf, objective, self.parts.lr)
+        with torch.no_grad():
+            problem.best_x.copy_(leaf)
+        return objective.done
+
+    def _stepper(self, problem: Problem) -> Callable[[], None]:
+        """The pass of ``problem``: captured and replayed on CUDA (unless capture is off), eager elsewhere."""
+        if self.device.type == "cuda" and self.parts.capture and problem.traceable:
+            key = id(problem)
+            if key not in self._captures:
+                self._captures[key] = Capture(problem)
+            return self._captures[key]
+        return lambda: adam_pass(problem)
+
+    def _load(self, c: torch.Tensor, colour: list[np.ndarray] | None, mask: LabelMap | None,
+              extra: Sequence[Term]) -> Problem:
+        """The persistent problem for this frame size (built on first use), with this frame's data copied in."""
+        p = self.parts
+        with torch.no_grad():
+            feats = p.features(c)
+        long_side = max(c.shape[-2:])
+        style_targets: dict = p.targets.grams(long_side)
+        labels = mask if mask is not None else p.content_labels
+        generic: list[Term] = []
+        if labels is not None:  # region-wise style: targets that depend on the frame's own mask
+            if p.targets.labels is None:
+                raise VidstyleError("a content mask needs a style mask (--style-mask)")
+            labels.check_fits((c.shape[-2], c.shape[-1], 3), "content")
+            matches = match_labels(labels, p.targets.labels, p.orphan_labels)
+            masks = one_hot(labels.resized(*c.shape[-2:]), self.device)
+            regions = region_style_targets(feats, masks, matches, p.targets.regions(long_side), style_targets)
+            generic.append(style_term(regions, p.style_layers, p.weights["style"], p.units))
+        if p.weights["photo"] > 0 and colour is not None:
+            generic.append(photo_term(colour[0], p.weights["photo"], p.units, self.device))
+        temporal = None
+        for term in extra:
+            if term.name == "temporal" and term.frame:
+                temporal = term
+            else:
+                generic.append(term)
+        if generic and c.shape[0] > 1:
+            raise VidstyleError("a batch of frames takes the built-in terms only (no masks, photo or extra terms)")
+        with_temporal = colour is not None and (temporal is not None or self.temporal_slot)
+        key = (tuple(c.shape), colour is not None, with_temporal, tuple(t.name for t in generic))
+        problem = self._problems.get(key)
+        if problem is None:
+            problem = self._problems[key] = self._build(c, feats, style_targets, colour is not None, with_temporal,
+                                                        generic)
+        slots = iter(s for s in problem.slots if isinstance(s, GenericSlot))
+        for term in generic:  # same names, this frame's functions and weights
+            next(slots).term = term
+            problem.set_weight(term.name, term.weight)
+        for slot in problem.slots:
+            if isinstance(slot, ContentSlot):
+                slot.load(feats)
+            elif isinstance(slot, TemporalSlot):
+                slot.load(*(temporal.frame if temporal is not None else (None, None)))
+        if with_temporal:
+            problem.set_weight("temporal", temporal.weight if temporal is not None else 0.0)
+        if problem.chroma is not None and colour is not None:
+            with torch.no_grad():
+                frames = torch.cat([to_tensor(f, self.device) for f in colour])
+                problem.chroma.copy_(frames - grey_tensor(frames))
+        return problem
+
+    def _build(self, c: torch.Tensor, feats: dict[str, torch.Tensor], style_targets: dict, finest: bool,
+               with_temporal: bool, generic: list[Term]) -> Problem:
+        p = self.parts
+        slots: list = [ContentSlot(feats, p.content_layers, p.units)]
+        if not any(t.name == "style" for t in generic):
+            slots.append(StyleSlot(feats, style_targets, p.style_layers, p.units))
+        if p.weights["tv"] > 0:
+            slots.append(TVSlot(c.shape, p.units))
+        if with_temporal:
+            slots.append(TemporalSlot(c.shape, self.device))
+        slots += [GenericSlot(t) for t in generic]
+        chroma = torch.zeros(c.shape, device=self.device) if finest and p.color_mode == "luminance" else None
+
+        def colour(x: torch.Tensor) -> torch.Tensor:
+            return (grey_tensor(x) + chroma).clamp(0, 1)
+
+        problem = Problem(c.shape, self.device, slots, dict(p.weights), p.features,
+                          colour if chroma is not None else None, p.lr)
+        problem.chroma = chroma
+        return problem
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,
                      mask: LabelMap | None) -> tuple[list[Term], torch.Tensor]:
-        """Content, style, TV and photorealism terms bound to one frame, and the frame as a tensor."""
+        """Content, style, TV and photorealism terms bound to one frame, and the frame as a tensor (the
+        reference maths, used to measure delivered images)."""
         p = self.parts
         c = to_tensor(work, self.device)
         with torch.no_grad():
@@ -191,6 +314,6 @@ class Stylizer:
 
 
 def build_stylizer(config: Config, styles: np.ndarray | Sequence[np.ndarray],
-                   reference: np.ndarray | None = None) -> Stylizer:
+                   reference: np.ndarray | None = None, temporal_slot: bool = False) -> Stylizer:
     """The engine for ``config`` and one or more style images (blended by ``config.style_weights``)."""
-    return Stylizer(config, styles, reference=reference)
+    return Stylizer(config, styles, reference=reference, temporal_slot=temporal_slot)

@@ -87,7 +87,7 @@ class StyleTargets:
                 image = resize_long_side(image, side)
                 feats = self.features(to_tensor(image, self.device))
                 for name in self.layers:
-                    gram = weight * normalized_gram(feats[name])
+                    gram = weight * normalized_gram(feats[name][0])
                     targets[name] = targets[name] + gram if name in targets else gram
                 if self.labels is not None:  # one style image: the Grams of each of its regions as well
                     self.labels.check_fits(image.shape, "style")

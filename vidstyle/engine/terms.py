@@ -17,8 +17,9 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from ..model.losses import content_loss, style_layer_loss, temporal_loss, tv_loss
+from ..model.losses import content_loss, gram_matrix, style_layer_loss, temporal_loss, tv_loss
 from ..model.masks import RegionStyleTarget
 from ..model.matting import laplacian_quadratic, matting_laplacian
 from .tensors import mask_tensor, to_tensor
@@ -36,6 +37,7 @@ class Term:
     name: str
     weight: float
     fn: TermFn
+    frame: tuple[np.ndarray, ...] = ()  # a built-in term's per-frame data (temporal: warped, mask)
 
 
 def compose(terms: list[Term], features: Features, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -94,7 +96,7 @@ def temporal_term(warped: np.ndarray, mask: np.ndarray, weight: float, device: t
 
     def fn(_features: Features, image: torch.Tensor) -> torch.Tensor:
         return temporal_loss(image, target.to(image.dtype), m)
-    return Term("temporal", weight, fn)
+    return Term("temporal", weight, fn, (warped, mask))
 
 
 def photo_term(frame: np.ndarray, weight: float, units: str, device: torch.device) -> Term:
@@ -105,3 +107,114 @@ def photo_term(frame: np.ndarray, weight: float, units: str, device: torch.devic
     def fn(_features: Features, image: torch.Tensor) -> torch.Tensor:
         return laplacian_quadratic(laplacian, image) / pixels
     return Term("photo", weight, fn)
+
+
+# --- persistent terms: the same maths over buffers allocated once per frame size (vidstyle/engine/step.py) ----
+# Each slot gives raw per-sample values (B,) and constant coefficients: term value = sum_j coef_j * raw_j.
+# Per-frame data (content activations, the warped previous output) is copied into the slot's buffers, so the
+# pass that reads them is the same function over the same memory for every frame.
+
+class ContentSlot:
+    """Eq. 1 (paper) or the per-element mean over the target's energy (scaled), per sample."""
+
+    name = "content"
+
+    def __init__(self, features: Features, layers: tuple[str, ...], units: str) -> None:
+        self.paper = units == "paper"
+        self.targets = {n: torch.zeros_like(features[n], dtype=torch.float32) for n in layers}
+        self.inverse_energy = {n: torch.ones(features[n].shape[0], device=features[n].device) for n in layers}
+        if self.paper:
+            self.coefs = [0.5] * len(layers)
+        else:
+            self.coefs = [1.0 / (features[n][0].numel() * max(1, len(layers))) for n in layers]
+
+    def load(self, features: Features) -> None:
+        """This frame's content activations (and, in scaled units, their mean energy)."""
+        with torch.no_grad():
+            for n, target in self.targets.items():
+                target.copy_(features[n])
+                if not self.paper:
+                    self.inverse_energy[n].copy_(target.pow(2).mean((1, 2, 3)).clamp_min(1e-12).reciprocal())
+
+    def raws(self, features: Features, _image: torch.Tensor) -> list[torch.Tensor]:
+        out = []
+        for n, target in self.targets.items():
+            sq = F.mse_loss(features[n].float(), target, reduction="none").sum((1, 2, 3))
+            out.append(sq if self.paper else sq * self.inverse_energy[n])
+        return out
+
+
+class StyleSlot:
+    """Eqs. 4-5 against the (fixed) normalised Gram targets, per sample: sum (G - A M)^2 with the 1/M^2 and the
+    unit's normalisation folded into the coefficients."""
+
+    name = "style"
+
+    def __init__(self, features: Features, targets: dict[str, torch.Tensor],
+                 layer_weights: tuple[tuple[str, float], ...], units: str) -> None:
+        self.layers = [n for n, _ in layer_weights]
+        self.targets, self.coefs = {}, []
+        for n, w in layer_weights:
+            f = features[n]
+            channels, positions = f.shape[-3], f.shape[-1] * f.shape[-2]
+            target = targets[n].float()
+            norm = target.pow(2).sum().clamp_min(1e-12).item() if units != "paper" else 4.0 * channels ** 2
+            self.targets[n] = (target * positions).expand(f.shape[0], channels, channels)
+            self.coefs.append(w / (norm * positions ** 2))
+
+    def raws(self, features: Features, _image: torch.Tensor) -> list[torch.Tensor]:
+        return [F.mse_loss(gram_matrix(features[n]), self.targets[n], reduction="none").sum((1, 2))
+                for n in self.layers]
+
+
+class TVSlot:
+    """Total variation per sample (a sum in paper units, a per-pixel mean in scaled units)."""
+
+    name = "tv"
+
+    def __init__(self, shape: torch.Size, units: str) -> None:
+        self.coefs = [1.0 if units == "paper" else 1.0 / (shape[-1] * shape[-2])]
+
+    def raws(self, _features: Features, image: torch.Tensor) -> list[torch.Tensor]:
+        dx = image[..., :, 1:] - image[..., :, :-1]
+        dy = image[..., 1:, :] - image[..., :-1, :]
+        return [dx.pow(2).sum((1, 2, 3)) + dy.pow(2).sum((1, 2, 3))]
+
+
+class TemporalSlot:
+    """Ruder et al.'s short-term term over persistent buffers: mean of m * (x - warped)^2, computed as the
+    squared distance of sqrt(m) x to sqrt(m) warped (one fused kernel). A frame without a temporal target
+    (the first frame, a cut) loads an empty mask."""
+
+    name = "temporal"
+
+    def __init__(self, shape: torch.Size, device: torch.device) -> None:
+        self.root_mask = torch.zeros(shape[0], 1, *shape[-2:], device=device)
+        self.target = torch.zeros(shape, device=device)
+        self.coefs = [1.0 / (shape[-3] * shape[-2] * shape[-1])]
+
+    def load(self, warped: np.ndarray | None, mask: np.ndarray | None) -> None:
+        """Stylized frame t-1 warped into frame t and its weights (None: no temporal target this frame)."""
+        with torch.no_grad():
+            if warped is None or mask is None:
+                self.root_mask.zero_()
+                self.target.zero_()
+                return
+            self.root_mask.copy_(mask_tensor(mask, self.root_mask.device).sqrt().expand_as(self.root_mask))
+            self.target.copy_(to_tensor(warped, self.target.device)).mul_(self.root_mask)
+
+    def raws(self, _features: Features, image: torch.Tensor) -> list[torch.Tensor]:
+        return [F.mse_loss(image * self.root_mask, self.target, reduction="none").sum((1, 2, 3))]
+
+
+class GenericSlot:
+    """A term given as a function (photorealism, region-wise style, caller's terms): evaluated eagerly, one
+    sample only."""
+
+    traceable = False
+
+    def __init__(self, term: Term) -> None:
+        self.name, self.term, self.coefs = term.name, term, [1.0]
+
+    def raws(self, features: Features, image: torch.Tensor) -> list[torch.Tensor]:
+        return [self.term.fn(features, image).float().reshape(1)]

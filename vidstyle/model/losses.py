@@ -6,23 +6,33 @@ import torch
 
 
 class _Gram(torch.autograd.Function):
-    """F F^T with a one-matmul backward, dL/dF = (dL/dG + dL/dG^T) F (autograd would use two)."""
+    """F F^T per sample (B x N x M -> B x N x N) with a one-matmul backward, dL/dF = (dL/dG + dL/dG^T) F
+    (autograd would use two). Written in the ``setup_context`` form so that ``torch.func.grad`` and
+    ``torch.compile`` can trace it (the engine's one-graph pass)."""
 
     @staticmethod
-    def forward(ctx: torch.autograd.function.FunctionCtx, flat: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(flat)
-        return flat @ flat.t()
+    def forward(flat: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return torch.bmm(flat, flat.transpose(1, 2))
 
     @staticmethod
-    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+    def setup_context(ctx: torch.autograd.function.FunctionCtx, inputs: tuple[torch.Tensor],
+                      output: torch.Tensor) -> None:
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         (flat,) = ctx.saved_tensors
-        return (grad + grad.t()) @ flat
+        return torch.bmm(grad + grad.transpose(1, 2), flat)
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """Eq. 3: G_ij = sum_k F_ik F_jk for one feature map (1 x N x H x W or N x H x W), in float32."""
-    n = features.shape[-3]
-    return _Gram.apply(features.reshape(n, -1).float())
+    """Eq. 3: G_ij = sum_k F_ik F_jk, in float32, per sample: B x N x H x W -> B x N x N (N x H x W -> N x N).
+
+    Each sample of a batch gets its own Gram (a batch of frames is a batch of independent problems)."""
+    single = features.dim() == 3
+    batch = features[None] if single else features
+    gram = _Gram.apply(batch.reshape(batch.shape[0], batch.shape[1], -1).float())
+    return gram[0] if single else gram
 
 
 def normalized_gram(features: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import VidstyleError
@@ -34,16 +35,23 @@ CONVENTIONS = {
 
 
 class Normalize(nn.Module):
-    """Turn 0..1 RGB images into the network's input convention (differentiable)."""
+    """Turn 0..1 RGB images into the network's input convention (differentiable).
+
+    One 1x1 convolution whose weight holds the channel order and the scales and whose bias holds the offsets:
+    one kernel forward and one backward, and no tensor built from Python values per call (an index list
+    would be uploaded to the device on every forward, a host-to-device copy inside the optimisation pass).
+    """
 
     def __init__(self, convention: InputConvention) -> None:
         super().__init__()
-        self.channels = list(convention.channels)
-        self.register_buffer("scale", torch.tensor(convention.scale).view(1, 3, 1, 1))
-        self.register_buffer("offset", torch.tensor(convention.offset).view(1, 3, 1, 1))
+        mix = torch.zeros(3, 3, 1, 1)
+        for out, (channel, scale) in enumerate(zip(convention.channels, convention.scale)):
+            mix[out, channel] = scale
+        self.register_buffer("mix", mix)
+        self.register_buffer("offset", -torch.tensor(convention.offset))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, self.channels] * self.scale - self.offset
+        return F.conv2d(x, self.mix.to(x.dtype), self.offset.to(x.dtype))
 
 
 class Encoder(nn.Module):

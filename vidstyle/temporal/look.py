@@ -39,7 +39,7 @@ def _grams(features: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def style_distance(grams: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> float:
     """Mean over the style layers of sum((G - A)^2) / (4 N^2) with normalised Grams (Gatys eq. 4's form)."""
-    terms = [float((grams[n] - target[n]).pow(2).sum()) / (4 * grams[n].shape[0] ** 2) for n in LOOK_STYLE_LAYERS]
+    terms = [float((grams[n] - target[n]).pow(2).sum()) / (4 * grams[n].shape[-1] ** 2) for n in LOOK_STYLE_LAYERS]
     return float(np.mean(terms))
 
 

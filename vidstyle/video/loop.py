@@ -29,7 +29,8 @@ def build_engine(config: Config, styles: list[np.ndarray], reference: np.ndarray
 
     ``reference``: the frame whose colour statistics the style is matched to (the input's first frame).
     """
-    return build_stylizer(config, styles, reference=reference)
+    flow = config.temporal == "flow" and config.resolved_temporal_weight() > 0
+    return build_stylizer(config, styles, reference=reference, temporal_slot=flow)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
                 bar.start_frame(start.iterations)
             content = frame if start.content is None else start.content  # flow: denoised where still
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
-                                      callback=bar.iteration if bar is not None else None,
+                                      callback=bar.iteration if bar is not None and not config.quiet else None,
                                       terms=start.terms,
                                       mask=masks.for_frame(first + index) if masks else None)
             previous, prev_frame = result.image, frame

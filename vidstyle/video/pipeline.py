@@ -50,7 +50,7 @@ from .workdir import WorkDir, file_digest
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
 # The weights enter by content (weights_digest), not by the path string.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames", "weights"}
+                     "end", "max_frames", "weights", "capture"}
 
 
 class VideoInterrupted(KeyboardInterrupt):

@@ -1,0 +1,252 @@
+"""One optimisation pass as one function over persistent buffers: what a GPU can capture once and replay.
+
+``Problem`` holds everything a pass touches, allocated once per stylizer and frame size (and batch size): the
+image being optimised, its gradient, Adam's moments and step, the best image and value per sample, the loss
+scale, the term buffers (vidstyle/engine/terms.py slots: content activations, Gram targets, the warped
+previous frame and its mask) and the term weights as device tensors. A frame only copies its data into those
+buffers (``copy_``), so every pass of every frame is the same function over the same memory.
+
+``adam_pass`` is that function: forward, every term, backward (``torch.func.grad``, traceable), the
+projected gradient, the best-image tracking, the Adam update and the projection into 0..1, with no host
+read and no Python branch on a tensor value. Counters, budgets and callbacks stay outside. On CUDA it is
+captured into a CUDA graph once per problem and replayed (``Capture``); elsewhere it runs eagerly. The
+finite check is one host read per frame (``Problem.check_finite``); progress reads the losses every
+``READ_EVERY`` passes without blocking (``LossReader``). docs/persistent-step.md has the counts.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+
+from ..errors import VidstyleError
+from .terms import Features
+
+READ_EVERY = 10  # passes between two (non-blocking) reads of the losses for the progress display
+BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as the engine always used
+
+
+class Adam:
+    """Adam (Kingma & Ba) over a persistent image, with its step count on the device.
+
+    The bias corrections of every step are a device table indexed by the step tensor, so an update reads no
+    host value and a replayed graph still advances through the steps. Same update as torch.optim.Adam.
+    """
+
+    def __init__(self, x: torch.Tensor, lr: float) -> None:
+        self.lr = lr
+        self.m, self.v = torch.zeros_like(x), torch.zeros_like(x)
+        self.step = torch.zeros(1, dtype=torch.long, device=x.device)  # a tensor index: no host read
+        self.table = torch.zeros(0, 2, device=x.device)
+
+    def reserve(self, steps: int) -> None:
+        """Make the table hold ``steps`` steps (grown by doubling: an upload only when a budget first exceeds it)."""
+        if steps <= self.table.shape[0]:
+            return
+        n = max(64, 1 << (steps - 1).bit_length())
+        b1, b2 = BETAS
+        rows = [(self.lr / (1 - b1 ** t), 1 / math.sqrt(1 - b2 ** t)) for t in range(1, n + 1)]
+        self.table = torch.tensor(rows, dtype=torch.float32, device=self.m.device)
+
+    def reset(self) -> None:
+        """A fresh start for a new frame."""
+        self.m.zero_()
+        self.v.zero_()
+        self.step.zero_()
+
+    def update(self, x: torch.Tensor, grad: torch.Tensor) -> None:
+        """One Adam step of ``x`` along ``grad``, then the projection into 0..1."""
+        b1, b2 = BETAS
+        coef = self.table.index_select(0, self.step)[0]  # (lr / bias correction 1, 1 / sqrt(bias correction 2))
+        self.step.add_(1)
+        self.m.lerp_(grad, 1 - b1)
+        self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = self.v.sqrt().mul_(coef[1]).add_(EPS)
+        x.addcdiv_(self.m * coef[0], denom, value=-1.0)
+        x.clamp_(0, 1)
+
+
+class Problem:
+    """The persistent state of one frame size: image, gradient, optimiser, best image, scale and the terms.
+
+    ``slots``: the terms (each ``raws(features, image) -> [(B,)]`` with constant ``coefs``); ``weights``: the
+    weight of each slot's term by name; ``features``: image -> activations; ``colour``: image as the user gets
+    it (luminance mode), or None.
+    """
+
+    def __init__(self, shape: Sequence[int], device: torch.device, slots: list, weights: dict[str, float],
+                 features: Callable[[torch.Tensor], Features],
+                 colour: Callable[[torch.Tensor], torch.Tensor] | None, lr: float) -> None:
+        self.shape, self.device, self.slots = tuple(shape), device, slots
+        self.features, self.colour = features, colour
+        self.names: list[str] = []
+        for slot in slots:
+            if slot.name not in self.names:
+                self.names.append(slot.name)
+        raws = sum(len(s.coefs) for s in slots)
+        mix = torch.zeros(len(self.names), raws)
+        j = 0
+        for slot in slots:
+            for c in slot.coefs:
+                mix[self.names.index(slot.name), j] = c
+                j += 1
+        self.mix = mix.to(device)  # term value = mix @ raw values
+        self.weights = torch.tensor([weights.get(n, 1.0) for n in self.names], device=device)
+        self.combined = self.weights @ self.mix  # total = combined @ raw values (one product, one in backward)
+        b = self.shape[0]
+        self.x = torch.zeros(self.shape, device=device)
+        self.grad = torch.zeros_like(self.x)
+        self.best_x = torch.zeros_like(self.x)
+        self.best_value = torch.full((b,), math.inf, device=device)
+        self.worst = torch.zeros(b, device=device)  # max of the totals: NaN and inf stick (finite check)
+        self.scale = torch.ones(b, device=device)  # the frame's first total (set by ``start``)
+        self.parts = torch.zeros(len(self.names), b, device=device)  # last losses, for the progress display
+        self.total = torch.zeros(b, device=device)
+        self.zero = torch.zeros((), device=device)
+        self.one = torch.ones((), device=device)  # the backward's seed, kept (no new tensor per pass)
+        self.adam = Adam(self.x, lr)
+        # terms given as functions may use custom autograd functions torch.func cannot trace
+        self.traceable = all(getattr(s, "traceable", True) for s in slots)
+
+    def set_weight(self, name: str, value: float) -> None:
+        """Change a term's weight in place (no new tensor: a captured pass sees the new value)."""
+        if name in self.names:
+            self.weights[self.names.index(name)].fill_(value)
+            torch.mv(self.mix.t(), self.weights, out=self.combined)
+
+    def start(self, init: torch.Tensor, passes: int) -> None:
+        """A new frame from ``init`` (B x 3 x H x W in 0..1): everything reset in place, and the loss scale
+        taken from the start image (the value the first pass sees), so the pass itself never changes it."""
+        self.adam.reserve(passes)
+        with torch.no_grad():
+            self.x.copy_(init).clamp_(0, 1)
+            self.best_x.copy_(self.x)
+            self.best_value.fill_(math.inf)
+            self.worst.zero_()
+            self.adam.reset()
+            self.scale.copy_(self.losses(self.x)[1].abs().clamp_min(1e-30))
+
+    def losses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(per-term values T x B, weighted totals B) of image ``x``: eq. 7 and its extensions per sample."""
+        image = x if self.colour is None else self.colour(x)
+        features = self.features(x)
+        raw = torch.stack([r for slot in self.slots for r in slot.raws(features, image)])
+        return self.mix @ raw.detach(), self.combined @ raw
+
+    def objective(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Sum over samples of total / (the frame's first total): the optimiser sees values near 1 whatever
+        the units (eq. 7 reaches ~1e10 in paper units); a constant factor leaves the minimiser unchanged."""
+        parts, total = self.losses(x)
+        return (total / self.scale).sum(), (total.detach(), parts)
+
+    def best(self) -> torch.Tensor:
+        """The best image seen this frame (B x 3 x H x W)."""
+        return self.best_x
+
+    def check_finite(self) -> None:
+        """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read per frame)."""
+        if not bool(torch.isfinite(self.worst).all()):
+            raise VidstyleError("the loss became NaN or infinite during the optimisation; check the weights file "
+                                "and the loss weights (a checkpoint holding NaN, or weights too large)")
+
+
+def adam_pass(problem: Problem) -> None:
+    """One pass: forward, terms, backward, projected gradient, best tracking, Adam update, projection into 0..1.
+
+    No host read, no Python branch on a tensor value, no new persistent tensor: the function a CUDA graph
+    captures and ``torch.compile(fullgraph=True)`` traces as one graph.
+    """
+    p = problem
+    if p.traceable:
+        _, backward, (value, parts) = torch.func.vjp(p.objective, p.x, has_aux=True)
+        (grad,) = backward(p.one)
+    else:  # a term given as a plain autograd function (photorealism, a caller's term): torch's autograd
+        x = p.x.detach().requires_grad_(True)
+        objective, (value, parts) = p.objective(x)
+        (grad,) = torch.autograd.grad(objective, x, p.one)
+    # projected gradient: zero where a pixel sits at a bound and descent would push it out ((x - 1/2) and the
+    # gradient have opposite signs exactly there, for x in 0..1)
+    outward = (p.x - 0.5) * grad.sign() <= -0.5
+    torch.where(outward, p.zero, grad, out=p.grad)
+    better = value < p.best_value
+    torch.where(better, value, p.best_value, out=p.best_value)
+    torch.where(better.view(-1, 1, 1, 1), p.x, p.best_x, out=p.best_x)
+    torch.maximum(p.worst, value, out=p.worst)
+    p.parts.copy_(parts)
+    p.total.copy_(value)
+    p.adam.update(p.x, p.grad)
+
+
+class Capture:
+    """``adam_pass`` of one problem captured into a CUDA graph on first use and replayed after (CUDA only).
+
+    The warm-up passes run on a side stream as CUDA graphs require; they are real passes of the frame, so
+    the pass budget is spent exactly. Memory the graph uses stays with it (the problem's buffers are fixed).
+    """
+
+    WARMUP = 3
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.table: torch.Tensor | None = None
+        self.warm = 0
+
+    def __call__(self) -> None:
+        p = self.problem
+        if self.graph is not None and self.table is p.adam.table:
+            self.graph.replay()
+            return
+        if self.warm < self.WARMUP:
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):
+                adam_pass(p)
+            torch.cuda.current_stream().wait_stream(stream)
+            self.warm += 1
+            return
+        # capturing records the kernels without running them: the buffers are untouched, then one replay
+        # runs this pass; a grown step table (a longer budget) is a new address, so it is captured again
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            adam_pass(p)
+        self.graph, self.table = graph, p.adam.table
+        graph.replay()
+
+
+class LossReader:
+    """The latest losses for the progress display, read every ``every`` passes without waiting for the device.
+
+    On CUDA the values are copied into pinned host memory behind the queued work and read once that copy has
+    finished (an event is polled, never waited on): the display may lag a few passes, the GPU never waits.
+    On the CPU the copy is done when it returns.
+    """
+
+    def __init__(self, problem: Problem, every: int = READ_EVERY) -> None:
+        self.problem, self.every = problem, every
+        cuda = problem.device.type == "cuda"
+        n = len(problem.names) + 1
+        self.host = torch.zeros(n, problem.shape[0], pin_memory=cuda)
+        self.event = torch.cuda.Event() if cuda else None
+        self.values: dict[str, float] = {}
+        self.pending = False
+
+    def after_pass(self, done: int) -> dict[str, float]:
+        """Call after pass ``done`` (1-based); returns the freshest losses read so far (sample 0)."""
+        self._collect()
+        if (done % self.every == 0 or done == 1) and not self.pending:
+            p = self.problem
+            self.host[:-1].copy_(p.parts, non_blocking=self.event is not None)
+            self.host[-1].copy_(p.total, non_blocking=self.event is not None)
+            if self.event is not None:
+                self.event.record()
+            self.pending = True
+            self._collect()
+        return self.values
+
+    def _collect(self) -> None:
+        if self.pending and (self.event is None or self.event.query()):
+            row = self.host.numpy()[:, 0].tolist()  # host memory: no device read
+            self.values = dict(zip([*self.problem.names, "total"], row))
+            self.pending = False
