@@ -89,3 +89,20 @@ def test_offline_without_weights_says_how_to_supply(monkeypatch):
     monkeypatch.setenv("VIDSTYLE_WEIGHTS_URL", "http://127.0.0.1:9/vgg19-dcbb9e9d.pth")
     with pytest.raises(VidstyleError, match="--weights PATH"):
         resolve_weights_path(None, quiet=True)
+
+
+@pytest.mark.parametrize("name", ["caffe", "torchvision"])
+def test_normalize_is_the_convention_and_uploads_nothing_per_forward(name):
+    from tests.helpers.ops import UPLOAD, OpCounter
+    from vidstyle.model.weights import CONVENTIONS, Normalize
+
+    convention = CONVENTIONS[name]
+    x = torch.rand(2, 3, 5, 4)
+    by_hand = (x[:, list(convention.channels)] * torch.tensor(convention.scale).view(1, 3, 1, 1)
+               - torch.tensor(convention.offset).view(1, 3, 1, 1))
+    normalize = Normalize(convention)
+    counter = OpCounter()
+    with counter:
+        out = normalize(x)
+    assert torch.allclose(out, by_hand, atol=1e-4, rtol=1e-6)
+    assert counter.count(UPLOAD) == 0 and counter.totals()["kernels"] == 1

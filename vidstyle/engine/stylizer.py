@@ -116,6 +116,33 @@ class Stylizer:
         out = recombine_luminance(image, content) if luminance else image
         return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
 
+    def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
+                      callback: Callback | None = None) -> list[StylizeResult]:
+        """Optimise B independent frames of one size as one batch (Adam): the same images as B separate
+        ``stylize`` calls, in one problem (--temporal none chunks, several live styles on one GPU).
+
+        Built-in terms only (no masks, photorealism or extra terms) and one scale; the callback sees sample 0.
+        """
+        start = time.perf_counter()
+        p = self.parts
+        if not contents:
+            return []
+        if len({c.shape for c in contents}) != 1:
+            raise VidstyleError("the frames of a batch must all have the same size")
+        if p.optimizer != "adam" or p.scales != 1:
+            raise VidstyleError("a batch of frames is optimised with Adam at one scale (--optimizer adam, --scales 1)")
+        if p.targets.reference is None:
+            p.targets.set_reference(contents[0])
+        luminance = p.color_mode == "luminance"
+        c = torch.cat([to_tensor(luminance_image(f) if luminance else f, self.device) for f in contents])
+        problem = self._load(c, list(contents), None, ())
+        x = torch.cat([self._initial(c[i:i + 1]) for i in range(c.shape[0])])
+        passes = self._run(problem, x, p.iterations if iterations is None else iterations, callback)
+        images = [to_image(problem.best_x[i:i + 1] if passes else x[i:i + 1]) for i in range(c.shape[0])]
+        outs = [recombine_luminance(im, f) if luminance else im for im, f in zip(images, contents)]
+        seconds = time.perf_counter() - start
+        return [StylizeResult(out, losses, passes, seconds) for out, losses in zip(outs, self._delivered(problem, outs))]
+
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
         """Each term's value and the total of the 8-bit images the user gets, by the problem that made them
         (its buffers still hold the frames' data): one forward and one read."""

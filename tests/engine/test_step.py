@@ -1,0 +1,180 @@
+"""The persistent, capturable Adam pass (vidstyle/engine/step.py), proven on the CPU by counts, not times.
+
+Counts are taken through the public API (``stylize_image`` / ``stylize_video``, Adam, fast preset) with the
+progress callback the command line passes; a steady-state pass = (run with 20 passes - run with 10) / 10. A
+kernel op is an aten op whose output does not alias an input (tests/helpers/ops.py).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tests.helpers import MEDIA, WEIGHTS, smooth_image
+from tests.helpers.ops import OpCounter
+
+import vidstyle.engine.stylizer as stylizer_module
+from vidstyle import Config, Stylizer, stylize_image, stylize_video
+from vidstyle.engine.build import load_encoder
+from vidstyle.engine.step import adam_pass
+from vidstyle.engine.terms import temporal_term
+from vidstyle.io.images import read_image, resize_long_side, write_image
+from vidstyle.progress import iteration_progress
+
+SIZE = 32
+
+
+def cfg(**kw: object) -> Config:
+    base: dict[str, object] = dict(preset="fast", weights=str(WEIGHTS), device="cpu", size=SIZE, iterations=10,
+                                   seed=0, quiet=True, optimizer="adam")
+    return Config(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def moving_frames(folder: Path, n: int = 3) -> Path:
+    big = smooth_image(SIZE, SIZE + n, seed=3)
+    folder.mkdir()
+    for i in range(n):
+        write_image(folder / f"f{i + 1}.png", np.ascontiguousarray(big[:, i:i + SIZE]))
+    return folder
+
+
+def image_run(passes: int) -> OpCounter:
+    counter = OpCounter()
+    with iteration_progress(passes, True) as callback, counter:  # the command line's callback
+        stylize_image(MEDIA / "tubingen.jpg", MEDIA / "starry_night.jpg", cfg(iterations=passes), progress=callback)
+    return counter
+
+
+def video_run(passes: int, folder: Path) -> OpCounter:
+    counter = OpCounter()
+    with counter:  # quiet=False: the frame bar's per-pass callback is passed, as on the command line
+        stylize_video(moving_frames(folder / "in"), MEDIA / "starry_night.jpg", folder / "out",
+                      cfg(iterations=passes, first_iterations=passes, quiet=False, temporal="flow"))
+    return counter
+
+
+def bare_kernels() -> int:
+    """Kernel ops of the cut network's forward + backward alone (the loss layers summed)."""
+    encoder = load_encoder(str(WEIGHTS), "auto", ("relu3_2", "relu1_1", "relu2_1", "relu3_1"), "avg",
+                           torch.device("cpu"))
+    x = torch.rand(1, 3, 24, SIZE, requires_grad=True)
+
+    def once() -> None:
+        sum(a.sum() for a in encoder.vgg(x).values()).backward()
+
+    once()
+    counter = OpCounter()
+    with counter:
+        once()
+    return counter.totals()["kernels"]
+
+
+def per_pass(ten: OpCounter, twenty: OpCounter, frames: int) -> dict[str, float]:
+    a, b = ten.totals(), twenty.totals()
+    return {k: (b[k] - a[k]) / (10 * frames) for k in a}
+
+
+@pytest.mark.slow
+def test_steady_pass_has_no_host_sync_no_upload_and_at_most_twice_the_bare_kernels(tmp_path: Path) -> None:
+    bare = bare_kernels()
+    image = per_pass(image_run(10), image_run(20), 1)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    video = per_pass(video_run(10, tmp_path / "a"), video_run(20, tmp_path / "b"), 3)
+    for path, counts in (("image", image), ("flow video", video)):
+        assert counts["syncs"] == 0, (path, counts)  # aten._local_scalar_dense
+        assert counts["uploads"] == 0, (path, counts)  # aten.lift_fresh
+        assert counts["kernels"] <= 2.0 * bare, (path, counts, bare)  # today 71 and 75 against 40
+
+
+def test_the_callback_runs_every_pass_with_losses_read_every_ten() -> None:
+    seen: list[tuple[int, dict[str, float]]] = []
+    stylize_image(MEDIA / "tubingen.jpg", MEDIA / "starry_night.jpg", cfg(iterations=12),
+                  progress=lambda i, losses: seen.append((i, dict(losses))))
+    assert [i for i, _ in seen] == list(range(1, 13))
+    totals = [losses["total"] for _, losses in seen]
+    assert len(set(totals[:9])) == 1 and totals[9] == totals[11] < totals[0]  # read at passes 1 and 10
+
+
+def _buffers(stylizer: Stylizer) -> dict[str, int]:
+    (problem,) = stylizer._problems.values()
+    named = {"x": problem.x, "grad": problem.grad, "best_x": problem.best_x, "best_value": problem.best_value,
+             "m": problem.adam.m, "v": problem.adam.v, "step": problem.adam.step, "scale": problem.scale,
+             "weights": problem.weights}
+    for i, slot in enumerate(problem.slots):
+        for name, value in vars(slot).items():
+            tensors = value.values() if isinstance(value, dict) else [value]
+            for j, t in enumerate(tensors):
+                if isinstance(t, torch.Tensor):
+                    named[f"slot{i}.{name}.{j}"] = t
+    return {name: t.data_ptr() for name, t in named.items()}
+
+
+def test_buffers_stay_at_one_address_across_passes_and_frames() -> None:
+    frames = [np.ascontiguousarray(smooth_image(SIZE, SIZE + 3, seed=3)[:, i:i + SIZE]) for i in range(3)]
+    stylizer = Stylizer(cfg(iterations=4), read_image(MEDIA / "starry_night.jpg"), temporal_slot=True)
+    seen: list[dict[str, int]] = []
+    previous = None
+    for frame in frames:
+        terms = [] if previous is None else [temporal_term(previous, np.ones(frame.shape[:2], np.float32), 0.5,
+                                                           "cpu")]
+        previous = stylizer.stylize(frame, terms=terms, init=previous,
+                                    callback=lambda i, losses: seen.append(_buffers(stylizer))).image
+    assert len(seen) == 12 and len(seen[0]) > 12
+    assert all(s == seen[0] for s in seen)
+
+
+@pytest.mark.slow
+def test_one_pass_is_one_graph_reused_by_three_flow_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiles = []
+
+    def backend(graph: torch.fx.GraphModule, inputs: list) -> object:
+        compiles.append(graph)
+        return graph.forward
+
+    torch._dynamo.reset()
+    compiled = torch.compile(adam_pass, fullgraph=True, backend=backend)  # a graph break would raise
+    monkeypatch.setattr(stylizer_module, "adam_pass", compiled)
+    stylize_video(moving_frames(tmp_path / "in"), MEDIA / "starry_night.jpg", tmp_path / "out",
+                  cfg(iterations=3, first_iterations=3, temporal="flow"))
+    torch._dynamo.reset()
+    assert len(compiles) == 1
+    nodes = [n for n in compiles[0].graph.nodes if n.op in ("call_function", "call_method")]
+    names = " ".join(str(n.target) for n in nodes)
+    # forward and terms, backward, projected gradient, best tracking, Adam, projection into 0..1
+    for part in ("conv2d", "mse_loss", "_autograd_grad", "sign", "where", "maximum", "lerp_", "sqrt", "clamp_"):
+        assert part in names, part
+
+
+def test_a_batch_of_three_frames_is_three_separate_runs() -> None:
+    style = read_image(MEDIA / "starry_night.jpg")
+    photo = resize_long_side(read_image(MEDIA / "tubingen.jpg"), SIZE)
+    frames = [photo, np.ascontiguousarray(photo[::-1]), np.ascontiguousarray(photo[:, ::-1])]
+    config = cfg(iterations=8, tv_weight=1.0)
+    batch = Stylizer(config, style, reference=photo).stylize_batch(frames)
+    for frame, together in zip(frames, batch):
+        alone = Stylizer(config, style, reference=photo).stylize(frame)
+        diff = np.abs(alone.image.astype(int) - together.image.astype(int))
+        assert diff.max() <= 1 and diff.mean() < 0.02
+        assert together.losses == pytest.approx(alone.losses, rel=1e-4)
+    assert not np.array_equal(batch[0].image, batch[1].image)
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_quiet_passes_no_callback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool) -> None:
+    from vidstyle.still import stylize_still
+
+    callbacks = []
+    real = Stylizer.stylize
+
+    def spy(self: Stylizer, content: np.ndarray, **kw: object):  # noqa: ANN202
+        callbacks.append(kw.get("callback"))
+        return real(self, content, **kw)
+
+    monkeypatch.setattr(Stylizer, "stylize", spy)
+    style = read_image(MEDIA / "starry_night.jpg")
+    stylize_still(MEDIA / "tubingen.jpg", [style], tmp_path / "out.png", cfg(iterations=1, quiet=quiet))
+    stylize_video(moving_frames(tmp_path / "in", 2), MEDIA / "starry_night.jpg", tmp_path / "out",
+                  cfg(iterations=1, first_iterations=1, quiet=quiet))
+    assert len(callbacks) == 3 and all((c is None) == quiet for c in callbacks)
