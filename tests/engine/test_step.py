@@ -14,7 +14,7 @@ import torch
 from tests.helpers import MEDIA, WEIGHTS, smooth_image
 from tests.helpers.ops import OpCounter
 
-import vidstyle.engine.stylizer as stylizer_module
+import vidstyle.engine.problems as problems_module
 from vidstyle import Config, Stylizer, stylize_image, stylize_video
 from vidstyle.engine.build import load_encoder
 from vidstyle.engine.step import adam_pass
@@ -98,7 +98,7 @@ def test_the_callback_runs_every_pass_with_losses_read_every_ten() -> None:
 
 
 def _buffers(stylizer: Stylizer) -> dict[str, int]:
-    (problem,) = stylizer._problems.values()
+    (problem,) = stylizer.problems.all()
     named = {"x": problem.x, "grad": problem.grad, "best_x": problem.best_x, "best_value": problem.best_value,
              "m": problem.adam.m, "v": problem.adam.v, "step": problem.adam.step, "scale": problem.scale,
              "weights": problem.weights}
@@ -135,7 +135,7 @@ def test_one_pass_is_one_graph_reused_by_three_flow_frames(tmp_path: Path, monke
 
     torch._dynamo.reset()
     compiled = torch.compile(adam_pass, fullgraph=True, backend=backend)  # a graph break would raise
-    monkeypatch.setattr(stylizer_module, "adam_pass", compiled)
+    monkeypatch.setattr(problems_module, "adam_pass", compiled)
     stylize_video(moving_frames(tmp_path / "in"), MEDIA / "starry_night.jpg", tmp_path / "out",
                   cfg(iterations=3, first_iterations=3, temporal="flow"))
     torch._dynamo.reset()

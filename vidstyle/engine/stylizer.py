@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -22,13 +22,12 @@ from ..errors import VidstyleError
 from ..io.masks import LabelMap
 from .build import assemble
 from .optimizers import Callback, Objective, floats, run_lbfgs
-from .parts import EngineParts
 from .pyramid import coarse_to_fine
 from .regions import match_labels, region_style_targets
 from .tensors import grey_tensor, one_hot, to_image, to_tensor
-from .step import Capture, LossReader, Problem, adam_pass
-from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, compose, content_term,
-                    photo_term, style_term, tv_term)
+from .problems import Problems
+from .step import LossReader, Problem
+from .terms import Term, compose, content_term, photo_term, style_term, tv_term
 
 
 @dataclass
@@ -51,9 +50,7 @@ class Stylizer:
         cuts load an empty one), so all frames share one problem and one captured pass."""
         styles = [style] if isinstance(style, np.ndarray) else list(style)
         self.parts = assemble(config, styles, style_weights, reference)
-        self.temporal_slot = temporal_slot
-        self._problems: dict[tuple, Problem] = {}
-        self._captures: dict[int, Capture] = {}
+        self.problems = Problems(self.parts, temporal_slot)
 
     @property
     def device(self) -> torch.device:
@@ -70,14 +67,12 @@ class Stylizer:
         if not (math.isfinite(value) and value >= 0):
             raise VidstyleError(f"the {term} weight must be a finite number >= 0, got {value}")
         self.parts.weights[term] = float(value)
-        for problem in self._problems.values():
-            problem.set_weight(term, float(value))
+        self.problems.set_weight(term, float(value))
 
     def set_reference(self, content: np.ndarray) -> None:
         """Match the style colours to ``content`` (colour preservation); default: the first frame stylized."""
         self.parts.targets.set_reference(content)
-        self._problems.clear()  # their Gram targets came from the old reference
-        self._captures.clear()
+        self.problems.clear()
 
     # --- one frame ------------------------------------------------------------------------------------
     def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
@@ -135,7 +130,7 @@ class Stylizer:
             p.targets.set_reference(contents[0])
         luminance = p.color_mode == "luminance"
         c = torch.cat([to_tensor(luminance_image(f) if luminance else f, self.device) for f in contents])
-        problem = self._load(c, list(contents), None, ())
+        problem = self.problems.load(c, list(contents), None, ())
         x = torch.cat([self._initial(c[i:i + 1]) for i in range(c.shape[0])])
         passes = self._run(problem, x, p.iterations if iterations is None else iterations, callback)
         images = [to_image(problem.best_x[i:i + 1] if passes else x[i:i + 1]) for i in range(c.shape[0])]
@@ -175,7 +170,7 @@ class Stylizer:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         c = to_tensor(work, self.device)
-        problem = self._load(c, None if colour_frame is None else [colour_frame], mask, extra)
+        problem = self.problems.load(c, None if colour_frame is None else [colour_frame], mask, extra)
         x = to_tensor(init, self.device) if init is not None else self._initial(c)
         done = self._run(problem, x, passes, callback)
         return to_image(problem.best_x if done else x), done, problem
@@ -185,7 +180,7 @@ class Stylizer:
         if self.parts.optimizer == "lbfgs":
             return self._run_lbfgs(problem, x, passes, callback)
         problem.start(x, passes)
-        step = self._stepper(problem)
+        step = self.problems.stepper(problem)
         reader = LossReader(problem) if callback is not None else None
         for done in range(1, passes + 1):
             step()
@@ -208,87 +203,6 @@ class Stylizer:
         with torch.no_grad():
             problem.best_x.copy_(leaf)
         return objective.done
-
-    def _stepper(self, problem: Problem) -> Callable[[], None]:
-        """The pass of ``problem``: captured and replayed on CUDA (unless capture is off), eager elsewhere."""
-        if self.device.type == "cuda" and self.parts.capture and problem.traceable:
-            key = id(problem)
-            if key not in self._captures:
-                self._captures[key] = Capture(problem)
-            return self._captures[key]
-        return lambda: adam_pass(problem)
-
-    def _load(self, c: torch.Tensor, colour: list[np.ndarray] | None, mask: LabelMap | None,
-              extra: Sequence[Term]) -> Problem:
-        """The persistent problem for this frame size (built on first use), with this frame's data copied in."""
-        p = self.parts
-        with torch.no_grad():
-            feats = p.features(c)
-        long_side = max(c.shape[-2:])
-        style_targets: dict = p.targets.grams(long_side)
-        labels = mask if mask is not None else p.content_labels
-        generic: list[Term] = []
-        if labels is not None:  # region-wise style: targets that depend on the frame's own mask
-            if p.targets.labels is None:
-                raise VidstyleError("a content mask needs a style mask (--style-mask)")
-            labels.check_fits((c.shape[-2], c.shape[-1], 3), "content")
-            matches = match_labels(labels, p.targets.labels, p.orphan_labels)
-            masks = one_hot(labels.resized(*c.shape[-2:]), self.device)
-            regions = region_style_targets(feats, masks, matches, p.targets.regions(long_side), style_targets)
-            generic.append(style_term(regions, p.style_layers, p.weights["style"], p.units))
-        if p.weights["photo"] > 0 and colour is not None:
-            generic.append(photo_term(colour[0], p.weights["photo"], p.units, self.device))
-        temporal = None
-        for term in extra:
-            if term.name == "temporal" and term.frame:
-                temporal = term
-            else:
-                generic.append(term)
-        if generic and c.shape[0] > 1:
-            raise VidstyleError("a batch of frames takes the built-in terms only (no masks, photo or extra terms)")
-        with_temporal = colour is not None and (temporal is not None or self.temporal_slot)
-        key = (tuple(c.shape), colour is not None, with_temporal, tuple(t.name for t in generic))
-        problem = self._problems.get(key)
-        if problem is None:
-            problem = self._problems[key] = self._build(c, feats, style_targets, colour is not None, with_temporal,
-                                                        generic)
-        slots = iter(s for s in problem.slots if isinstance(s, GenericSlot))
-        for term in generic:  # same names, this frame's functions and weights
-            next(slots).term = term
-            problem.set_weight(term.name, term.weight)
-        for slot in problem.slots:
-            if isinstance(slot, ContentSlot):
-                slot.load(feats)
-            elif isinstance(slot, TemporalSlot):
-                slot.load(*(temporal.frame if temporal is not None else (None, None)))
-        if with_temporal:
-            problem.set_weight("temporal", temporal.weight if temporal is not None else 0.0)
-        if problem.chroma is not None and colour is not None:
-            with torch.no_grad():
-                frames = torch.cat([to_tensor(f, self.device) for f in colour])
-                problem.chroma.copy_(frames - grey_tensor(frames))
-        return problem
-
-    def _build(self, c: torch.Tensor, feats: dict[str, torch.Tensor], style_targets: dict, finest: bool,
-               with_temporal: bool, generic: list[Term]) -> Problem:
-        p = self.parts
-        slots: list = [ContentSlot(feats, p.content_layers, p.units)]
-        if not any(t.name == "style" for t in generic):
-            slots.append(StyleSlot(feats, style_targets, p.style_layers, p.units))
-        if p.weights["tv"] > 0:
-            slots.append(TVSlot(c.shape, p.units))
-        if with_temporal:
-            slots.append(TemporalSlot(c.shape, self.device))
-        slots += [GenericSlot(t) for t in generic]
-        chroma = torch.zeros(c.shape, device=self.device) if finest and p.color_mode == "luminance" else None
-
-        def colour(x: torch.Tensor) -> torch.Tensor:
-            return (grey_tensor(x) + chroma).clamp(0, 1)
-
-        problem = Problem(c.shape, self.device, slots, dict(p.weights), p.features,
-                          colour if chroma is not None else None, p.lr)
-        problem.chroma = chroma
-        return problem
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,
                      mask: LabelMap | None) -> tuple[list[Term], torch.Tensor]:

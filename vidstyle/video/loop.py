@@ -16,6 +16,7 @@ from ..engine import Stylizer, build_stylizer
 from ..io.masks import MaskSequence
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate
+from .stages import Decoder, Writer
 from .workdir import WorkDir
 
 if TYPE_CHECKING:
@@ -86,26 +87,32 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
 
 def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
                 progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
-    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed)."""
+    """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+
+    Three threads: decoding runs ahead (``Decoder``), this thread optimises, PNGs are written behind
+    (``Writer``, in order, log line then frame); leaving early still saves every frame already reported.
+    """
     done = work.finished()
     count = computed = 0
 
-    def counted() -> Iterator[np.ndarray]:
-        nonlocal count
-        for frame in source.stream():
-            count += 1
-            yield frame
+    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, \
+            Decoder(source.stream) as decoded, Writer(work) as writer:
+        def counted() -> Iterator[np.ndarray]:
+            nonlocal count
+            for frame in decoded:
+                count += 1
+                yield frame
 
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar:
         for step in stylize_frames(counted(), stylizer, config, done=done, load_previous=work.load,
                                    first=source.first, masks=masks, bar=bar):
-            work.save(step.index, step.image, step.record)
+            writer.submit(step.index, step.image, step.record)
             computed += 1
             losses = step.record["losses"]
             bar.frame_done(losses)
             if progress is not None:
                 progress(FrameUpdate(step.index, source.total, computed, step.record["iterations"], losses,
                                      step.record["seconds"]))
+        writer.close()
         bar.set_total(count)
     return count, computed
 
