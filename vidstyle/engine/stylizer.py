@@ -97,18 +97,24 @@ class Stylizer:
             init = luminance_image(init)
 
         finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
+        delivered: list[dict[str, float]] = []
 
         def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
-            image, ran, problem = self._optimise(level, content if last else None, level_init, passes,
-                                                 list(terms) if last else [], step, mask)
+            problem, ran = self._optimise(level, content if last else None, level_init, passes,
+                                          list(terms) if last else [], step, mask)
             finest[:] = [problem]
-            return image, ran
+            if last and not luminance:
+                images, delivered[:] = self._deliver(problem)
+                return images[0], ran
+            return to_image(problem.best_x), ran
 
         image, ran = coarse_to_fine(once, work, init, p.iterations if iterations is None else iterations,
                                     p.scales if init is None else 1, detail=isinstance(p.init, str) and
                                     p.init == "content", callback=callback)
-        out = recombine_luminance(image, content) if luminance else image
+        if not luminance:
+            return StylizeResult(image, delivered[0], ran, time.perf_counter() - start)
+        out = recombine_luminance(image, content)
         return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
 
     def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
@@ -133,14 +139,29 @@ class Stylizer:
         problem = self.problems.load(c, list(contents), None, ())
         x = torch.cat([self._initial(c[i:i + 1]) for i in range(c.shape[0])])
         passes = self._run(problem, x, p.iterations if iterations is None else iterations, callback)
-        images = [to_image(problem.best_x[i:i + 1] if passes else x[i:i + 1]) for i in range(c.shape[0])]
-        outs = [recombine_luminance(im, f) if luminance else im for im, f in zip(images, contents)]
+        if luminance:
+            outs = [recombine_luminance(to_image(problem.best_x[i:i + 1]), f) for i, f in enumerate(contents)]
+            losses = self._delivered(problem, outs)
+        else:
+            outs, losses = self._deliver(problem)
         seconds = time.perf_counter() - start
-        return [StylizeResult(out, losses, passes, seconds) for out, losses in zip(outs, self._delivered(problem, outs))]
+        return [StylizeResult(out, loss, passes, seconds) for out, loss in zip(outs, losses)]
+
+    def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]]]:
+        """The 8-bit images of ``problem``'s best images and their losses: quantised and measured on the device
+        right behind the optimisation, then both read back (no upload of the image, no second round trip)."""
+        with torch.no_grad():
+            levels = problem.best_x.clamp(0, 1).mul(255).round()
+            parts, total = problem.losses(levels / 255)
+            values = torch.cat([parts, total[None]]).t()
+            pixels = levels.to(torch.uint8).permute(0, 2, 3, 1)
+        images = list(pixels.cpu().numpy())
+        names = [*problem.names, "total"]
+        return images, [dict(zip(names, row)) for row in values.cpu().tolist()]
 
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
-        """Each term's value and the total of the 8-bit images the user gets, by the problem that made them
-        (its buffers still hold the frames' data): one forward and one read."""
+        """Each term's value and the total of 8-bit images (luminance mode: the recombined colour images the
+        user gets), by the problem that made them (its buffers still hold the frames' data)."""
         luminance = self.parts.color_mode == "luminance"
         x = torch.cat([to_tensor(luminance_image(i) if luminance else i, self.device) for i in images])
         with torch.no_grad():
@@ -166,14 +187,13 @@ class Stylizer:
     # --- internals ------------------------------------------------------------------------------------
     def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None, passes: int,
                   extra: list[Term], callback: Callback | None,
-                  mask: LabelMap | None) -> tuple[np.ndarray, int, Problem]:
+                  mask: LabelMap | None) -> tuple[Problem, int]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         c = to_tensor(work, self.device)
         problem = self.problems.load(c, None if colour_frame is None else [colour_frame], mask, extra)
         x = to_tensor(init, self.device) if init is not None else self._initial(c)
-        done = self._run(problem, x, passes, callback)
-        return to_image(problem.best_x if done else x), done, problem
+        return problem, self._run(problem, x, passes, callback)
 
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
         """``passes`` passes of the configured optimiser from ``x``; the best image ends in ``problem.best_x``."""
