@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.engine.test_units import cfg, scaled_checkpoint  # noqa: E402
 from tests.helpers import MEDIA, WEIGHTS  # noqa: E402
-from vidstyle import Stylizer  # noqa: E402
+from vidstyle import build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def main() -> None:
         def run(weights: Path, threads: int, optimizer: str) -> np.ndarray:
             torch.set_num_threads(threads)
             config = cfg(weights, iterations=args.iterations, optimizer=optimizer, loss_units=args.units)
-            return Stylizer(config, style).stylize(content).image.astype(np.float64)
+            return build_stylizer(config, style).stylize(content).image.astype(np.float64)
 
         print(f"{args.size} px, {args.iterations} passes, {args.units} units, fast preset, Tübingen + Starry Night")
         print("| optimiser | same weights, 1 vs 2 threads | shared vs 10x checkpoint |")

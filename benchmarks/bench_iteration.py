@@ -39,7 +39,7 @@ from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.model.vgg import VGGFeatures  # noqa: E402
 from vidstyle.engine.build import load_encoder  # noqa: E402
 from vidstyle.model.weights import Encoder  # noqa: E402
-from vidstyle.engine import Stylizer  # noqa: E402
+from vidstyle.engine import Stylizer, build_stylizer  # noqa: E402
 from vidstyle.runtime import autocast, autocast_dtype  # noqa: E402
 
 SAMPLES = REPO / "samples"
@@ -145,7 +145,7 @@ def bench(preset: str, size: int, args: argparse.Namespace, content_src: np.ndar
     content = resize_long_side(content_src, size)
     row.shape = f"{content.shape[1]}x{content.shape[0]}"
     try:
-        stylizer = Stylizer(config, style)
+        stylizer = build_stylizer(config, style)
         row.device = describe(stylizer.device)
         row.stylize_s, row.bare_s, row.early_stops = measure(config, stylizer, content, args.warmup, args.iterations)
     except (VidstyleError, RuntimeError) as exc:

@@ -20,7 +20,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vidstyle import Config, Stylizer  # noqa: E402
+from vidstyle import Config, build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -43,12 +43,12 @@ def run(args: argparse.Namespace) -> None:
         frame1 = pan(frame0, max(1, size // 64))
         base = dict(preset=args.preset, weights=args.weights, device=args.device, size=None, quiet=True, seed=0,
                     loss_units=args.units)
-        warm_start = Stylizer(Config(**base, iterations=args.warm_prep), style).stylize(frame0).image
+        warm_start = build_stylizer(Config(**base, iterations=args.warm_prep), style).stylize(frame0).image
         for start, content, init in (("cold", frame0, None), ("warm", frame1, pan(warm_start, max(1, size // 64)))):
             for optimizer in ("lbfgs", "adam"):
                 cells = []
                 for passes in args.passes:
-                    stylizer = Stylizer(Config(**base, iterations=passes, optimizer=optimizer, lr=args.lr), style)
+                    stylizer = build_stylizer(Config(**base, iterations=passes, optimizer=optimizer, lr=args.lr), style)
                     t = time.perf_counter()
                     result = stylizer.stylize(content, init=init)
                     seconds = time.perf_counter() - t

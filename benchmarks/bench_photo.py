@@ -67,7 +67,7 @@ def _lab_mean(image: np.ndarray) -> np.ndarray:
 
 def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> None:
     """Photo preset on tubingen vs a graded crop of it, for several lambdas (see the module docstring)."""
-    from vidstyle import Config, Stylizer
+    from vidstyle import Config, build_stylizer
 
     full = read_image(MEDIA / "tubingen.jpg")
     content, style = resize_long_side(full, size), graded_crop(full)
@@ -77,7 +77,7 @@ def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> 
     for lam in lambdas:
         config = Config(preset="photo", photo_weight=lam, weights=str(WEIGHTS), size=size, iterations=iterations,
                         device=device, seed=0, quiet=True)
-        stylizer = Stylizer(config, style)
+        stylizer = build_stylizer(config, style)
         result = stylizer.stylize(content)
         corr = np.corrcoef(_sobel(result.image), _sobel(content))[0, 1]
         gap = np.abs(_lab_mean(result.image) - target).round(1)

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from vidstyle import Config, Stylizer  # noqa: E402
+from vidstyle import Config, build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
@@ -34,14 +34,14 @@ def main() -> None:
     style = read_image(args.style)
     base = dict(preset=args.preset, weights=args.weights, device=args.device, size=args.size,
                 iterations=args.iterations, seed=0, quiet=True)
-    judge = Stylizer(Config(**base, precision="fp32"), style)
+    judge = build_stylizer(Config(**base, precision="fp32"), style)
     precisions = ["fp32", "bf16"] + (["fp16"] if judge.device.type == "cuda" else [])
     print(f"device {judge.device}, {args.preset} preset, {content.shape[1]}x{content.shape[0]}, "
           f"{args.iterations} L-BFGS iterations")
     print(f"{'precision':>9} {'s/iter':>8} {'style':>10} {'content':>10} {'total':>10} {'total/fp32':>10}")
     reference = None
     for precision in precisions:
-        stylizer = Stylizer(Config(**base, precision=precision), style)
+        stylizer = build_stylizer(Config(**base, precision=precision), style)
         stylizer.stylize(content, iterations=3)  # warm-up (cuDNN autotuning)
         if stylizer.device.type == "cuda":
             torch.cuda.synchronize()

@@ -17,7 +17,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from vidstyle import Config, Stylizer  # noqa: E402
+from vidstyle import Config, build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.temporal.look import LookMeter  # noqa: E402
 
@@ -50,7 +50,7 @@ def main() -> None:
             extra = {} if args.optimizer is None else {"optimizer": args.optimizer}
             config = Config(preset=args.preset, weights=str(WEIGHTS), device="cpu", size=None, quiet=True, seed=0,
                             iterations=args.iterations, loss_units=args.units, style_weight=beta, **extra)
-            image = Stylizer(config, style).stylize(content).image
+            image = build_stylizer(config, style).stylize(content).image
             look = judge.measure(image, content)
             cells.append(f"{look.style_strength:.1f}x / {look.content_fidelity:.1f}x")
             Console(stderr=True).print(f"beta {beta} {size} px: {cells[-1]}")

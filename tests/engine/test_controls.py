@@ -6,7 +6,7 @@ import pytest
 import torch
 from tests.helpers import MEDIA, WEIGHTS
 
-from vidstyle import Config, Stylizer, VidstyleError, stylize_video
+from vidstyle import Config, VidstyleError, build_stylizer, stylize_video
 from vidstyle.cli.main import main
 from vidstyle.cli.options import style_paths
 from vidstyle.color import color_stats, luminance, rgb_to_ycrcb
@@ -42,7 +42,7 @@ def matisse() -> np.ndarray:
 @pytest.fixture(scope="module")
 def results(content, scream) -> dict[str, np.ndarray]:
     """One stylization of the photo with The Scream per colour mode."""
-    return {mode: Stylizer(cfg(preserve_colors=mode), scream).stylize(content).image
+    return {mode: build_stylizer(cfg(preserve_colors=mode), scream).stylize(content).image
             for mode in ("none", "luminance", "histogram")}
 
 
@@ -79,7 +79,7 @@ def test_luminance_mode_image_terms_see_the_recombined_colour_image(content, scr
         seen.append(x.detach().clone())
         return x.sum() * 0
 
-    stylizer = Stylizer(cfg(preserve_colors="luminance", iterations=2), scream)
+    stylizer = build_stylizer(cfg(preserve_colors="luminance", iterations=2), scream)
     stylizer.stylize(content, terms=[Term("spy", 1.0, lambda features, x: spy(x))])
     image = (seen[-1][0].permute(1, 2, 0).numpy() * 255).clip(0, 255)
     assert _chroma_diff(image, content) < 2.0  # colour, with the content's chroma, not the grey working image
@@ -87,21 +87,21 @@ def test_luminance_mode_image_terms_see_the_recombined_colour_image(content, scr
 
 # --- several styles -------------------------------------------------------------------------------
 def test_blend_weights_one_zero_is_the_single_first_style(content, scream, matisse):
-    single = Stylizer(cfg(iterations=4), scream)
-    blend = Stylizer(cfg(iterations=4, style_weights=(1.0, 0.0)), [scream, matisse])
+    single = build_stylizer(cfg(iterations=4), scream)
+    blend = build_stylizer(cfg(iterations=4, style_weights=(1.0, 0.0)), [scream, matisse])
     for name, gram in single.parts.targets.grams(64).items():
         assert torch.equal(gram, blend.parts.targets.grams(64)[name])
     assert np.array_equal(single.stylize(content).image, blend.stylize(content).image)
-    assert Stylizer(cfg(style_weights=(3, 7)), [scream, matisse]).parts.targets.weights == pytest.approx([0.3, 0.7])
+    assert build_stylizer(cfg(style_weights=(3, 7)), [scream, matisse]).parts.targets.weights == pytest.approx([0.3, 0.7])
     with pytest.raises(VidstyleError, match="style-weights"):
-        Stylizer(cfg(style_weights=(1, 2, 3)), [scream, matisse])
+        build_stylizer(cfg(style_weights=(1, 2, 3)), [scream, matisse])
     with pytest.raises(VidstyleError):
         cfg(style_weights=(0, 0))
 
 
 def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, matisse):
-    judges = {"scream": Stylizer(cfg(), scream), "matisse": Stylizer(cfg(), matisse)}
-    out = {w: Stylizer(cfg(style_weights=(w, 1 - w)), [scream, matisse]).stylize(content).image
+    judges = {"scream": build_stylizer(cfg(), scream), "matisse": build_stylizer(cfg(), matisse)}
+    out = {w: build_stylizer(cfg(style_weights=(w, 1 - w)), [scream, matisse]).stylize(content).image
            for w in (0.8, 0.2)}
     loss = {(name, w): judge.evaluate(out[w], content)["style"] for name, judge in judges.items() for w in out}
     assert loss["scream", 0.8] < loss["scream", 0.2]
@@ -110,15 +110,15 @@ def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, mat
 
 # --- style scale ----------------------------------------------------------------------------------
 def test_style_scale_changes_the_gram_targets(scream):
-    base = Stylizer(cfg(), scream)
-    half = Stylizer(cfg(style_scale=0.5), scream)
-    same = Stylizer(cfg(style_scale=1.0), scream)
+    base = build_stylizer(cfg(), scream)
+    half = build_stylizer(cfg(style_scale=0.5), scream)
+    same = build_stylizer(cfg(style_scale=1.0), scream)
     for name, gram in base.parts.targets.grams(64).items():
         assert torch.equal(same.parts.targets.grams(64)[name], gram)
         assert torch.equal(half.parts.targets.grams(64)[name], base.parts.targets.grams(32)[name])
         assert (half.parts.targets.grams(64)[name] - gram).norm() > 0.05 * gram.norm()
     with pytest.raises(VidstyleError, match="style-scale"):
-        Stylizer(cfg(style_scale=0.1), scream).parts.targets.grams(64)
+        build_stylizer(cfg(style_scale=0.1), scream).parts.targets.grams(64)
     with pytest.raises(VidstyleError):
         cfg(style_scale=0)
 
@@ -136,8 +136,8 @@ def test_scale_plan_spends_the_budget_in_full_size_passes():
 def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
     photo = resize_long_side(read_image(tubingen), 128)
     # noise init: there the coarse pass pays off; with the content init the two are within a few per cent
-    single = Stylizer(cfg(iterations=24, init="noise"), scream)
-    multi = Stylizer(cfg(iterations=24, init="noise", scales=2), scream)
+    single = build_stylizer(cfg(iterations=24, init="noise"), scream)
+    multi = build_stylizer(cfg(iterations=24, init="noise", scales=2), scream)
     progress: list[int] = []
     r1 = single.stylize(photo)
     r2 = multi.stylize(photo, callback=lambda i, losses: progress.append(i))
@@ -149,10 +149,10 @@ def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
 
 
 def test_a_frame_with_an_init_is_optimised_at_full_size_only(content, scream):
-    stylizer = Stylizer(cfg(iterations=3, scales=2), scream)
+    stylizer = build_stylizer(cfg(iterations=3, scales=2), scream)
     assert stylizer.stylize(content, init=content).iterations == 3
     with pytest.raises(VidstyleError, match="scales"):
-        Stylizer(cfg(iterations=1, scales=4), scream).stylize(content)
+        build_stylizer(cfg(iterations=1, scales=4), scream).stylize(content)
 
 
 # --- video ----------------------------------------------------------------------------------------

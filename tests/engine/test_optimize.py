@@ -6,7 +6,7 @@ from tests.helpers import smooth_image
 
 import vidstyle.engine.optimizers as optimizers
 import vidstyle.engine.targets as targets
-from vidstyle import Config, Stylizer, VidstyleError, stylize_image
+from vidstyle import Config, VidstyleError, build_stylizer, stylize_image
 from vidstyle.engine import Term
 from vidstyle.io.images import read_image, resize_long_side, write_image
 
@@ -25,7 +25,7 @@ def pair(tubingen, starry_night):
 
 def test_tubingen_starry_night_is_stylized_and_recognisable(weights_path, pair):
     content, style = pair
-    stylizer = Stylizer(fast_config(weights_path, size=96, iterations=40), style)
+    stylizer = build_stylizer(fast_config(weights_path, size=96, iterations=40), style)
     result = stylizer.stylize(content)
     photo = stylizer.evaluate(content, content)
     painting = stylizer.evaluate(cv2.resize(style, content.shape[1::-1], interpolation=cv2.INTER_AREA), content)
@@ -39,9 +39,9 @@ def test_seeded_runs_are_identical(weights_path, pair):
     content, style = pair
     cfg = fast_config(weights_path, init="noise", iterations=4, size=48)
     small = resize_long_side(content, 48)
-    a = Stylizer(cfg, style).stylize(small).image
-    b = Stylizer(cfg, style).stylize(small).image
-    c = Stylizer(cfg.replace(seed=1), style).stylize(small).image
+    a = build_stylizer(cfg, style).stylize(small).image
+    b = build_stylizer(cfg, style).stylize(small).image
+    c = build_stylizer(cfg.replace(seed=1), style).stylize(small).image
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
@@ -50,7 +50,7 @@ def test_style_targets_computed_once(weights_path, pair, monkeypatch):
     calls = []
     original = targets.normalized_gram
     monkeypatch.setattr(targets, "normalized_gram", lambda f: calls.append(1) or original(f))
-    stylizer = Stylizer(fast_config(weights_path, iterations=3), style)
+    stylizer = build_stylizer(fast_config(weights_path, iterations=3), style)
     small = resize_long_side(content, 48)
     stylizer.stylize(small)
     stylizer.stylize(small)
@@ -64,14 +64,14 @@ def test_loss_decreases_and_budget_is_exact(weights_path, pair, optimizer):
     # Adam's losses reach the callback every READ_EVERY (10) passes, read without waiting for the device
     passes = 6 if optimizer == "lbfgs" else 11
     cfg = fast_config(weights_path, optimizer=optimizer, iterations=passes, size=48, lr=0.05)
-    result = Stylizer(cfg, style).stylize(resize_long_side(content, 48), callback=lambda i, l: seen.append(l["total"]))
+    result = build_stylizer(cfg, style).stylize(resize_long_side(content, 48), callback=lambda i, l: seen.append(l["total"]))
     assert len(seen) == passes and result.iterations == passes
     assert min(seen[1:]) < seen[0]
 
 
 def test_extra_term_is_added_with_its_weight(weights_path, pair):
     content, style = pair
-    stylizer = Stylizer(fast_config(weights_path, iterations=1), style)
+    stylizer = build_stylizer(fast_config(weights_path, iterations=1), style)
     small = resize_long_side(content, 32)
     result = stylizer.stylize(small, terms=[Term("constant", 2.0, lambda feats, x: x.sum() * 0 + 123.0)])
     assert result.losses["constant"] == pytest.approx(123.0)
@@ -83,7 +83,7 @@ def test_init_from_image_file(weights_path, pair, tmp_path):
     init = smooth_image(10, 20)
     write_image(tmp_path / "init.png", init)
     cfg = fast_config(weights_path, init=str(tmp_path / "init.png"), iterations=0)
-    out = Stylizer(cfg, style).stylize(resize_long_side(content, 32)).image
+    out = build_stylizer(cfg, style).stylize(resize_long_side(content, 32)).image
     assert out.shape == (24, 32, 3) and abs(out.astype(float).mean() - init.mean()) < 10
 
 
@@ -98,7 +98,7 @@ def test_lbfgs_stays_finite_at_paper_scale_losses(weights_path, pair):
     """Eq. 7 reaches ~1e10 here; unscaled, L-BFGS's cubic line search overflowed into NaN after ~6 passes."""
     content, style = pair
     seen = []
-    result = Stylizer(fast_config(weights_path, iterations=30, loss_units="paper"), style).stylize(
+    result = build_stylizer(fast_config(weights_path, iterations=30, loss_units="paper"), style).stylize(
         resize_long_side(content, 64), callback=lambda i, l: seen.append(l["total"]))
     assert np.isfinite(seen).all() and len(seen) == 30
     assert result.losses["total"] < 0.2 * seen[0] and seen[-1] < seen[6]
@@ -119,21 +119,21 @@ def test_lbfgs_restarts_when_torch_stops_early(weights_path, pair, monkeypatch):
                 closure()
 
     monkeypatch.setattr(optimizers.torch.optim, "LBFGS", StallsAfterThree)
-    result = Stylizer(fast_config(weights_path, iterations=10), style).stylize(resize_long_side(content, 32))
+    result = build_stylizer(fast_config(weights_path, iterations=10), style).stylize(resize_long_side(content, 32))
     assert result.iterations == 10 and len(starts) == 4
 
 
 def test_lbfgs_stops_when_converged(weights_path, pair):
     content, style = pair
     cfg = fast_config(weights_path, iterations=10, style_layers=(), content_layers=("relu2_1",))
-    result = Stylizer(cfg, style).stylize(resize_long_side(content, 32))  # starts at the optimum: zero gradient
+    result = build_stylizer(cfg, style).stylize(resize_long_side(content, 32))  # starts at the optimum: zero gradient
     assert result.iterations == 1 and result.losses["total"] == 0
 
 
 def test_adam_reports_the_losses_of_the_returned_image(weights_path, pair):
     content, style = pair
     small = resize_long_side(content, 32)
-    stylizer = Stylizer(fast_config(weights_path, optimizer="adam", lr=0.1, iterations=3), style)
+    stylizer = build_stylizer(fast_config(weights_path, optimizer="adam", lr=0.1, iterations=3), style)
     result = stylizer.stylize(small)
     judged = stylizer.evaluate(result.image, small)
     assert result.losses["total"] == pytest.approx(judged["total"], rel=0.02)
@@ -148,7 +148,7 @@ def test_more_passes_never_deliver_a_worse_image_and_reports_are_of_the_delivere
     small = resize_long_side(content, 64)
     delivered, reported = {}, {}
     for passes in (short, long):
-        stylizer = Stylizer(fast_config(weights_path, size=64, iterations=passes, optimizer=optimizer), style)
+        stylizer = build_stylizer(fast_config(weights_path, size=64, iterations=passes, optimizer=optimizer), style)
         result = stylizer.stylize(small)
         delivered[passes] = stylizer.evaluate(result.image, small)["total"]
         reported[passes] = result.losses["total"]
@@ -166,7 +166,7 @@ def test_every_evaluated_image_stays_inside_0_1(weights_path, pair, optimizer):
         return x.sum() * 0
 
     cfg = fast_config(weights_path, iterations=20, optimizer=optimizer, lr=0.2, style_weight=1e6)
-    Stylizer(cfg, style).stylize(resize_long_side(content, 32), terms=[Term("spy", 1.0, spy)])
+    build_stylizer(cfg, style).stylize(resize_long_side(content, 32), terms=[Term("spy", 1.0, spy)])
     assert len(seen) >= 20 and min(lo for lo, _ in seen) >= 0.0 and max(hi for _, hi in seen) <= 1.0
 
 
@@ -175,5 +175,5 @@ def test_a_non_finite_loss_stops_the_run_with_a_clear_error(weights_path, pair, 
     content, style = pair
     poison = Term("poison", 1.0, lambda features, x: x.sum() * float("nan"))
     with pytest.raises(VidstyleError, match="NaN or infinite"):
-        Stylizer(fast_config(weights_path, iterations=3, optimizer=optimizer), style).stylize(
+        build_stylizer(fast_config(weights_path, iterations=3, optimizer=optimizer), style).stylize(
             resize_long_side(content, 32), terms=[poison])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tests.helpers import smooth_image
 
-from vidstyle import Config, Stylizer, VidstyleError
+from vidstyle import Config, VidstyleError, build_stylizer
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, resize_long_side, write_image
 from vidstyle.io.masks import MaskSequence
@@ -55,9 +55,9 @@ def test_style_regions_land_in_matching_content_regions(weights_path, two_region
     grey, style, folder = two_region_pair
     # Adam: cheap and steady for this tiny grey-vs-saturated pair
     config = cfg(weights_path, optimizer="adam", lr=0.04, iterations=20)
-    masked = Stylizer(config.replace(content_mask=str(folder / "content_mask.png"),
+    masked = build_stylizer(config.replace(content_mask=str(folder / "content_mask.png"),
                                      style_mask=str(folder / "style_mask.png")), style).stylize(grey).image
-    plain = Stylizer(config, style).stylize(grey).image
+    plain = build_stylizer(config, style).stylize(grey).image
     top, bottom = slice(2, 22), slice(26, 46)  # blue-labelled / red-labelled content regions, borders left out
     assert redness(masked, bottom) > 20 and redness(masked, top) < -60  # each region got its own colours
     assert redness(masked, bottom) - redness(masked, top) > 100
@@ -69,14 +69,14 @@ def test_single_region_masks_equal_the_plain_loss_and_orphans(weights_path, two_
     write_image(tmp_path / "red.png", np.full((48, 48, 3), RED, np.uint8))
     write_image(tmp_path / "green.png", np.full((48, 48, 3), (0, 255, 0), np.uint8))
     out = smooth_image(48, 48, seed=4)
-    plain = Stylizer(cfg(weights_path), style).evaluate(out, grey)
-    one = Stylizer(cfg(weights_path, content_mask=str(tmp_path / "red.png"), style_mask=str(tmp_path / "red.png")),
+    plain = build_stylizer(cfg(weights_path), style).evaluate(out, grey)
+    one = build_stylizer(cfg(weights_path, content_mask=str(tmp_path / "red.png"), style_mask=str(tmp_path / "red.png")),
                    style).evaluate(out, grey)
     assert one["style"] == pytest.approx(plain["style"], rel=1e-5)
     orphan_cfg = cfg(weights_path, content_mask=str(tmp_path / "green.png"), style_mask=str(folder / "style_mask.png"))
     with pytest.raises(VidstyleError, match="#00ff00"):
-        Stylizer(orphan_cfg, style).evaluate(out, grey)
-    whole = Stylizer(orphan_cfg.replace(orphan_labels="whole"), style).evaluate(out, grey)
+        build_stylizer(orphan_cfg, style).evaluate(out, grey)
+    whole = build_stylizer(orphan_cfg.replace(orphan_labels="whole"), style).evaluate(out, grey)
     assert whole["style"] == pytest.approx(plain["style"], rel=1e-5)  # orphan label -> whole-style Gram
 
 
@@ -86,7 +86,7 @@ def test_photo_weight_keeps_the_content_edges(weights_path, tubingen, starry_nig
     corr = {}
     for lam in (0.0, 50.0):  # Adam: a steady, cheap comparison at 64 px (scaled units)
         config = cfg(weights_path, size=64, iterations=25, optimizer="adam", lr=0.03, photo_weight=lam)
-        stylizer = Stylizer(config, style)
+        stylizer = build_stylizer(config, style)
         result = stylizer.stylize(content)
         corr[lam] = sobel_corr(result.image, content)
         assert ("photo" in result.losses) == (lam > 0)
@@ -190,5 +190,5 @@ def test_masks_with_style_scale(weights_path, two_region_pair, tmp_path):
     grey, style, folder = two_region_pair
     config = cfg(weights_path, iterations=1, style_scale=0.75, content_mask=str(folder / "content_mask.png"),
                  style_mask=str(folder / "style_mask.png"))
-    result = Stylizer(config, style).stylize(grey)
+    result = build_stylizer(config, style).stylize(grey)
     assert result.image.shape == grey.shape and np.isfinite(result.losses["style"])

@@ -15,7 +15,7 @@ from tests.helpers import MEDIA, WEIGHTS, smooth_image
 from tests.helpers.ops import OpCounter
 
 import vidstyle.engine.problems as problems_module
-from vidstyle import Config, Stylizer, stylize_image, stylize_video
+from vidstyle import Config, Stylizer, build_stylizer, stylize_image, stylize_video
 from vidstyle.engine.build import load_encoder
 from vidstyle.engine.step import adam_pass
 from vidstyle.engine.terms import temporal_term
@@ -113,7 +113,7 @@ def _buffers(stylizer: Stylizer) -> dict[str, int]:
 
 def test_buffers_stay_at_one_address_across_passes_and_frames() -> None:
     frames = [np.ascontiguousarray(smooth_image(SIZE, SIZE + 3, seed=3)[:, i:i + SIZE]) for i in range(3)]
-    stylizer = Stylizer(cfg(iterations=4), read_image(MEDIA / "starry_night.jpg"), temporal_slot=True)
+    stylizer = build_stylizer(cfg(iterations=4), read_image(MEDIA / "starry_night.jpg"), video=True)
     seen: list[dict[str, int]] = []
     previous = None
     for frame in frames:
@@ -152,9 +152,9 @@ def test_a_batch_of_three_frames_is_three_separate_runs() -> None:
     photo = resize_long_side(read_image(MEDIA / "tubingen.jpg"), SIZE)
     frames = [photo, np.ascontiguousarray(photo[::-1]), np.ascontiguousarray(photo[:, ::-1])]
     config = cfg(iterations=8, tv_weight=1.0)
-    batch = Stylizer(config, style, reference=photo).stylize_batch(frames)
+    batch = build_stylizer(config, style, reference=photo).stylize_batch(frames)
     for frame, together in zip(frames, batch):
-        alone = Stylizer(config, style, reference=photo).stylize(frame)
+        alone = build_stylizer(config, style, reference=photo).stylize(frame)
         diff = np.abs(alone.image.astype(int) - together.image.astype(int))
         assert diff.max() <= 1 and diff.mean() < 0.02
         assert together.losses == pytest.approx(alone.losses, rel=1e-4)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.helpers import MEDIA, WEIGHTS
-from vidstyle import Config, Stylizer
+from vidstyle import Config, build_stylizer
 from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.temporal.look import LookMeter
 
@@ -57,7 +57,7 @@ def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
     """In the paper's units the 10x checkpoint changed the result by 22 of 255 grey levels on average."""
     content, style = pair
     ten = scaled_checkpoint(tmp_path, 10.0)
-    images = {units: [Stylizer(cfg(w, loss_units=units, iterations=40), style).stylize(content).image.astype(float)
+    images = {units: [build_stylizer(cfg(w, loss_units=units, iterations=40), style).stylize(content).image.astype(float)
                       for w in (WEIGHTS, ten)] for units in ("scaled", "paper")}
     assert np.abs(images["scaled"][0] - images["scaled"][1]).mean() <= 3.0
     assert np.abs(images["paper"][0] - images["paper"][1]).mean() > 3.0  # what the units are for
@@ -66,10 +66,10 @@ def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
 def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
     content, style = pair
     tv = torchvision_convention_checkpoint(tmp_path, activation_scale=1 / 57)
-    image = Stylizer(cfg(WEIGHTS, iterations=5), style).stylize(content).image
+    image = build_stylizer(cfg(WEIGHTS, iterations=5), style).stylize(content).image
     for units, close in (("scaled", True), ("paper", False)):
-        caffe_losses = Stylizer(cfg(WEIGHTS, loss_units=units), style).evaluate(image, content)
-        tv_losses = Stylizer(cfg(tv, loss_units=units), style).evaluate(image, content)
+        caffe_losses = build_stylizer(cfg(WEIGHTS, loss_units=units), style).evaluate(image, content)
+        tv_losses = build_stylizer(cfg(tv, loss_units=units), style).evaluate(image, content)
         for term in ("content", "style"):
             ratio = tv_losses[term] / caffe_losses[term]
             assert (0.8 < ratio < 1.25) == close, (units, term, ratio)
@@ -82,7 +82,7 @@ def test_the_default_look_is_the_same_at_96_and_192_px():
     looks = {}
     for size in (96, 192):
         content = resize_long_side(photo, size)
-        image = Stylizer(cfg(WEIGHTS, iterations=100), style).stylize(content).image
+        image = build_stylizer(cfg(WEIGHTS, iterations=100), style).stylize(content).image
         looks[size] = judge.measure(image, content)
     strength = [looks[s].style_strength for s in (96, 192)]
     fidelity = [looks[s].content_fidelity for s in (96, 192)]

@@ -1,8 +1,8 @@
 """The Ray task of a distributed run: one chunk through the normal per-frame loop, frames streamed back.
 
 The worker opens the input itself (a path every worker can read: a shared file system, or one machine),
-builds the engine with ``build_engine`` exactly as a local run does, and runs ``stylize_frames`` over the
-chunk's frames (lead-in, own frames, run-on) from its cold first frame. Each finished frame is yielded at
+builds the engine with ``build_stylizer(..., video=True)`` exactly as a local run does, and runs
+``stylize_frames`` over the chunk's frames (lead-in, own frames, run-on) from its cold first frame. Each finished frame is yielded at
 once (a Ray generator task), so the driver stores it before the next one is computed and a crash loses
 at most the frame in progress.
 """
@@ -57,7 +57,8 @@ def run_chunk(job: ChunkJob) -> Iterator[FrameMessage]:
     """Stylize ``job.chunk`` from its frame ``job.done`` on; yields each finished frame (plain generator)."""
     import torch
 
-    from ..video.loop import build_engine, stylize_frames
+    from ..engine import build_stylizer
+    from ..video.loop import stylize_frames
     from ..video.pipeline import open_source, source_masks
 
     torch.set_num_threads(max(1, job.threads))  # several workers on one machine must not fight for cores
@@ -71,7 +72,7 @@ def run_chunk(job: ChunkJob) -> Iterator[FrameMessage]:
         raise VidstyleError(f"input {path} on worker {socket.gethostname()} differs from the driver's copy")
     if job.done > 0 and job.previous is None:
         raise VidstyleError("resuming a chunk needs its last finished frame")
-    stylizer = build_engine(job.config, job.styles, reference=job.reference)
+    stylizer = build_stylizer(job.config, job.styles, reference=job.reference, video=True)
     who = worker_identity(str(stylizer.device))
     c = job.chunk
     frames = itertools.islice(source.stream(), c.begin, c.end)  # decoded from the start: exact frame positions

@@ -3,7 +3,8 @@ Config by ``build.assemble`` (see README "How it works")."""
 from .optimizers import Objective
 from .parts import EngineParts
 from .pyramid import scale_plan
-from .stylizer import StylizeResult, Stylizer, build_stylizer
+from .build import build_stylizer
+from .stylizer import StylizeResult, Stylizer
 from .targets import StyleTargets
 from .terms import Term, compose, temporal_term
 

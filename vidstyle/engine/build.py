@@ -1,4 +1,5 @@
-"""The engine's composition root: the only place that reads the engine's settings from a Config."""
+"""The engine's composition root: the only place that reads the engine's settings from a Config, and the one
+constructor of a Stylizer from one (``build_stylizer``)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -15,6 +16,7 @@ from ..model.vgg import required_convs
 from ..model.weights import Encoder, detect_format, load_features
 from ..runtime import autocast, autocast_dtype, select_device
 from .parts import EngineParts
+from .stylizer import Stylizer
 from .targets import StyleTargets
 
 
@@ -66,3 +68,15 @@ def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ..
     convention = detect_format(path, checkpoint, weights_format)
     features = load_features(checkpoint, layers, pooling, str(path))
     return Encoder(convention, features).to(device)
+
+
+def build_stylizer(config: Config, styles: np.ndarray | Sequence[np.ndarray], *,
+                   style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
+                   video: bool = False) -> Stylizer:
+    """The stylizer for ``config`` and one or more style images (blended by ``config.style_weights``, or by
+    ``style_weights``). ``reference``: the image the style colours are matched to (default: the first frame
+    stylized). ``video``: it stylizes a video's frames (still images, local runs, Ray chunks and live mode all
+    come through here); with --temporal flow every frame then shares one problem with a temporal slot."""
+    parts = assemble(config, [styles] if isinstance(styles, np.ndarray) else list(styles), style_weights, reference)
+    flow = video and config.temporal == "flow" and config.resolved_temporal_weight() > 0
+    return Stylizer(parts, temporal_slot=flow)

@@ -17,11 +17,10 @@ import numpy as np
 import torch
 
 from ..color import luminance_image, recombine_luminance
-from ..config import Config
 from ..errors import VidstyleError
 from ..io.masks import LabelMap
-from .build import assemble
 from .optimizers import Callback, Objective, floats, run_lbfgs
+from .parts import EngineParts
 from .pyramid import coarse_to_fine
 from .regions import match_labels, region_style_targets
 from .tensors import grey_tensor, one_hot, to_image, to_tensor
@@ -43,13 +42,11 @@ class StylizeResult:
 class Stylizer:
     """Holds the encoder and the style targets; ``stylize`` optimises one frame, ``evaluate`` measures one."""
 
-    def __init__(self, config: Config, style: np.ndarray | Sequence[np.ndarray], *,
-                 style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
-                 temporal_slot: bool = False) -> None:
-        """``temporal_slot``: every frame's problem holds a temporal term (a flow video: the first frame and
-        cuts load an empty one), so all frames share one problem and one captured pass."""
-        styles = [style] if isinstance(style, np.ndarray) else list(style)
-        self.parts = assemble(config, styles, style_weights, reference)
+    def __init__(self, parts: EngineParts, *, temporal_slot: bool = False) -> None:
+        """``parts``: resolved by ``build.assemble`` (``build_stylizer`` is the constructor from a Config);
+        ``temporal_slot``: every frame's problem holds a temporal term (a flow video: the first frame and cuts
+        load an empty one), so all frames share one problem and one captured pass."""
+        self.parts = parts
         self.problems = Problems(self.parts, temporal_slot)
 
     @property
@@ -99,8 +96,14 @@ class Stylizer:
         finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
         delivered: list[dict[str, float]] = []
 
+        finest_terms: list[Term] = []  # L-BFGS: the terms it used, to measure the delivered image
+
         def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
+            if p.optimizer == "lbfgs":
+                image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
+                                                                   passes, list(terms) if last else [], step, mask)
+                return image, ran
             problem, ran = self._optimise(level, content if last else None, level_init, passes,
                                           list(terms) if last else [], step, mask)
             finest[:] = [problem]
@@ -112,6 +115,9 @@ class Stylizer:
         image, ran = coarse_to_fine(once, work, init, p.iterations if iterations is None else iterations,
                                     p.scales if init is None else 1, detail=isinstance(p.init, str) and
                                     p.init == "content", callback=callback)
+        if p.optimizer == "lbfgs":
+            out = recombine_luminance(image, content) if luminance else image
+            return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - start)
         if not luminance:
             return StylizeResult(image, delivered[0], ran, time.perf_counter() - start)
         out = recombine_luminance(image, content)
@@ -196,9 +202,7 @@ class Stylizer:
         return problem, self._run(problem, x, passes, callback)
 
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
-        """``passes`` passes of the configured optimiser from ``x``; the best image ends in ``problem.best_x``."""
-        if self.parts.optimizer == "lbfgs":
-            return self._run_lbfgs(problem, x, passes, callback)
+        """``passes`` Adam passes from ``x``; the best image ends in ``problem.best_x``."""
         problem.start(x, passes)
         step = self.problems.stepper(problem)
         reader = LossReader(problem) if callback is not None else None
@@ -209,20 +213,18 @@ class Stylizer:
         problem.check_finite()
         return passes
 
-    def _run_lbfgs(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
-        """torch's L-BFGS (host reads in its line search: eager, the CPU default) over the same terms."""
-        leaf = x.clone().requires_grad_(True)
-
-        def losses() -> dict[str, torch.Tensor]:
-            parts, total = problem.losses(leaf)
-            return {**{n: parts[i, 0] for i, n in enumerate(problem.names)}, "total": total[0]}
-
-        objective = Objective(losses, leaf, passes, callback)
+    def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None,
+                        passes: int, extra: list[Term], callback: Callback | None,
+                        mask: LabelMap | None) -> tuple[np.ndarray, int, list[Term]]:
+        """torch's L-BFGS over the frame's terms (eager: its line search reads the host; the CPU default)."""
+        frame_terms, c = self._frame_terms(work, colour_frame, mask)
+        all_terms = frame_terms + extra
+        x = (to_tensor(init, self.device) if init is not None else self._initial(c)).requires_grad_(True)
+        colour = self._colour(colour_frame)
+        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
         if passes > 0:
-            run_lbfgs(leaf, objective, self.parts.lr)
-        with torch.no_grad():
-            problem.best_x.copy_(leaf)
-        return objective.done
+            run_lbfgs(x, objective, self.parts.lr)
+        return to_image(x), objective.done, all_terms
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,
                      mask: LabelMap | None) -> tuple[list[Term], torch.Tensor]:
@@ -272,9 +274,3 @@ class Stylizer:
         c = to_tensor(colour_frame, self.device)
         chroma = c - grey_tensor(c)
         return lambda x: (grey_tensor(x) + chroma).clamp(0, 1)
-
-
-def build_stylizer(config: Config, styles: np.ndarray | Sequence[np.ndarray],
-                   reference: np.ndarray | None = None, temporal_slot: bool = False) -> Stylizer:
-    """The engine for ``config`` and one or more style images (blended by ``config.style_weights``)."""
-    return Stylizer(config, styles, reference=reference, temporal_slot=temporal_slot)

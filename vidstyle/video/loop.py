@@ -1,7 +1,7 @@
 """The per-frame loop of a video run, shared by the one-machine pipeline and the distributed chunks.
 
 ``stylize_frames`` stylizes a stream of frames in order: frame 0 cold, each later one from the stylized
-frame before it (--temporal none | warm | flow). ``build_engine`` is the one place a video engine is built.
+frame before it (--temporal none | warm | flow). Its engine comes from ``engine.build_stylizer(..., video=True)``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 import numpy as np
 
 from ..config import Config
-from ..engine import Stylizer, build_stylizer
+from ..engine import Stylizer
 from ..io.masks import MaskSequence
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate
@@ -23,15 +23,6 @@ if TYPE_CHECKING:
     from .pipeline import Source
 
 ProgressCallback = Callable[[FrameUpdate], None]
-
-
-def build_engine(config: Config, styles: list[np.ndarray], reference: np.ndarray | None = None) -> Stylizer:
-    """The engine of a video run (style controls included), built the same way for local runs and Ray chunks.
-
-    ``reference``: the frame whose colour statistics the style is matched to (the input's first frame).
-    """
-    flow = config.temporal == "flow" and config.resolved_temporal_weight() > 0
-    return build_stylizer(config, styles, reference=reference, temporal_slot=flow)
 
 
 @dataclass

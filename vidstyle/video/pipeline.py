@@ -43,7 +43,8 @@ from ..io.video import (
 from ..io.weights import resolve_weights_path, weights_digest
 from ..progress import STDERR
 from ..still import stylize_still
-from .loop import ProgressCallback, build_engine, run_frames
+from ..engine import build_stylizer
+from .loop import ProgressCallback, run_frames
 from .progress import build_report
 from .workdir import WorkDir, file_digest
 
@@ -195,7 +196,7 @@ class LocalRunner:
             progress: ProgressCallback | None) -> RunOutcome:
         masks = source_masks(source, config)
         # colour statistics from frame 0, also when resuming (one extra decode of the first frame)
-        stylizer = build_engine(config, styles, reference=next(source.stream(), None))
+        stylizer = build_stylizer(config, styles, reference=next(source.stream(), None), video=True)
         frames, computed = run_frames(source, stylizer, work, config, progress, masks)
         return RunOutcome(frames, computed, str(stylizer.device))
 
