@@ -70,3 +70,11 @@ def test_decoder_stays_bounded_and_hands_on_its_errors() -> None:
         assert len(made) <= 4  # one taken, two queued, one waiting to be queued
         with pytest.raises(VidstyleError, match="corrupt frame 7"):
             list(it)
+
+
+def test_a_stream_that_cannot_open_raises_in_the_consumer() -> None:
+    def stream():  # noqa: ANN202
+        raise VidstyleError("cannot open")
+
+    with Decoder(stream) as decoded, pytest.raises(VidstyleError, match="cannot open"):
+        list(decoded)

@@ -1,9 +1,10 @@
 """The stylizer: eq. 7's optimisation for one frame, with the network and style targets built once.
 
-``Stylizer(config, style)`` honours every control of the Config (colour preservation, blending, style scale,
-coarse to fine, masks, photorealism): the Config is resolved once by ``build.assemble`` and the stylizer only
-ever sees the resolved parts. Per frame, callers may add terms (the temporal term of a video frame) and give
-an init image (the previous stylized frame, warped).
+``build_stylizer(config, style)`` (engine/build.py) resolves the Config once into ``EngineParts``; the
+stylizer only ever sees those and honours every control (colour preservation, blending, style scale, coarse
+to fine, masks, photorealism). Per frame, callers may add terms (the temporal term of a video frame) and give
+an init image (the previous stylized frame, warped). Adam runs the persistent, capturable pass of step.py
+over one problem per frame size (problems.py); L-BFGS runs torch's implementation eagerly.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from ..errors import VidstyleError
 from ..io.masks import LabelMap
 from .optimizers import Callback, Objective, floats, run_lbfgs
 from .parts import EngineParts
+from .problems import Problems
 from .pyramid import coarse_to_fine
 from .regions import match_labels, region_style_targets
 from .tensors import grey_tensor, one_hot, to_image, to_tensor
-from .problems import Problems
 from .step import LossReader, Problem
 from .terms import Term, compose, content_term, photo_term, style_term, tv_term
 

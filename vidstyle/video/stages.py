@@ -53,8 +53,9 @@ class Decoder:
         return False
 
     def _run(self) -> None:
-        frames = self._stream()
+        frames = None
         try:
+            frames = self._stream()
             for frame in frames:
                 if not self._put(frame):
                     return
@@ -62,7 +63,7 @@ class Decoder:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer's thread
             self._put(exc)
         finally:
-            close = getattr(frames, "close", None)
+            close = getattr(frames, "close", None)  # None too when the stream could not be opened
             if close is not None:
                 close()  # the decoder's process or capture, in the thread that used it
 
