@@ -178,3 +178,15 @@ def test_quiet_passes_no_callback(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     stylize_video(moving_frames(tmp_path / "in", 2), MEDIA / "starry_night.jpg", tmp_path / "out",
                   cfg(iterations=1, first_iterations=1, quiet=quiet))
     assert len(callbacks) == 3 and all((c is None) == quiet for c in callbacks)
+
+
+def test_no_capture_flag_reaches_the_engine() -> None:
+    from vidstyle.cli.options import config_from_args
+    from vidstyle.cli.stylize import build_parser
+
+    for argv, expected in (([], True), (["--no-capture"], False)):
+        args = build_parser().parse_args(["in.png", "style.png", "out.png", *argv])
+        config = config_from_args(args)
+        assert config.capture is expected
+        assert build_stylizer(config.replace(weights=str(WEIGHTS), preset="fast", device="cpu"),
+                              read_image(MEDIA / "starry_night.jpg")).parts.capture is expected

@@ -28,7 +28,7 @@ Features = dict[str, torch.Tensor]
 TermFn = Callable[[Features, torch.Tensor], torch.Tensor]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it may carry arrays
 class Term:
     """One weighted term of the objective. ``fn(features, image)`` is its unweighted value: ``features`` are the
     activations of the optimised image, ``image`` the output as the user gets it (in luminance mode the
