@@ -106,6 +106,7 @@ class Problem:
         self.zero = torch.zeros((), device=device)
         self.one = torch.ones((), device=device)  # the backward's seed, kept (no new tensor per pass)
         self.adam = Adam(self.x, lr)
+        self.chroma: torch.Tensor | None = None  # luminance mode: the frame's chroma, read by ``colour``
         # terms given as functions may use custom autograd functions torch.func cannot trace
         self.traceable = all(getattr(s, "traceable", True) for s in slots)
 
@@ -140,10 +141,6 @@ class Problem:
         parts, total = self.losses(x)
         return (total / self.scale).sum(), (total.detach(), parts)
 
-    def best(self) -> torch.Tensor:
-        """The best image seen this frame (B x 3 x H x W)."""
-        return self.best_x
-
     def check_finite(self) -> None:
         """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read per frame)."""
         if not bool(torch.isfinite(self.worst).all()):
@@ -165,8 +162,8 @@ def adam_pass(problem: Problem) -> None:
         x = p.x.detach().requires_grad_(True)
         objective, (value, parts) = p.objective(x)
         (grad,) = torch.autograd.grad(objective, x, p.one)
-    # projected gradient: zero where a pixel sits at a bound and descent would push it out ((x - 1/2) and the
-    # gradient have opposite signs exactly there, for x in 0..1)
+    # projected gradient: zero where a pixel sits at a bound and descent would push it out; for x in 0..1 that
+    # is exactly where (x - 1/2) * sign(gradient) = -1/2 (x = 0 with a positive, x = 1 with a negative gradient)
     outward = (p.x - 0.5) * grad.sign() <= -0.5
     torch.where(outward, p.zero, grad, out=p.grad)
     better = value < p.best_value
