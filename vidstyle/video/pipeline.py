@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import VidstyleError
-from ..io.atomic import check_distinct, check_output_path, clean_stale_temps
+from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.encode import VideoWriter
 from ..io.frames import (
     FrameDirWriter,
@@ -30,7 +31,7 @@ from ..io.frames import (
     list_frames,
 )
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
-from ..io.masks import MaskSequence, mask_identity
+from ..io.masks import MaskSequence
 from ..io.reports import staged_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,
@@ -45,12 +46,14 @@ from ..progress import STDERR
 from ..still import stylize_still
 from .loop import ProgressCallback, build_engine, run_frames
 from .progress import build_report
+from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
 
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
 # The weights enter by content (weights_digest), not by the path string.
+# The weights, --init and the masks enter by content (weights_digest, input_file_identity), not by path.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames", "weights"}
+                     "end", "max_frames", "weights", "init", "content_mask", "style_mask"}
 
 
 class VideoInterrupted(KeyboardInterrupt):
@@ -60,10 +63,14 @@ class VideoInterrupted(KeyboardInterrupt):
 def input_kind(path: str | os.PathLike) -> str:
     """'image', 'video' or 'frames' (a directory), from the path; VidstyleError if missing or unsupported."""
     p = Path(path)
-    if p.is_dir():
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise VidstyleError(f"input not found: {p}") from None
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise VidstyleError(f"INPUT {p.name[:40]!r}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         return "frames"
-    if not p.exists():
-        raise VidstyleError(f"input not found: {p}")
     if is_image_path(p):
         return "image"
     if is_video_path(p):
@@ -136,17 +143,17 @@ def _styles(style: ImageLike | Sequence[ImageLike]) -> tuple[list[np.ndarray], l
     return images, ids
 
 
-def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_kind: str, overwrite: bool,
-                 report: str | None) -> None:
-    """Refuse nonsensical kind combinations and unwritable or clobbering outputs before any work."""
+def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_kind: str,
+                 config: Config) -> Path | None:
+    """Refuse nonsensical kind combinations, overlapping paths (the path registry, video/paths.py) and
+    unwritable or clobbering outputs before any work; returns the work directory (None for an image)."""
+    overwrite, report = config.overwrite, config.report
     if in_kind == "image" and out_kind != "image":
         raise VidstyleError("INPUT is a single image, so OUTPUT must be an image file too")
     if in_kind != "image" and out_kind == "image":
         raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
                             f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
-    styles = style if isinstance(style, (list, tuple)) else [style]
-    others = [input_path] + [Path(s) for s in styles if not isinstance(s, np.ndarray)]
-    check_distinct({"OUTPUT": output, "--report": report}, others)
+    work = check_video_paths(input_path, style, output, out_kind, config, in_kind)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
     else:
@@ -156,6 +163,7 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
     for path in (output, report):  # temporary files left by killed runs on the same OUTPUT
         if path:
             clean_stale_temps(Path(path).parent, Path(path).name)
+    return work
 
 
 @dataclass
@@ -210,9 +218,9 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     vidstyle.distributed for a Ray cluster). Ctrl-C raises VideoInterrupted; the same call resumes.
     """
     config = config or Config()
-    input_path, output = Path(input), Path(output)
-    in_kind, out_kind = input_kind(input_path), output_kind(output)
-    _check_paths(input_path, style, output, in_kind, out_kind, config.overwrite, config.report)
+    input_path, output_text, output = Path(input), output, Path(output)
+    in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
+    work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
     styles, style_ids = _styles(style)
     if in_kind == "image":
         if runner is not None:
@@ -222,14 +230,11 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     source = open_source(input_path, in_kind, config)
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
-                "masks": mask_identity(config.style_mask, config.content_mask),
+                **input_file_identity(config),
                 "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED},
                 **runner.settings()}
-    work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
-    inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
-    if inside or work_path.resolve() in (output.resolve(), input_path.resolve()):
-        raise VidstyleError("--work-dir must differ from INPUT and OUTPUT and not lie inside OUTPUT")
+    assert work_path is not None
     work = WorkDir(work_path, settings, overwrite=config.overwrite)
     started = time.perf_counter()
     try:
