@@ -237,6 +237,14 @@ ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weight
                  "photo_weight", "content_mask", "style_mask", "orphan_labels")
 
 
+def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The destinations the user set on the command line, whatever their value (a fresh ``parser`` whose
+    defaults are all dropped parses ``argv`` again); for the rule on options that do not apply."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
 def config_from_args(args: argparse.Namespace, fields: tuple[str, ...] = ENGINE_FIELDS) -> Config:
     """Fill the Config from parsed options (only the fields a command defines)."""
     values = {name: getattr(args, name) for name in fields if hasattr(args, name)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..io.images import (
     IMAGE_EXTENSIONS,
 )
-from ..video import stylize_video
+from ..video import input_kind, output_kind, stylize_video
 from .options import (
     ENGINE_FIELDS,
     VIDEO_FIELDS,
@@ -13,6 +13,7 @@ from .options import (
     add_engine_options,
     add_video_options,
     config_from_args,
+    given_options,
     ray_options_from_args,
     style_paths,
 )
@@ -39,6 +40,8 @@ def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize an image, a video or a frame directory (the kinds follow the paths)."""
     args = build_parser().parse_args(argv)
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
+    # every option the user typed must mean something for this run (config.OPTION_SCOPES), also at its default
+    config.check_applies(input_kind(args.content), output_kind(args.output), given_options(build_parser(), argv))
     ray_options = ray_options_from_args(args)
     runner = None
     if ray_options is not None:

@@ -22,7 +22,7 @@ import torch
 
 from ..engine import Stylizer, build_stylizer
 from ..io.images import ImageLike, load_rgb
-from ..errors import VidstyleError
+from ..errors import SignalStop, VidstyleError
 from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.camera import Camera, Frame, open_camera
 from ..io.encode import VideoWriter
@@ -262,8 +262,8 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         worker.start()
         try:
             session.run()
-        except KeyboardInterrupt:
-            session.stop_reason = "interrupted (Ctrl-C)"
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP from the CLI (errors.SignalStop)
+            session.stop_reason = f"stopped by {exc.name}" if isinstance(exc, SignalStop) else "interrupted (Ctrl-C)"
         end = time.perf_counter()
     finally:
         if worker is not None:

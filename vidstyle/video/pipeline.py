@@ -220,12 +220,12 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     config = config or Config()
     input_path, output_text, output = Path(input), output, Path(output)
     in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
+    config.check_applies(in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
     work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
     styles, style_ids = _styles(style)
     if in_kind == "image":
         if runner is not None:
             raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
-        _refuse_frame_options(config)
         return stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
     runner = runner or LocalRunner()
@@ -296,11 +296,3 @@ def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind
                      audio_start=float(source.first / source.fps), replace=config.overwrite) as writer:
         for i in range(frames):
             writer.write(work.load(i))
-
-
-def _refuse_frame_options(config: Config) -> None:
-    """Options about frames mean nothing for a single image: say so instead of ignoring them."""
-    given = [f"--{name.replace('_', '-')}" for name in ("start", "end", "max_frames", "fps", "work_dir")
-             if getattr(config, name) is not None] + (["--keep-frames"] if config.keep_frames else [])
-    if given:
-        raise VidstyleError(f"{', '.join(given)} apply to videos and frame folders, not to a single image")
