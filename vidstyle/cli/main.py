@@ -44,6 +44,9 @@ def _run(argv: list[str], signals: SignalState) -> int:
     """Dispatch to the command; every failure the user can act on becomes one line and its exit code."""
     name = SUBCOMMANDS.get(argv[0]) if argv else None
     try:
+        from ..io.environment import check_environment  # light: before OpenCV and torch read the variables
+
+        check_environment()
         command = importlib.import_module(f".{name or 'stylize'}", __package__)
         return command.run(argv[1:] if name else argv)
     except VidstyleError as exc:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .atomic import atomic_path
+from .environment import check_environment
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
@@ -53,6 +54,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     dropped, which is said once per folder.
     """
     p = Path(path)
+    check_environment()  # OpenCV aborts the process on a pixel limit it cannot parse
     if not p.is_file():
         raise VidstyleError(f"image not found: {p}")
     try:

@@ -110,6 +110,12 @@ def open_source(path: Path, kind: str, config: Config) -> Source:
     stat = path.stat()
     if kind == "video":
         info = probe_video(path)
+        if info.variable_rate is not None and not config.quiet:  # said once, before the work
+            seconds, declared = info.variable_rate
+            STDERR.print(f"note: {path.name} has a variable frame rate ({info.frame_count} frames over "
+                         f"{seconds:.2f} s, declared {float(declared):.3g} fps); the output uses the average rate "
+                         f"{float(info.fps):.4g} fps, keeping its duration and whole audio", markup=False,
+                         highlight=False, soft_wrap=True)
         first, stop = frame_range(info.fps, config.start, config.end, config.max_frames)
         known = info.frame_count
         if known is not None and first >= known:
@@ -174,6 +180,9 @@ class RunOutcome:
     computed: int  # frames computed by this run
     device: str
     report: dict[str, Any] = field(default_factory=dict)  # extra sections for the run report
+    # output frames already finished before this run; None = frames - computed (true when every computed
+    # frame is an output frame; a distributed run computes overlap frames twice)
+    resumed: int | None = None
 
 
 class FrameRunner(Protocol):
@@ -256,7 +265,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
                           output=str(output), kinds={"input": in_kind, "output": out_kind},
                           video={"fps": str(source.fps), "width": None, "height": None, "first_frame": source.first,
                                  "audio": source.audio is not None and out_kind == "video"},
-                          records=work.records, frames=frames, computed=computed,
+                          records=work.records, frames=frames, computed=computed, resumed=outcome.resumed,
                           wall_seconds=time.perf_counter() - started)
     report.update(outcome.report)
     h, w = work.load(frames - 1).shape[:2]
