@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -143,7 +144,7 @@ def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config 
 
 def style_paths(text: str) -> list[Path]:
     """STYLE: one image path, or a comma-separated list of them (a path that exists as given is never split)."""
-    if Path(text).exists() or "," not in text:
+    if os.path.exists(text) or "," not in text:  # os.path: a name too long is "no", not an exception
         return [Path(text)]
     parts = [part.strip() for part in text.split(",")]
     if not all(parts):
