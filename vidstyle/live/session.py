@@ -195,6 +195,8 @@ def _check_outputs(config: LiveConfig, styles: Sequence[ImageLike]) -> None:
     reads = [("STYLE", Path(s)) for s in styles if not isinstance(s, np.ndarray)]
     if Path(str(config.camera)).is_file():  # a video file played as the camera (not a device node)
         reads.append(("--camera", Path(str(config.camera))))
+    if config.engine.init_is_file():
+        reads.append(("--init", Path(config.engine.init)))
     weights = local_weights_path(config.engine.weights)
     if weights is not None:
         reads.append(("--weights", weights))
