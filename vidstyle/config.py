@@ -114,38 +114,6 @@ NUMBER_RULES: dict[str, NumberRule] = {
 }
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Where an option means something: the INPUT and OUTPUT kinds ('image', 'video', 'frames') and the
-    --temporal modes it needs (None: any)."""
-
-    what: str  # for the message: "videos and frame folders", ...
-    inputs: tuple[str, ...] = ("video", "frames")
-    outputs: tuple[str, ...] = ("video", "frames", "image")
-    temporal: tuple[str, ...] | None = None
-
-
-_MANY = "videos and frame folders"
-# The one rule for options that do not apply to a run: every option listed here, given where its scope does
-# not hold, is refused with one line naming it (never silently ignored). Options not listed apply everywhere.
-OPTION_SCOPES: dict[str, Scope] = {
-    **{name: Scope(_MANY) for name in ("temporal", "first_iterations", "start", "end", "max_frames", "work_dir",
-                                       "keep_frames")},
-    "temporal_weight": Scope(f"--temporal flow on {_MANY}", temporal=("flow",)),
-    "flow_quality": Scope(f"--temporal flow on {_MANY}", temporal=("flow",)),
-    "fps": Scope("a frame-folder INPUT (a video keeps its own rate)", inputs=("frames",)),
-    "crf": Scope("a video OUTPUT", outputs=("video",)),
-    "audio": Scope("a video INPUT written to a video OUTPUT", inputs=("video",), outputs=("video",)),
-}
-_OPTION_NAMES = {"audio": "--no-audio"}
-_KIND_NAMES = {"image": "an image", "video": "a video", "frames": "a frame folder"}
-
-
-def option_name(field_name: str) -> str:
-    """The command-line spelling of a Config field ('work_dir' -> '--work-dir', 'audio' -> '--no-audio')."""
-    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
-
-
 @dataclass
 class Config:
     """Every setting of a run. The CLI fills one; the Python API takes one. Unset (None) = preset's value."""
@@ -235,25 +203,6 @@ class Config:
             raise VidstyleError("--end must be later than --start")
         if self.fps is not None:
             self.frame_rate()
-
-    def given_fields(self) -> set[str]:
-        """Fields set to something other than their default (what a Python caller asked for)."""
-        return {f.name for f in dataclasses.fields(self)
-                if getattr(self, f.name) != (f.default if f.default is not dataclasses.MISSING else f.default_factory())}
-
-    def check_applies(self, in_kind: str, out_kind: str, given: set[str] | None = None) -> None:
-        """Refuse (VidstyleError naming it) an option given for a run it does not apply to (OPTION_SCOPES).
-
-        ``given``: the options the user set (the CLI knows); default: the fields that differ from their default."""
-        given = self.given_fields() if given is None else given
-        for name in sorted(given & OPTION_SCOPES.keys(), key=list(OPTION_SCOPES).index):
-            scope = OPTION_SCOPES[name]
-            if in_kind not in scope.inputs or out_kind not in scope.outputs:
-                raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run reads "
-                                    f"{_KIND_NAMES[in_kind]} and writes {_KIND_NAMES[out_kind]}")
-            if scope.temporal is not None and self.temporal not in scope.temporal:
-                raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run has "
-                                    f"--temporal {self.temporal}")
 
     def frame_rate(self) -> Fraction:
         """--fps as an exact fraction (frame-directory input; default 25)."""

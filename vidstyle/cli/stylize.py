@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..io.images import (
     IMAGE_EXTENSIONS,
 )
+from ..scopes import check_applies
 from ..video import input_kind, output_kind, stylize_video
 from .options import (
     ENGINE_FIELDS,
@@ -41,7 +42,7 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
     # every option the user typed must mean something for this run (config.OPTION_SCOPES), also at its default
-    config.check_applies(input_kind(args.content), output_kind(args.output), given_options(build_parser(), argv))
+    check_applies(config, input_kind(args.content), output_kind(args.output), given_options(build_parser(), argv))
     ray_options = ray_options_from_args(args)
     runner = None
     if ray_options is not None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import VidstyleError
+from ..scopes import check_applies
 from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.encode import VideoWriter
 from ..io.frames import (
@@ -229,7 +230,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     config = config or Config()
     input_path, output_text, output = Path(input), output, Path(output)
     in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
-    config.check_applies(in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
+    check_applies(config, in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
     work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
     styles, style_ids = _styles(style)
     if in_kind == "image":
