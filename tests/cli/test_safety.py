@@ -92,6 +92,9 @@ def test_device_node_and_fifo_targets_are_refused_with_overwrite(tmp_path, capsy
                          *fast(weights_path, "--overwrite")], "vidstyle writes only regular files")
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert all(not stat.S_ISREG(t.lstat().st_mode) for t in targets)
+    # read from, a device would never end: /dev/zero as weights was hashed forever
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", *fast(Path("/dev/zero"))],
+            "vidstyle reads regular files and folders")
 
 
 def test_output_into_another_runs_work_directory_is_refused(tmp_path, capsys, clip, images, weights_path):
@@ -123,6 +126,7 @@ def test_long_names_are_refused_up_front(tmp_path, capsys, clip, images, weights
     too_long = tmp_path / ("c" * 300 + ".png")
     refused(capsys, [too_long, images["style"], tmp_path / "o.png", *fast(weights_path)], "too long")
     refused(capsys, [images["content"], too_long, tmp_path / "o.png", *fast(weights_path)], "too long")
+    refused(capsys, [images["content"], images["style"], too_long, *fast(weights_path)], "too long")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["clip.mp4", *(p.name for p in images.values())])
 
 

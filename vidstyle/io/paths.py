@@ -172,6 +172,10 @@ def check_run_paths(reads: Iterable[tuple[str, str | os.PathLike]], writes: Sequ
     for option, path in reads:
         for opt, p in expand_inputs(option, path):
             inputs.append(_known(opt, p))
+            st = _stat(opt, p)
+            what = _kind_of(st) if st is not None else None
+            if what is not None:  # /dev/zero as --weights would be hashed forever
+                raise VidstyleError(f"{opt} {_show(p)} is a {what}; vidstyle reads regular files and folders")
     outputs: list[tuple[Target, _Known]] = []
     for target in writes:
         outputs.append((target, _known(target.option, target.path)))

@@ -83,7 +83,7 @@ def input_kind(path: str | os.PathLike) -> str:
 def output_kind(path: str | os.PathLike) -> str:
     """'video' (.mp4 .mov .mkv .webm), 'image', or 'frames' (a directory: no extension or an existing folder)."""
     p = Path(path)
-    if p.is_dir() or not p.suffix or str(path).endswith(("/", os.sep)):
+    if os.path.isdir(p) or not p.suffix or str(path).endswith(("/", os.sep)):  # os.path: no OSError
         return "frames"
     if p.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS:
         return "video"
