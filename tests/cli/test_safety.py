@@ -213,3 +213,8 @@ def test_closed_or_full_streams_keep_the_exit_code(tmp_path, clip, images, weigh
                         "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
                         env=env, cwd=REPO, timeout=300)
     assert ok.returncode == 0 and (tmp_path / "o.png").is_file(), ok.stderr
+
+
+def test_metrics_options_that_do_not_apply_are_refused(tmp_path, capsys, clip):
+    refused(capsys, ["metrics", clip, "--reference", clip, "--fps", "5"], "--fps applies only to a frame-folder")
+    refused(capsys, ["metrics", clip, "--reference", clip, "--weights", "w.pth"], "--weights applies only with --style")
