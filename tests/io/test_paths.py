@@ -208,3 +208,12 @@ def test_non_utf8_names_get_a_safe_link_that_is_removed(tmp_path):
     assert not folder.exists()
     with opencv_name(tmp_path / "fine.mp4") as name:
         assert name == str(tmp_path / "fine.mp4")
+
+
+def test_a_colon_in_a_video_name_is_not_read_as_a_protocol(tmp_path, monkeypatch):
+    from vidstyle.io.video import probe_video
+
+    make_clip(tmp_path / "take:2.mp4", frames=3, audio=True)
+    monkeypatch.chdir(tmp_path)
+    info = probe_video(Path("take:2.mp4"))  # FFmpeg alone: "Protocol not found"
+    assert info.frame_count == 3 and info.has_audio

@@ -246,17 +246,19 @@ def _check_target(target: Target, known: _Known) -> None:
 
 @contextlib.contextmanager
 def opencv_name(path: Path) -> Iterator[str]:
-    """A name OpenCV's C++ can open for ``path``: the path itself when it is valid UTF-8, else a symlink with
-    a safe name in a private temporary folder (removed on exit; OpenCV keeps the file open once opened).
+    """A name OpenCV's C++ can open for ``path``: the path itself when it is safe, else a symlink with a safe
+    name in a private temporary folder (removed on exit; OpenCV keeps the file open once opened).
 
-    OpenCV converts a Python path to UTF-8 and crashed (SIGSEGV) on names with undecodable bytes."""
+    OpenCV converts a Python path to UTF-8 and crashed (SIGSEGV) on names with undecodable bytes; FFmpeg
+    reads a name with a colon (``take:2.mp4``) as a protocol and could not open it."""
     text = str(path)
-    if is_utf8(text):
+    if is_utf8(text) and ":" not in text:
         yield text
         return
     folder = tempfile.mkdtemp(prefix="vidstyle-name-")
     try:
-        link = os.path.join(folder, "input" + (path.suffix if is_utf8(path.suffix) else ""))
+        suffix = path.suffix if is_utf8(path.suffix) and ":" not in path.suffix else ""
+        link = os.path.join(folder, "input" + suffix)
         os.symlink(os.path.abspath(path), link)
         yield link
     finally:

@@ -45,6 +45,12 @@ def ffmpeg_exe() -> str:
         raise VidstyleError(f"the bundled ffmpeg binary is missing: {exc}") from None
 
 
+def ffmpeg_path(path: str | os.PathLike) -> str:
+    """A file name for ffmpeg's command line: absolute, so a name with a colon (``take:2.mp4``, or a temporary
+    ``.take:2.mp4...``) is never read as a protocol."""
+    return os.path.abspath(path)
+
+
 def is_video_path(path: str | os.PathLike) -> bool:
     """True when the extension is a video container OpenCV's FFmpeg backend decodes."""
     return Path(path).suffix.lower() in VIDEO_INPUT_EXTENSIONS
@@ -78,7 +84,7 @@ def exact_fps(value: float) -> Fraction:
 
 def _ffmpeg_stream_info(path: Path) -> str:
     """ffmpeg's description of the input (stderr of ``ffmpeg -i``)."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path)],
                           capture_output=True, text=True, errors="replace", timeout=60)
     return proc.stderr
 
