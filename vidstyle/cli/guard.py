@@ -1,8 +1,9 @@
 """What the command does about the process around it: stop signals and the standard streams.
 
 * SIGTERM and SIGHUP (sent by kill, timeout, systemd, Docker, Ray, a closed terminal) stop a run the way
-  Ctrl-C does: the same clean-up and resume line, then exit 128 + the signal's number (143, 129). A signal
-  that was ignored when vidstyle started (nohup) stays ignored.
+  Ctrl-C does: the same clean-up and resume line, then exit 128 + the signal's number (143, 129). The same
+  signal again during the clean-up ends the process at once. A signal that was ignored when vidstyle
+  started (nohup) stays ignored.
 * A closed or full stdout/stderr never turns a result into a traceback or another exit code: writes to a
   stream that fails are dropped (stderr) or reported once on stderr with exit code 2 (stdout, when the
   command had something to say there); a reader that went away (``| head -c 5``) is not an error.
@@ -35,7 +36,10 @@ class SignalState:
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.received is not None:
-            return  # already stopping: let the clean-up finish
+            if signum == self.received:  # sent again while cleaning up: the user insists, stop at once
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+            return  # another signal while stopping: let the clean-up finish
         self.received = signum
         raise SignalStop(signum)
 

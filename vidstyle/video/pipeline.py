@@ -51,7 +51,6 @@ from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
 
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
-# The weights enter by content (weights_digest), not by the path string.
 # The weights, --init and the masks enter by content (weights_digest, input_file_identity), not by path.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
                      "end", "max_frames", "weights", "init", "content_mask", "style_mask"}
