@@ -61,7 +61,7 @@ def fast(weights: Path, *extra: object) -> list[object]:
 def inputs(tmp_path: Path) -> tuple[Path, Path]:
     folder = tmp_path / "in"
     folder.mkdir()
-    for i in range(6):
+    for i in range(4):
         write_image(folder / f"f{i}.png", smooth_image(24, 32, seed=i))
     write_image(tmp_path / "style.png", smooth_image(32, 32, seed=9))
     return folder, tmp_path / "style.png"
@@ -85,7 +85,7 @@ def test_signal_stops_an_image_run(tmp_path, inputs, weights_path, signum, code)
 def test_sigterm_stops_a_video_run_that_then_resumes(tmp_path, inputs, weights_path):
     folder, style = inputs
     out = tmp_path / "out.mp4"
-    argv = [folder, style, out, *fast(weights_path, "--iterations", "3", "--first-iterations", "3",
+    argv = [folder, style, out, *fast(weights_path, "--iterations", "2", "--first-iterations", "2",
                                       "--temporal", "none")]
     proc = start(*argv)
     wait_for(proc, lambda: (tmp_path / "out.mp4.work" / "frame_000001.png").exists())
@@ -99,7 +99,7 @@ def test_sigterm_stops_a_video_run_that_then_resumes(tmp_path, inputs, weights_p
     done = len(list(work.glob("frame_*.png")))
     proc = start(*argv, "--report", tmp_path / "r.json")
     assert proc.wait(timeout=300) == 0, proc.communicate()[1]
-    assert count_frames_ffmpeg(out) == 6 and hidden(tmp_path) == [] and not work.exists()
+    assert count_frames_ffmpeg(out) == 4 and hidden(tmp_path) == [] and not work.exists()
     import json
 
     assert json.loads((tmp_path / "r.json").read_text())["totals"]["resumed"] == done

@@ -51,9 +51,9 @@ class GuardedStream:
     """A text stream whose write/flush never raise: the first failure is kept in ``error`` and later writes
     are dropped. ``closed_at_start``: the file descriptor was closed when vidstyle started."""
 
-    def __init__(self, stream: Any, fd: int, closed_at_start: bool) -> None:
+    def __init__(self, stream: Any, fd: int | None, closed_at_start: bool) -> None:
         self._stream = stream
-        self._fd = fd
+        self._fd = fd  # the descriptor behind the stream (None: not a file, e.g. a test's capture)
         self.error: OSError | None = OSError(errno.EBADF, "it is closed") if closed_at_start else None
         self.wrote = False
 
@@ -77,6 +77,8 @@ class GuardedStream:
     def _fail(self, exc: BaseException) -> None:
         self.error = exc if isinstance(exc, OSError) else OSError(errno.EBADF, "it is closed")
         # later writes (rich, the interpreter's own flush at exit) go nowhere instead of failing again
+        if self._fd is None:
+            return
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self._fd)
@@ -114,7 +116,11 @@ def guard_streams() -> tuple[GuardedStream, GuardedStream]:
             continue
         if current is None or closed[fd]:
             current = open(fd, "w", closefd=False, errors="backslashreplace")
-        guarded = GuardedStream(current, fd, closed[fd])
+        try:
+            own_fd: int | None = current.fileno()
+        except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+            own_fd = None
+        guarded = GuardedStream(current, own_fd, closed[fd])
         setattr(sys, name, guarded)
         streams.append(guarded)
     return streams[0], streams[1]
