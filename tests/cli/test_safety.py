@@ -213,3 +213,20 @@ def test_closed_or_full_streams_keep_the_exit_code(tmp_path, capsys, monkeypatch
 def test_metrics_options_that_do_not_apply_are_refused(tmp_path, capsys, clip):
     refused(capsys, ["metrics", clip, "--reference", clip, "--fps", "5"], "--fps applies only to a frame-folder")
     refused(capsys, ["metrics", clip, "--reference", clip, "--weights", "w.pth"], "--weights applies only with --style")
+
+
+def test_torch_home_that_cannot_be_written(tmp_path, capsys, monkeypatch, images):
+    """Read-only or unwritable (root passes permission bits, so the check itself is what is tested)."""
+    import vidstyle.io.weights as weights
+
+    home = tmp_path / "th"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    real = os.access
+    monkeypatch.setattr(weights.os, "access", lambda path, mode: not str(path).startswith(str(home)) and real(path, mode))
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", "--size", "32", "--quiet"],
+            "cannot store the VGG-19 weights")
+
+
+def test_a_line_break_in_a_file_name_keeps_the_message_one_line(tmp_path, capsys, images, weights_path):
+    odd = tmp_path / "two\nlines.png"
+    refused(capsys, [odd, images["style"], tmp_path / "o.png", *fast(weights_path)], "two\\nlines.png")

@@ -217,3 +217,15 @@ def test_a_colon_in_a_video_name_is_not_read_as_a_protocol(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     info = probe_video(Path("take:2.mp4"))  # FFmpeg alone: "Protocol not found"
     assert info.frame_count == 3 and info.has_audio
+
+
+def test_a_camera_file_with_a_non_utf8_name_opens(tmp_path):
+    from vidstyle.io.camera import open_camera
+
+    bad = Path(os.fsdecode(bytes(tmp_path) + b"/cam\xff.mp4"))
+    make_clip(bad, frames=3)
+    camera = open_camera(str(bad), size=32)  # OpenCV alone: SIGSEGV
+    try:
+        assert camera.is_file and camera.latest() is not None
+    finally:
+        camera.stop()

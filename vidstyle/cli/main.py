@@ -50,10 +50,10 @@ def _run(argv: list[str], signals: SignalState) -> int:
         command = importlib.import_module(f".{name or 'stylize'}", __package__)
         return command.run(argv[1:] if name else argv)
     except VidstyleError as exc:
-        sys.stderr.write(f"vidstyle: error: {exc}\n")
+        sys.stderr.write(f"vidstyle: error: {one_line(str(exc))}\n")
         return 2
     except KeyboardInterrupt as exc:
-        detail = f": {exc}" if str(exc) else ""
+        detail = f": {one_line(str(exc))}" if str(exc) else ""
         if signals.received is not None:
             sys.stderr.write(f"vidstyle: stopped by {signal.Signals(signals.received).name}{detail}\n")
             return 128 + signals.received
@@ -65,6 +65,11 @@ def _run(argv: list[str], signals: SignalState) -> int:
         sys.stderr.write("vidstyle: error: out of memory at this --size; try a smaller --size (or --device cpu "
                          "for a GPU with little memory)\n")
         return 2
+
+
+def one_line(text: str) -> str:
+    """A message as one line even when a file name in it holds a line break or another control character."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _out_of_memory(exc: BaseException) -> bool:
