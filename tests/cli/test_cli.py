@@ -60,7 +60,7 @@ def expect_exit_2(capsys, argv, needle):
     ("nan_weight", "finite number"),
     ("empty_style_item", "empty style image name"),
     ("huge_size", "at most 65535"),
-    ("frame_option_on_image", "--start apply to videos"),
+    ("frame_option_on_image", "--start applies only to videos"),
 ])
 def test_bad_input_exit_2_and_no_output(tmp_path, capsys, weights_path, tubingen, starry_night, case, needle):
     corrupt = tmp_path / "corrupt.jpg"

@@ -100,6 +100,7 @@ def test_48_frames_in_order_with_bounded_seams(clip48: Path, weights_path: Path,
     assert [(c["begin"], c["start"], c["stop"]) for c in dist["chunks"]] == [(0, 0, 16), (12, 16, 32), (28, 32, 48)]
     assert [c["end"] for c in dist["chunks"]] == [20, 36, 48]
     assert data["totals"]["computed_this_run"] == 64  # 48 frames + 2 seams of 4 + 4, each computed once
+    assert data["totals"]["resumed"] == 0  # a fresh run (frames - computed said -16)
     assert len({w["pid"] for w in dist["workers"]}) == 2  # both workers took chunks
     assert [f["chunk"] for f in data["frames"]] == [0] * 16 + [1] * 16 + [2] * 16
     weights = [f["blend"]["weight"] for f in data["frames"] if "blend" in f]
@@ -153,6 +154,7 @@ def test_interrupt_keeps_finished_frames_and_a_rerun_skips_them(clip24: Path, we
     report = stylize_video(clip24, MEDIA / "starry_night.jpg", out, config,
                            runner=RayRunner(options, on_frame=streamed))  # Streamed refuses a frame computed twice
     assert report["totals"]["computed_this_run"] == 32 - 10
+    assert 0 <= report["totals"]["resumed"] <= 10  # output frames committed before the interrupt
     assert_output_is(out, streamed.expected(plan_chunks(24, 8, 2)))
     assert not (tmp_path / "out.work").exists()
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -159,3 +160,107 @@ def test_two_video_runs_on_one_output(tmp_path, frames, style, weights_path):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert any(s in err for s in ("in use by another vidstyle run", "already exists", "appeared while")), err
     assert count_frames_ffmpeg(out) == 4 and hidden(tmp_path) == []
+
+
+def stop_after(n: int):
+    def progress(update):
+        if update.computed >= n:
+            raise KeyboardInterrupt
+    return progress
+
+
+def test_resume_identifies_init_and_masks_by_content(tmp_path, frames, style, weights_path):
+    """Stop after 2 frames, edit --init (or a mask) in place, rerun: never old frames mixed with new ones."""
+    init, cmask, smask = tmp_path / "init.png", tmp_path / "cmask.png", tmp_path / "smask.png"
+    write_image(init, smooth_image(24, 32, seed=5))
+    for path, (h, w) in ((cmask, (24, 32)), (smask, (32, 32))):
+        mask = np.zeros((h, w, 3), np.uint8)
+        mask[:, : w // 2] = (255, 0, 0)
+        mask[:, w // 2:] = (0, 0, 255)
+        write_image(path, mask)
+    out = tmp_path / "out.mp4"
+    config = cfg(weights=str(weights_path), init=str(init), content_mask=str(cmask), style_mask=str(smask))
+    for edited in (init, smask):
+        with pytest.raises(VideoInterrupted):
+            stylize_video(frames, style, out, config.replace(overwrite=True), progress=stop_after(2))
+        stat = edited.stat()
+        write_image(edited, read_image(edited)[::-1, ::-1] if edited == smask else smooth_image(24, 32, seed=6))
+        os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time stamp: only the bytes differ
+        with pytest.raises(VidstyleError, match="different settings"):
+            stylize_video(frames, style, out, config)
+    report = stylize_video(frames, style, out, config.replace(overwrite=True))
+    assert report["totals"]["resumed"] == 0 and report["totals"]["computed_this_run"] == 4
+
+
+def test_work_directory_lock_on_a_full_disk(tmp_path, monkeypatch):
+    import vidstyle.video.workdir as workdir
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workdir.os, "write", full)
+    with pytest.raises(VidstyleError, match="cannot write the lock of work directory .*No space left"):
+        WorkDir(tmp_path / "w", {"a": 1})
+    assert not (tmp_path / "w").exists()  # neither the lock nor the folder this run made is left
+
+
+def test_exif_orientation_counts_in_the_up_front_size_check(tmp_path):
+    import struct
+
+    from vidstyle.io.frames import check_frame_sizes
+    from vidstyle.io.images import encode_image
+
+    folder = tmp_path / "jpegs"
+    folder.mkdir()
+    data = encode_image(smooth_image(24, 32), ".jpg")
+    ifd = struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack(">I", 0)
+    app1 = b"Exif\0\0" + b"MM" + struct.pack(">HI", 42, 8) + ifd
+    for i in range(3):
+        (folder / f"f{i}.jpg").write_bytes(data)
+    (folder / "f3.jpg").write_bytes(data[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + data[2:])
+    assert read_image(folder / "f3.jpg").shape == (32, 24, 3)  # the decoder turns it
+    with pytest.raises(VidstyleError, match="frame f3.jpg is 24x32 but f0.jpg is 32x24"):
+        check_frame_sizes(sorted(folder.iterdir()))
+
+
+def vfr_clip(path: Path) -> Path:
+    """6 frames spanning 2.02 s at uneven times (0.1 .. 0.7 s apart), with 2.02 s of audio."""
+    from vidstyle.io.video import ffmpeg_exe
+
+    listing = path.with_suffix(".txt")
+    lines = []
+    for i, seconds in enumerate((0.1, 0.1, 0.5, 0.7, 0.3, 0.32)):
+        write_image(path.parent / f"vfr{i}.png", smooth_image(24, 32, seed=i))
+        lines += [f"file vfr{i}.png", f"duration {seconds}"]
+    listing.write_text("\n".join([*lines, "file vfr5.png"]) + "\n")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-i", str(listing), "-f", "lavfi", "-i",
+                    "sine=frequency=440:duration=2.02", "-fps_mode", "vfr", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    "-c:a", "aac", "-shortest", str(path)], check=True)
+    return path
+
+
+def stream_seconds(path: Path, stream: str) -> float:
+    """End time of a stream (v or a) as ffmpeg reads it without decoding."""
+    import re
+
+    from vidstyle.io.video import ffmpeg_exe
+
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", f"0:{stream}", "-c", "copy", "-f",
+                           "null", "-"], capture_output=True, text=True, errors="replace")
+    h, m, s = re.findall(r"time=(\d+):(\d+):([\d.]+)", proc.stderr)[-1]
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def test_variable_frame_rate_keeps_duration_and_audio(tmp_path, style, weights_path, capsys):
+    clip = vfr_clip(tmp_path / "vfr.mp4")
+    out = tmp_path / "out.mp4"
+    loud = [a for a in FAST if a != "--quiet"]  # the note is part of the output
+    assert main([str(clip), str(style), str(out), *loud, "--weights", str(weights_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("variable frame rate") == 1, err
+    assert count_frames_ffmpeg(out) == 6
+    from vidstyle.io.video import probe_video
+
+    fps = float(probe_video(out).fps)
+    assert abs(6 / fps - 2.02) <= 1 / fps  # the duration within one frame of the input's
+    assert stream_seconds(out, "a") == pytest.approx(stream_seconds(clip, "a"), abs=0.03)  # the whole audio

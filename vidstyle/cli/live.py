@@ -32,7 +32,8 @@ def build_parser() -> Parser:
                     "stream played like one): the optimiser runs continuously in the background and the display "
                     "shows its newest result warped by optical flow onto every camera frame.",
                     epilog=f"Window {HELP}. Exit codes: 0 done (q, Esc, Ctrl-C, window closed, --max-frames, end "
-                    "of a file camera, lost camera), 2 bad input or usage.")
+                    "of a file camera, lost camera), 2 bad input or usage, 143 SIGTERM and 129 SIGHUP (the "
+                    "recording is finished as on Ctrl-C).")
     parser.add_argument("style", metavar="STYLE[,STYLE...]",
                         help="style image(s); several, separated by commas, are cycled with the n/p keys")
     live = parser.add_argument_group("live")

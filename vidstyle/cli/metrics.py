@@ -102,6 +102,12 @@ def format_report(result: WarpingError) -> str:
 def run(argv: list[str]) -> int:
     """Entry of the subcommand; prints the report on stdout."""
     args = build_parser().parse_args(argv)
+    # options that mean nothing here are refused, as for the main command (vidstyle/scopes.py)
+    if args.fps is not None and not os.path.isdir(args.reference):
+        raise VidstyleError("--fps applies only to a frame-folder --reference (a video keeps its own rate)")
+    if not args.style and (args.weights is not None or args.weights_format != "auto"):
+        raise VidstyleError(f"--weights{'-format' if args.weights is None else ''} applies only with --style "
+                            "(the look over time)")
     reference = iter_clip(args.reference, start=args.start, end=args.end, max_frames=args.max_frames, fps=args.fps)
     look: LookOverTime | None = None
     on_frame = None

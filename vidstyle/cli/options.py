@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -145,7 +146,7 @@ def add_style_control_options(parser: argparse.ArgumentParser, defaults: Config 
 
 def style_paths(text: str) -> list[Path]:
     """STYLE: one image path, or a comma-separated list of them (a path that exists as given is never split)."""
-    if Path(text).exists() or "," not in text:
+    if os.path.exists(text) or "," not in text:  # os.path: a name too long is "no", not an exception
         return [Path(text)]
     parts = [part.strip() for part in text.split(",")]
     if not all(parts):
@@ -237,6 +238,14 @@ ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weight
                  "preserve_colors", "style_weights", "style_scale", "scales",
                  # photo
                  "photo_weight", "content_mask", "style_mask", "orphan_labels")
+
+
+def given_options(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The destinations the user set on the command line, whatever their value (a fresh ``parser`` whose
+    defaults are all dropped parses ``argv`` again); for the rule on options that do not apply."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
 
 
 def config_from_args(args: argparse.Namespace, fields: tuple[str, ...] = ENGINE_FIELDS) -> Config:

@@ -8,10 +8,15 @@ computed twice); a rerun does the same for every unfinished chunk. A chunk's sta
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -82,7 +87,8 @@ class RayRunner:
         plan = plan_chunks(total, o.chunk_frames, overlap, cuts)
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(**o.init_arguments())
+            with _own_signals(), _quiet_output(config.quiet):
+                ray.init(**o.init_arguments())
         try:
             return self._run(ray, source, styles, work, config, progress, plan, total, reference)
         finally:
@@ -93,7 +99,7 @@ class RayRunner:
     def _run(self, ray: Any, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
              progress: Any, plan: list[Chunk], total: int, reference: Any) -> RunOutcome:
         o = self.options
-        committed = min(work.finished(), total)
+        committed = resumed = min(work.finished(), total)
         states = {c.index: _ChunkState(c, WorkDir(work.path / STAGING / f"{c.index:04d}",
                                                   {"run": work.fingerprint, "chunk": c.as_dict()}, overwrite=True,
                                                   lock=False))
@@ -151,7 +157,7 @@ class RayRunner:
             raise
         figures = _seam_report(source, work, plan, total) if config.report else None
         return RunOutcome(total, computed, _devices(work, total), {"distributed": _report(
-            o, plan, states, resources, limit, figures)})
+            o, plan, states, resources, limit, figures)}, resumed=resumed)
 
     def _next(self, ray: Any, gen: Any, state: _ChunkState) -> Any:
         """The next frame message of a task; None when it has ended; "retry" when its worker died."""
@@ -200,6 +206,43 @@ class RayRunner:
                 if committed >= c.end:
                     states[c.index].stage.clear()  # every frame this chunk computed is committed
         return committed
+
+
+@contextlib.contextmanager
+def _own_signals() -> Iterator[None]:
+    """Keep vidstyle's SIGINT/SIGTERM/SIGHUP handling across ray.init, which installs its own (a SIGTERM
+    would exit with Ray's C++ stack dump instead of stopping cleanly with the resume line)."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for signum, handler in saved.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _quiet_output(quiet: bool) -> Iterator[None]:
+    """--quiet: Ray's own start-up lines (its banner, token notes) written to stdout/stderr go nowhere."""
+    if not quiet:
+        yield
+        return
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 def _replace(job: ChunkJob, **changes: Any) -> ChunkJob:

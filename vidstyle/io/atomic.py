@@ -132,27 +132,20 @@ def default_dir_mode() -> int:
     return 0o777 & ~_UMASK
 
 
+def temp_owner(name: str) -> str | None:
+    """The target NAME a temporary file name ``.NAME.PID.XXXXXXXX.TAG[.EXT]`` belongs to; None for other names."""
+    m = _TEMP_NAME.match(name)
+    return m["name"] if m else None
+
+
 def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
     """Refuse an output that is an input, lies inside an input folder, holds an input (an output folder
-    that contains an input), or is the same path as another output.
+    that contains an input), or is the same path as another output (the path registry's rules,
+    vidstyle/io/paths.py; ``outputs`` maps a name for the message to a path, None = not requested)."""
+    from .paths import Target, check_run_paths
 
-    ``outputs`` maps a name for the message ('OUTPUT', '--report', ...) to a path (None = not requested).
-    """
-    sources = [Path(p).resolve() for p in inputs]
-    taken: dict[Path, str] = {}
-    for name, path in outputs.items():
-        if path is None:
-            continue
-        target = Path(path).resolve()
-        for source in sources:
-            if target == source or source in target.parents:
-                raise VidstyleError(f"{name} {path} must differ from the input {source.name} (it would be overwritten)")
-            if target in source.parents:
-                raise VidstyleError(f"the input {source} lies inside {name} {path}; choose an {name} outside "
-                                    "the inputs' folders")
-        if target in taken:
-            raise VidstyleError(f"{name} and {taken[target]} are the same file {path}; choose different paths")
-        taken[target] = name
+    check_run_paths([("input", p) for p in inputs],
+                    [Target(name, Path(path), folder=None) for name, path in outputs.items() if path is not None])
 
 
 class CommitOnSuccess:

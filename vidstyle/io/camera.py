@@ -7,6 +7,7 @@ or stream that stops delivering frames for ``lost_after`` seconds sets it to ``"
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .images import resize_long_side
+from .paths import opencv_name
 from .video import exact_fps, quiet_opencv
 
 DEFAULT_DEVICE_FPS = Fraction(30)  # when a device does not report its rate
@@ -222,7 +224,9 @@ def open_camera(source: str | int, *, size: int | None, mirror: bool = False) ->
         if not path.exists():
             raise VidstyleError(f"cannot open camera {name!r}: no such file, device or device index")
         is_file = path.is_file()  # /dev/video0 is a character device: a real camera
-    with quiet_opencv(silent=True):  # probing backends logs errors for every one that does not know the source
+    with quiet_opencv(silent=True), contextlib.ExitStack() as names:  # probing backends logs errors for every
+        if isinstance(src, str) and not is_stream_url(src):               # one that does not know the source
+            src = names.enter_context(opencv_name(Path(src)))  # OpenCV crashed on names that are not UTF-8
         cap = cv2.VideoCapture(src)
         opened = cap.isOpened()
         ok, bgr = cap.read() if opened else (False, None)

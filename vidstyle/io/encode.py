@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .atomic import CommitOnSuccess, atomic_path, temp_path
-from .video import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, probe_video
+from .video import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, ffmpeg_path, probe_video
 
 # Audio codecs each output container takes as a stream copy (anything else is re-encoded).
 _COPYABLE_AUDIO = {
@@ -85,7 +85,7 @@ class VideoWriter(CommitOnSuccess):
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
                "-r", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-",
-               "-an", *_video_codec_args(self.suffix, self.crf), str(self._video_tmp)]
+               "-an", *_video_codec_args(self.suffix, self.crf), ffmpeg_path(self._video_tmp)]
         # own session: a Ctrl-C in the terminal must reach only vidstyle, which then finishes the file itself
         # (ffmpeg stopping on its own SIGINT would break the pipe mid-write, e.g. in `vidstyle live --record`)
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
@@ -171,12 +171,12 @@ def mux_audio(video: Path, audio_source: Path, out: Path, *, start: float, durat
     attempts = [["-c:a", "copy"], fallback] if codec in _COPYABLE_AUDIO.get(suffix, set()) else [fallback]
     err = ""
     for audio_args in attempts:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(video),
-               "-ss", f"{float(start):.6f}", "-i", str(audio_source), "-map", "0:v:0", "-map", "1:a:0?",
+        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", ffmpeg_path(video),
+               "-ss", f"{float(start):.6f}", "-i", ffmpeg_path(audio_source), "-map", "0:v:0", "-map", "1:a:0?",
                "-c:v", "copy", *audio_args, "-t", f"{float(duration):.6f}"]
         if suffix in (".mp4", ".mov"):
             cmd += ["-movflags", "+faststart"]
-        proc = subprocess.run([*cmd, str(out)], capture_output=True, text=True, errors="replace")
+        proc = subprocess.run([*cmd, ffmpeg_path(out)], capture_output=True, text=True, errors="replace")
         if proc.returncode == 0:
             return
         err = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]

@@ -44,7 +44,8 @@ def list_frames(directory: str | os.PathLike) -> list[Path]:
 
 
 def _header_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) read from a PNG or JPEG header without decoding; None when not parseable."""
+    """(width, height) read from a PNG or JPEG header without decoding, as the decoder will deliver it (a JPEG's
+    EXIF orientation 5-8 turns it by 90 degrees, as OpenCV does); None when not parseable."""
     with path.open("rb") as f:
         head = f.read(24)
         if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
@@ -53,6 +54,7 @@ def _header_size(path: Path) -> tuple[int, int] | None:
         if head[:2] != b"\xff\xd8":
             return None
         f.seek(2)
+        turned = False
         while True:
             marker = f.read(2)
             if len(marker) < 2 or marker[0] != 0xFF:
@@ -71,8 +73,33 @@ def _header_size(path: Path) -> tuple[int, int] | None:
                 if len(data) < 5:
                     return None
                 h, w = struct.unpack(">HH", data[1:5])
-                return int(w), int(h)
+                return (int(h), int(w)) if turned else (int(w), int(h))
+            if code == 0xE1:  # APP1: EXIF orientation
+                segment = f.read(length - 2)
+                turned = turned or _exif_orientation(segment) in (5, 6, 7, 8)
+                continue
             f.seek(length - 2, os.SEEK_CUR)
+
+
+def _exif_orientation(segment: bytes) -> int | None:
+    """The orientation tag (0x0112) of an APP1 EXIF segment; None when absent or unreadable."""
+    if not segment.startswith(b"Exif\0\0") or len(segment) < 14:
+        return None
+    tiff = segment[6:]
+    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
+    if order is None:
+        return None
+    try:
+        (offset,) = struct.unpack(order + "I", tiff[4:8])
+        (count,) = struct.unpack(order + "H", tiff[offset:offset + 2])
+        for i in range(count):
+            entry = tiff[offset + 2 + 12 * i: offset + 14 + 12 * i]
+            tag, kind = struct.unpack(order + "HH", entry[:4])
+            if tag == 0x0112:
+                return struct.unpack(order + "H", entry[8:10])[0] if kind == 3 else None
+    except struct.error:
+        return None
+    return None
 
 
 def frame_size(path: Path) -> tuple[int, int]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .atomic import atomic_path
+from .environment import check_environment
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
@@ -53,6 +54,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     dropped, which is said once per folder.
     """
     p = Path(path)
+    check_environment()  # OpenCV aborts the process on a pixel limit it cannot parse
     if not p.is_file():
         raise VidstyleError(f"image not found: {p}")
     try:
@@ -64,7 +66,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
             bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     except cv2.error as exc:
         if "CV_IO_MAX_IMAGE_PIXELS" in str(exc):
-            raise VidstyleError(f"cannot decode image {p}: more pixels than OpenCV's limit of 2^30 "
+            limit = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", "2^30")
+            raise VidstyleError(f"cannot decode image {p}: more pixels than OpenCV's limit of {limit} "
                                 "(set OPENCV_IO_MAX_IMAGE_PIXELS to raise it)") from None
         raise VidstyleError(f"cannot decode image {p} (corrupt or unsupported format)") from None
     if bgr is None:

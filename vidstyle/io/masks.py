@@ -116,8 +116,14 @@ def mask_identity(style_mask: str | None, content_mask: str | None) -> dict[str,
     ident = {}
     for name, path in paths.items():
         files = list_frames(path) if path.is_dir() else [path]
-        ident[name] = hashlib.sha256("\n".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
-                                               for f in files if f.exists()).encode()).hexdigest()[:16]
+        h = hashlib.sha256()
+        for f in files:  # by content: an edited mask (same size, any mtime) never resumes old frames
+            if f.is_file():
+                h.update(f.name.encode(errors="surrogateescape") + b"\0")
+                with open(f, "rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(block)
+        ident[name] = h.hexdigest()[:16]
     return ident
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import VidstyleError
 from .chroma import ChromaUpsampler, codec_layout
 from .images import quiet_opencv, resize_long_side
+from .paths import opencv_name
 
 __all__ = ["quiet_opencv"]  # the one OpenCV log silencer lives in images.py; camera.py takes it from here
 
@@ -44,6 +45,12 @@ def ffmpeg_exe() -> str:
         raise VidstyleError(f"the bundled ffmpeg binary is missing: {exc}") from None
 
 
+def ffmpeg_path(path: str | os.PathLike) -> str:
+    """A file name for ffmpeg's command line: absolute, so a name with a colon (``take:2.mp4``, or a temporary
+    ``.take:2.mp4...``) is never read as a protocol."""
+    return os.path.abspath(path)
+
+
 def is_video_path(path: str | os.PathLike) -> bool:
     """True when the extension is a video container OpenCV's FFmpeg backend decodes."""
     return Path(path).suffix.lower() in VIDEO_INPUT_EXTENSIONS
@@ -60,6 +67,9 @@ class VideoInfo:
     frame_count: int | None  # container's estimate (OpenCV); None when unknown
     has_audio: bool
     audio_codec: str | None
+    # variable frame rate: the frames' timestamps are uneven, so ``fps`` is the average rate (frame count /
+    # duration) that keeps the duration and the whole audio; None when the rate is constant
+    variable_rate: tuple[float, Fraction] | None = None  # (duration in seconds, the rate the stream declares)
 
 
 def exact_fps(value: float) -> Fraction:
@@ -74,7 +84,7 @@ def exact_fps(value: float) -> Fraction:
 
 def _ffmpeg_stream_info(path: Path) -> str:
     """ffmpeg's description of the input (stderr of ``ffmpeg -i``)."""
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_path(path)],
                           capture_output=True, text=True, errors="replace", timeout=60)
     return proc.stderr
 
@@ -84,8 +94,8 @@ def _open_capture(path: Path) -> cv2.VideoCapture:
         raise VidstyleError(f"video not found: {path}")
     if not path.is_file():
         raise VidstyleError(f"not a video file: {path}")
-    with quiet_opencv():
-        cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    with quiet_opencv(), opencv_name(path) as name:  # a name that is not UTF-8 crashed OpenCV (SIGSEGV)
+        cap = cv2.VideoCapture(name, cv2.CAP_FFMPEG)
     if not cap.isOpened():
         cap.release()
         raise VidstyleError(f"cannot read video {path} (corrupt or unsupported format)")
@@ -113,8 +123,34 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         m = re.search(r"Video:.*?, ([\d.]+) (?:fps|tbr)", info)
         fps = exact_fps(float(m.group(1))) if m else Fraction(25)
     audio = re.search(r"Stream #\d+:\d+\S*: Audio: (\w+)", info)
-    return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=count if count > 0 else None,
-                     has_audio=audio is not None, audio_codec=audio.group(1) if audio else None)
+    frame_count = count if count > 0 else None
+    variable = _variable_rate(info, fps, frame_count)
+    if variable is not None:
+        fps = exact_fps(frame_count / variable)  # type: ignore[operator]  # frame_count is known here
+    return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=frame_count,
+                     has_audio=audio is not None, audio_codec=audio.group(1) if audio else None,
+                     variable_rate=None if variable is None else (variable, _declared(fps, info)))
+
+
+def _declared(fps: Fraction, info: str) -> Fraction:
+    m = re.search(r"Video:.*?, ([\d.]+) fps", info)
+    return exact_fps(float(m.group(1))) if m else fps
+
+
+def _variable_rate(info: str, fps: Fraction, count: int | None) -> float | None:
+    """The duration in seconds of a video whose frames are unevenly timed, else None.
+
+    Variable when ffmpeg's average rate differs from the stream's base rate ("6.25 fps, 25 tbr") and
+    count / rate misses the container's duration by more than a frame: encoded at that rate, the output
+    would be shorter or longer than the input and its audio cut."""
+    rates = re.search(r"Video:.*?, ([\d.]+) fps, ([\d.]+k?) tbr", info)
+    duration = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", info)
+    if count is None or rates is None or duration is None or rates.group(1) == rates.group(2):
+        return None
+    seconds = int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
+    if seconds <= 0 or abs(count / float(fps) - seconds) <= 1.5 / float(fps):
+        return None
+    return seconds
 
 
 def frame_range(fps: Fraction, start: float | None = None, end: float | None = None,

@@ -24,6 +24,16 @@ def default_cache_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(TORCHVISION_URL).name
 
 
+def local_weights_path(explicit: str | None) -> Path | None:
+    """The checkpoint a run will read without downloading: --weights, $VIDSTYLE_WEIGHTS or the cached
+    torchvision file; None when none of them exists yet (for the path registry, vidstyle/io/paths.py)."""
+    for value in (explicit, os.environ.get("VIDSTYLE_WEIGHTS")):
+        if value:
+            return Path(value).expanduser()
+    cached = default_cache_path()
+    return cached if cached.is_file() else None
+
+
 def resolve_weights_path(explicit: str | None, quiet: bool = False) -> Path:
     """--weights, then $VIDSTYLE_WEIGHTS, then the cached or freshly downloaded torchvision checkpoint."""
     for source, value in (("--weights", explicit), ("VIDSTYLE_WEIGHTS", os.environ.get("VIDSTYLE_WEIGHTS"))):
@@ -50,11 +60,17 @@ def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
         TransferSpeedColumn,
     )
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     sha = hashlib.sha256()
     hint = (f"pass --weights PATH or set VIDSTYLE_WEIGHTS to a local VGG-19 checkpoint "
             f"(torchvision's {dest.name}, {TORCHVISION_SIZE_MB} MB, or a caffe-converted one)")
+    try:  # TORCH_HOME may be a file, read-only or unwritable: one line, before the download
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(dest.parent, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise VidstyleError(f"cannot store the VGG-19 weights in {dest.parent} ({exc.strerror or exc}; from "
+                            f"TORCH_HOME or the torch hub default); {hint}") from None
     try:
         with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as fh:
             total = int(response.headers.get("Content-Length") or 0) or None

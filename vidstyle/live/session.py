@@ -22,10 +22,12 @@ import torch
 
 from ..engine import Stylizer, build_stylizer
 from ..io.images import ImageLike, load_rgb
-from ..errors import VidstyleError
-from ..io.atomic import check_distinct, check_output_path
+from ..errors import SignalStop, VidstyleError
+from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.camera import Camera, Frame, open_camera
 from ..io.encode import VideoWriter
+from ..io.paths import Target, check_run_paths
+from ..io.weights import local_weights_path
 from ..io.images import write_image
 from ..runtime import select_device
 from ..temporal.flow import FlowEstimator
@@ -190,18 +192,26 @@ def _style_names(styles: Sequence[ImageLike]) -> list[str]:
 
 def _check_outputs(config: LiveConfig, styles: Sequence[ImageLike]) -> None:
     overwrite = config.engine.overwrite
-    inputs = [Path(s) for s in styles if not isinstance(s, np.ndarray)]
-    if Path(str(config.camera)).exists():
-        inputs.append(Path(str(config.camera)))
-    check_distinct({"--record": config.record, "--report": config.report}, inputs)
+    reads = [("STYLE", Path(s)) for s in styles if not isinstance(s, np.ndarray)]
+    if Path(str(config.camera)).is_file():  # a video file played as the camera (not a device node)
+        reads.append(("--camera", Path(str(config.camera))))
+    if config.engine.init_is_file():
+        reads.append(("--init", Path(config.engine.init)))
+    weights = local_weights_path(config.engine.weights)
+    if weights is not None:
+        reads.append(("--weights", weights))
+    check_run_paths(reads, [Target(option, Path(path)) for option, path in
+                            (("--record", config.record), ("--report", config.report)) if path])
     if config.engine.resolved_photo_weight() > 0 or config.engine.content_mask or config.engine.style_mask:
         raise VidstyleError("live mode does not support --photo-weight, the photo preset or masks; "
                             "use them with images, videos or frame folders")
+    for path in (config.record, config.report):
+        if path:
+            check_output_path(path, overwrite)
+            # the temporary recording or report of a live run that was killed (its process is gone)
+            clean_stale_temps(Path(path).parent, Path(path).name)
     if config.record:
-        check_output_path(config.record, overwrite)
         VideoWriter(config.record, 25)  # validates the container early (no process is started)
-    if config.report:
-        check_output_path(config.report, overwrite)
     folder = Path(config.snapshot_dir)
     if not folder.is_dir():
         raise VidstyleError(f"snapshot folder {folder} does not exist")
@@ -254,8 +264,8 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         worker.start()
         try:
             session.run()
-        except KeyboardInterrupt:
-            session.stop_reason = "interrupted (Ctrl-C)"
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP from the CLI (errors.SignalStop)
+            session.stop_reason = f"stopped by {exc.name}" if isinstance(exc, SignalStop) else "interrupted (Ctrl-C)"
         end = time.perf_counter()
     finally:
         if worker is not None:

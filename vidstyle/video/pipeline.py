@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,7 +21,8 @@ import numpy as np
 
 from ..config import Config
 from ..errors import VidstyleError
-from ..io.atomic import check_distinct, check_output_path, clean_stale_temps
+from ..scopes import check_applies
+from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.encode import VideoWriter
 from ..io.frames import (
     FrameDirWriter,
@@ -30,7 +32,7 @@ from ..io.frames import (
     list_frames,
 )
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
-from ..io.masks import MaskSequence, mask_identity
+from ..io.masks import MaskSequence
 from ..io.reports import staged_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,
@@ -46,12 +48,14 @@ from ..still import stylize_still
 from ..engine import build_stylizer
 from .loop import ProgressCallback, run_frames
 from .progress import build_report
+from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
 
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
-# The weights enter by content (weights_digest), not by the path string.
+# The weights, --init and the masks enter by content (weights_digest, input_file_identity), not by path.
 NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames", "weights", "capture"}
+                     "end", "max_frames", "weights", "init", "content_mask", "style_mask",
+                     "capture"}
 
 
 class VideoInterrupted(KeyboardInterrupt):
@@ -61,10 +65,14 @@ class VideoInterrupted(KeyboardInterrupt):
 def input_kind(path: str | os.PathLike) -> str:
     """'image', 'video' or 'frames' (a directory), from the path; VidstyleError if missing or unsupported."""
     p = Path(path)
-    if p.is_dir():
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise VidstyleError(f"input not found: {p}") from None
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise VidstyleError(f"INPUT {p.name[:40]!r}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
         return "frames"
-    if not p.exists():
-        raise VidstyleError(f"input not found: {p}")
     if is_image_path(p):
         return "image"
     if is_video_path(p):
@@ -76,7 +84,7 @@ def input_kind(path: str | os.PathLike) -> str:
 def output_kind(path: str | os.PathLike) -> str:
     """'video' (.mp4 .mov .mkv .webm), 'image', or 'frames' (a directory: no extension or an existing folder)."""
     p = Path(path)
-    if p.is_dir() or not p.suffix or str(path).endswith(("/", os.sep)):
+    if os.path.isdir(p) or not p.suffix or str(path).endswith(("/", os.sep)):  # os.path: no OSError
         return "frames"
     if p.suffix.lower() in VIDEO_OUTPUT_EXTENSIONS:
         return "video"
@@ -104,6 +112,12 @@ def open_source(path: Path, kind: str, config: Config) -> Source:
     stat = path.stat()
     if kind == "video":
         info = probe_video(path)
+        if info.variable_rate is not None and not config.quiet:  # said once, before the work
+            seconds, declared = info.variable_rate
+            STDERR.print(f"note: {path.name} has a variable frame rate ({info.frame_count} frames over "
+                         f"{seconds:.2f} s, declared {float(declared):.3g} fps); the output uses the average rate "
+                         f"{float(info.fps):.4g} fps, keeping its duration and whole audio", markup=False,
+                         highlight=False, soft_wrap=True)
         first, stop = frame_range(info.fps, config.start, config.end, config.max_frames)
         known = info.frame_count
         if known is not None and first >= known:
@@ -137,17 +151,17 @@ def _styles(style: ImageLike | Sequence[ImageLike]) -> tuple[list[np.ndarray], l
     return images, ids
 
 
-def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_kind: str, overwrite: bool,
-                 report: str | None) -> None:
-    """Refuse nonsensical kind combinations and unwritable or clobbering outputs before any work."""
+def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_kind: str,
+                 config: Config) -> Path | None:
+    """Refuse nonsensical kind combinations, overlapping paths (the path registry, video/paths.py) and
+    unwritable or clobbering outputs before any work; returns the work directory (None for an image)."""
+    overwrite, report = config.overwrite, config.report
     if in_kind == "image" and out_kind != "image":
         raise VidstyleError("INPUT is a single image, so OUTPUT must be an image file too")
     if in_kind != "image" and out_kind == "image":
         raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
                             f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
-    styles = style if isinstance(style, (list, tuple)) else [style]
-    others = [input_path] + [Path(s) for s in styles if not isinstance(s, np.ndarray)]
-    check_distinct({"OUTPUT": output, "--report": report}, others)
+    work = check_video_paths(input_path, style, output, out_kind, config, in_kind)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
     else:
@@ -157,6 +171,7 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
     for path in (output, report):  # temporary files left by killed runs on the same OUTPUT
         if path:
             clean_stale_temps(Path(path).parent, Path(path).name)
+    return work
 
 
 @dataclass
@@ -167,6 +182,9 @@ class RunOutcome:
     computed: int  # frames computed by this run
     device: str
     report: dict[str, Any] = field(default_factory=dict)  # extra sections for the run report
+    # output frames already finished before this run; None = frames - computed (true when every computed
+    # frame is an output frame; a distributed run computes overlap frames twice)
+    resumed: int | None = None
 
 
 class FrameRunner(Protocol):
@@ -211,26 +229,23 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     vidstyle.distributed for a Ray cluster). Ctrl-C raises VideoInterrupted; the same call resumes.
     """
     config = config or Config()
-    input_path, output = Path(input), Path(output)
-    in_kind, out_kind = input_kind(input_path), output_kind(output)
-    _check_paths(input_path, style, output, in_kind, out_kind, config.overwrite, config.report)
+    input_path, output_text, output = Path(input), output, Path(output)
+    in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
+    check_applies(config, in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
+    work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
     styles, style_ids = _styles(style)
     if in_kind == "image":
         if runner is not None:
             raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
-        _refuse_frame_options(config)
         return stylize_still(input_path, styles, output, config)
     source = open_source(input_path, in_kind, config)
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
-                "masks": mask_identity(config.style_mask, config.content_mask),
+                **input_file_identity(config),
                 "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
                 "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED},
                 **runner.settings()}
-    work_path = Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
-    inside = out_kind == "frames" and output.resolve() in work_path.resolve().parents
-    if inside or work_path.resolve() in (output.resolve(), input_path.resolve()):
-        raise VidstyleError("--work-dir must differ from INPUT and OUTPUT and not lie inside OUTPUT")
+    assert work_path is not None
     work = WorkDir(work_path, settings, overwrite=config.overwrite)
     started = time.perf_counter()
     try:
@@ -252,7 +267,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
                           output=str(output), kinds={"input": in_kind, "output": out_kind},
                           video={"fps": str(source.fps), "width": None, "height": None, "first_frame": source.first,
                                  "audio": source.audio is not None and out_kind == "video"},
-                          records=work.records, frames=frames, computed=computed,
+                          records=work.records, frames=frames, computed=computed, resumed=outcome.resumed,
                           wall_seconds=time.perf_counter() - started)
     report.update(outcome.report)
     h, w = work.load(frames - 1).shape[:2]
@@ -292,11 +307,3 @@ def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind
                      audio_start=float(source.first / source.fps), replace=config.overwrite) as writer:
         for i in range(frames):
             writer.write(work.load(i))
-
-
-def _refuse_frame_options(config: Config) -> None:
-    """Options about frames mean nothing for a single image: say so instead of ignoring them."""
-    given = [f"--{name.replace('_', '-')}" for name in ("start", "end", "max_frames", "fps", "work_dir")
-             if getattr(config, name) is not None] + (["--keep-frames"] if config.keep_frames else [])
-    if given:
-        raise VidstyleError(f"{', '.join(given)} apply to videos and frame folders, not to a single image")

@@ -73,14 +73,15 @@ class FrameBar:
 
 def build_report(*, config: Any, device: str, input_path: str, style: list[str], output: str, kinds: dict[str, str],
                  video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int, computed: int,
-                 wall_seconds: float) -> dict[str, Any]:
-    """The JSON report: settings, device, per-frame iterations/losses/seconds and totals."""
+                 wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
+    """The JSON report: settings, device, per-frame iterations/losses/seconds and totals. ``resumed``: output
+    frames finished before this run (default: frames - computed)."""
     per_frame = [{"index": i, **records.get(i, {"resumed": True})} for i in range(frames)]
     seconds = sum(r.get("seconds", 0.0) for r in per_frame)
     return {
         "input": input_path, "style": style, "output": output, "kinds": kinds, "device": device,
         "settings": dataclasses.asdict(config), "video": video, "frames": per_frame,
-        "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed,
+        "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed if resumed is None else resumed,
                    "iterations": sum(r.get("iterations", 0) for r in per_frame),
                    "stylize_seconds": seconds, "seconds_per_frame": seconds / frames if frames else 0.0,
                    "wall_seconds_this_run": wall_seconds,

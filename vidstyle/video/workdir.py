@@ -26,8 +26,9 @@ from ..errors import VidstyleError
 from ..io.atomic import atomic_path, clean_stale_temps
 from ..io.frames import FRAME_NAME, own_frames
 from ..io.images import read_image, write_image
+from ..io.paths import WORK_MARKER
 
-MARKER = "vidstyle-work.json"
+MARKER = WORK_MARKER  # the path registry (io/paths.py) refuses outputs in a folder that has one
 LOG = "frames.jsonl"
 LOCK = "vidstyle.lock"
 STAGING = "chunks"  # distributed runs: one work directory per chunk in here (vidstyle.distributed)
@@ -123,7 +124,11 @@ class WorkDir:
             return
         path = self.path / LOCK
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:  # full disk (no inode left), read-only folder, ...
+                raise VidstyleError(f"cannot create the lock of work directory {self.path}: "
+                                    f"{exc.strerror or exc}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -139,8 +144,15 @@ class WorkDir:
             if same:
                 break
             os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk: give the lock up and leave no lock file behind
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            os.close(fd)
+            raise VidstyleError(f"cannot write the lock of work directory {self.path}: "
+                                f"{exc.strerror or exc}") from None
         self._lock_fd = fd
 
     def release(self) -> None:

@@ -1,0 +1,232 @@
+"""The command on the hostile inputs of a user trial: outputs pointed at inputs, device nodes, work
+directories, odd names, bad environment variables, options that do not apply, closed or full streams.
+Every refusal is exit 2 with one stderr line and no traceback, before any work; inputs keep their bytes."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, smooth_image
+from tests.helpers.clips import make_clip
+from vidstyle.cli.main import main
+from vidstyle.io.images import write_image
+from vidstyle.io.paths import WORK_MARKER
+from vidstyle.io.video import probe_video
+
+
+def fast(weights: Path, *extra: str) -> list[str]:
+    return ["--preset", "fast", "--size", "32", "--iterations", "0", "--weights", str(weights), "--device", "cpu",
+            "--quiet", *extra]
+
+
+def video_fast(weights: Path, *extra: str) -> list[str]:
+    return fast(weights, "--first-iterations", "0", "--temporal", "none", *extra)
+
+
+def refused(capsys, argv: list[str], needle: str) -> None:
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def images(tmp_path: Path) -> dict[str, Path]:
+    files = {name: tmp_path / f"{name}.png" for name in ("content", "style", "init", "cmask", "smask")}
+    for i, path in enumerate(files.values()):
+        write_image(path, smooth_image(24, 32, seed=i))
+    return files
+
+
+@pytest.fixture()
+def clip(tmp_path: Path) -> Path:
+    return make_clip(tmp_path / "clip.mp4", frames=3)
+
+
+def test_outputs_pointed_at_file_inputs_are_refused_and_inputs_kept(tmp_path, capsys, images, weights_path):
+    weights = tmp_path / "vgg19-caffe.pth"
+    shutil.copy(weights_path, weights)
+    before = {p: digest(p) for p in [*images.values(), weights]}
+    base = [images["content"], images["style"]]
+    masks = ["--content-mask", images["cmask"], "--style-mask", images["smask"]]
+    hard = tmp_path / "hard-init.png"
+    os.link(images["init"], hard)
+    cases = [
+        ([*base, images["init"], "--init", images["init"]], "--init"),
+        ([*base, hard, "--init", images["init"]], "--init"),
+        ([*base, images["cmask"], *masks], "--content-mask"),
+        ([*base, images["smask"], *masks], "--style-mask"),
+        ([*base, tmp_path / "o.png", "--report", weights], "--weights"),
+        ([*base, tmp_path / "o.png", "--report", images["init"], "--init", images["init"]], "--init"),
+    ]
+    for argv, needle in cases:
+        refused(capsys, [*argv, *fast(weights, "--overwrite")], needle)
+    assert {p: digest(p) for p in before} == before
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_device_node_and_fifo_targets_are_refused_with_overwrite(tmp_path, capsys, images, weights_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    targets = [fifo]
+    if os.geteuid() == 0:
+        node = tmp_path / "null.json"
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        targets.append(node)
+    for target in targets:
+        refused(capsys, [images["content"], images["style"], tmp_path / "o.png", "--report", target,
+                         *fast(weights_path, "--overwrite")], "vidstyle writes only regular files")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert all(not stat.S_ISREG(t.lstat().st_mode) for t in targets)
+    # read from, a device would never end: /dev/zero as weights was hashed forever
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", *fast(Path("/dev/zero"))],
+            "vidstyle reads regular files and folders")
+
+
+def test_output_into_another_runs_work_directory_is_refused(tmp_path, capsys, clip, images, weights_path):
+    work = tmp_path / "x.work"
+    work.mkdir()
+    (work / WORK_MARKER).write_text('{"fingerprint": "theirs"}')
+    (work / "frame_000001.png").write_bytes(b"their frame")
+    for out in (work, work / "o.mp4"):
+        refused(capsys, [clip, images["style"], out, *video_fast(weights_path, "--overwrite")],
+                "vidstyle work directory")
+    refused(capsys, [clip, images["style"], tmp_path / "o.mp4", "--report", work / "r.json",
+                     *video_fast(weights_path)], "vidstyle work directory")
+    assert sorted(p.name for p in work.iterdir()) == ["frame_000001.png", WORK_MARKER]
+
+
+def test_trailing_slash_means_a_folder_and_work_dir_under_a_file_is_refused(tmp_path, capsys, clip, images,
+                                                                             weights_path):
+    out = tmp_path / "newdir.mp4"
+    assert main([str(clip), str(images["style"]), str(out) + "/", *video_fast(weights_path)]) == 0
+    assert out.is_dir() and sorted(p.name for p in out.iterdir())[-1] == "frame_000003.png"
+    refused(capsys, [clip, images["style"], tmp_path / "o.mp4", "--work-dir", tmp_path / "o.mp4" / "w",
+                     *video_fast(weights_path)], "must not lie inside OUTPUT")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_long_names_are_refused_up_front(tmp_path, capsys, clip, images, weights_path):
+    long_out = tmp_path / ("o" * 240 + ".mp4")  # fits, but its temporary name would not
+    refused(capsys, [clip, images["style"], long_out, *video_fast(weights_path)], "vidstyle needs at most")
+    too_long = tmp_path / ("c" * 300 + ".png")
+    refused(capsys, [too_long, images["style"], tmp_path / "o.png", *fast(weights_path)], "too long")
+    refused(capsys, [images["content"], too_long, tmp_path / "o.png", *fast(weights_path)], "too long")
+    refused(capsys, [images["content"], images["style"], too_long, *fast(weights_path)], "too long")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["clip.mp4", *(p.name for p in images.values())])
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--crf", "18"], "--crf"), (["--no-audio"], "--no-audio"), (["--temporal", "flow"], "--temporal"),
+    (["--temporal-weight", "5"], "--temporal-weight"), (["--flow-quality", "fine"], "--flow-quality"),
+    (["--first-iterations", "1"], "--first-iterations"), (["--fps", "25"], "--fps"),
+])
+def test_options_for_other_inputs_are_refused_for_an_image(tmp_path, capsys, images, weights_path, argv, option):
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", *fast(weights_path), *argv],
+            f"{option} applies only to")
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("argv, output, option", [
+    (["--fps", "25"], "o.mp4", "--fps"),
+    (["--temporal", "none", "--temporal-weight", "5"], "o.mp4", "--temporal-weight"),
+    (["--temporal", "warm", "--flow-quality", "fast"], "o.mp4", "--flow-quality"),
+    (["--crf", "18"], "frames", "--crf"),
+    (["--no-audio"], "frames", "--no-audio"),
+])
+def test_options_for_other_runs_are_refused_for_a_video(tmp_path, capsys, clip, images, weights_path, argv, output,
+                                                        option):
+    refused(capsys, [clip, images["style"], tmp_path / output, *fast(weights_path), *argv], f"{option} applies only to")
+    assert not (tmp_path / output).exists()
+
+
+def test_non_utf8_video_names_work(tmp_path, capsys, clip, images, weights_path):
+    """A video named with an undecodable byte crashed OpenCV (SIGSEGV, which would end this test process) as
+    INPUT and as metrics' reference."""
+    bad = Path(os.fsdecode(bytes(tmp_path) + b"/bad\xffname.mp4"))
+    shutil.copy(clip, bad)
+    out = Path(os.fsdecode(bytes(tmp_path) + b"/out\xff.mp4"))
+    assert main([str(bad), str(images["style"]), str(out), *video_fast(weights_path)]) == 0
+    assert probe_video(out).frame_count == 3
+    assert main(["metrics", str(out), "--reference", str(bad), "--flow-quality", "fast"]) == 0
+    assert "warping error" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, value, needle", [
+    ("OPENCV_IO_MAX_IMAGE_PIXELS", "abc", "OPENCV_IO_MAX_IMAGE_PIXELS"),
+    ("OPENCV_IO_MAX_IMAGE_PIXELS", "-1", "OPENCV_IO_MAX_IMAGE_PIXELS"),
+    ("VIDSTYLE_WEIGHTS", "/", "VIDSTYLE_WEIGHTS"),
+])
+def test_bad_environment_is_one_line(tmp_path, capsys, monkeypatch, images, name, value, needle):
+    monkeypatch.setenv(name, value)
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", "--size", "32", "--quiet"], needle)
+
+
+def test_torch_home_that_is_a_file_or_under_one(tmp_path, capsys, monkeypatch, images):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for home, needle in ((blocker, "TORCH_HOME"), (blocker / "sub", "cannot store the VGG-19 weights")):
+        monkeypatch.setenv("TORCH_HOME", str(home))
+        refused(capsys, [images["content"], images["style"], tmp_path / "o.png", "--size", "32", "--quiet"], needle)
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.slow
+def test_closed_or_full_streams_keep_the_exit_code(tmp_path, capsys, monkeypatch, clip, images, weights_path):
+    """No traceback, and the exit code says what happened to the run."""
+    metrics = ["metrics", clip, "--reference", clip, "--flow-quality", "fast"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    closed = subprocess.run([sys.executable, "-m", "vidstyle", *map(str, metrics)], stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=REPO, timeout=300, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2 and "cannot write the result to stdout" in closed.stderr, closed.stderr
+    with open("/dev/full", "w") as full:
+        with monkeypatch.context() as patch:
+            patch.setattr(sys, "stdout", full)  # what `>/dev/full` gives the process
+            code = main([str(a) for a in metrics])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "cannot write the result to stdout: No space left" in err
+        # a refusal whose one line cannot be written still exits 2 (the environment check runs before torch loads)
+        bad = subprocess.run([sys.executable, "-m", "vidstyle", "nope.png", "x.png", "o.png"], stdout=subprocess.PIPE,
+                             stderr=full, env={**env, "OPENCV_IO_MAX_IMAGE_PIXELS": "abc"}, cwd=tmp_path, timeout=300)
+        assert bad.returncode == 2
+    ok = subprocess.run(f"{sys.executable} -m vidstyle {images['content']} {images['style']} {tmp_path}/o.png "
+                        f"{' '.join(fast(weights_path))[:-len(' --quiet')]} 2>&1 | head -c 5; "
+                        "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True,
+                        env=env, cwd=REPO, timeout=300)
+    assert ok.returncode == 0 and (tmp_path / "o.png").is_file(), ok.stderr
+
+
+def test_metrics_options_that_do_not_apply_are_refused(tmp_path, capsys, clip):
+    refused(capsys, ["metrics", clip, "--reference", clip, "--fps", "5"], "--fps applies only to a frame-folder")
+    refused(capsys, ["metrics", clip, "--reference", clip, "--weights", "w.pth"], "--weights applies only with --style")
+
+
+def test_torch_home_that_cannot_be_written(tmp_path, capsys, monkeypatch, images):
+    """Read-only or unwritable (root passes permission bits, so the check itself is what is tested)."""
+    import vidstyle.io.weights as weights
+
+    home = tmp_path / "th"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    real = os.access
+    monkeypatch.setattr(weights.os, "access", lambda path, mode: not str(path).startswith(str(home)) and real(path, mode))
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", "--size", "32", "--quiet"],
+            "cannot store the VGG-19 weights")
+
+
+def test_a_line_break_in_a_file_name_keeps_the_message_one_line(tmp_path, capsys, images, weights_path):
+    odd = tmp_path / "two\nlines.png"
+    refused(capsys, [odd, images["style"], tmp_path / "o.png", *fast(weights_path)], "two\\nlines.png")

@@ -1,0 +1,68 @@
+"""The one rule for options that do not apply to a run: every option listed in OPTION_SCOPES, given where its
+scope does not hold (the input or output kind, the --temporal mode), is refused with one line naming it,
+never silently ignored. The CLI passes the options the user typed; the Python API, the fields that differ
+from their default."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import VidstyleError
+
+if TYPE_CHECKING:
+    from .config import Config
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an option means something: the INPUT and OUTPUT kinds ('image', 'video', 'frames') and the
+    --temporal modes it needs (None: any)."""
+
+    what: str  # for the message: "videos and frame folders", ...
+    inputs: tuple[str, ...] = ("video", "frames")
+    outputs: tuple[str, ...] = ("video", "frames", "image")
+    temporal: tuple[str, ...] | None = None
+
+
+_MANY = "videos and frame folders"
+# Options not listed apply everywhere.
+OPTION_SCOPES: dict[str, Scope] = {
+    **{name: Scope(_MANY) for name in ("temporal", "first_iterations", "start", "end", "max_frames", "work_dir",
+                                       "keep_frames")},
+    "temporal_weight": Scope(f"--temporal flow on {_MANY}", temporal=("flow",)),
+    "flow_quality": Scope(f"--temporal flow on {_MANY}", temporal=("flow",)),
+    "fps": Scope("a frame-folder INPUT (a video keeps its own rate)", inputs=("frames",)),
+    "crf": Scope("a video OUTPUT", outputs=("video",)),
+    "audio": Scope("a video INPUT written to a video OUTPUT", inputs=("video",), outputs=("video",)),
+}
+_OPTION_NAMES = {"audio": "--no-audio"}
+_KIND_NAMES = {"image": "an image", "video": "a video", "frames": "a frame folder"}
+
+
+def option_name(field_name: str) -> str:
+    """The command-line spelling of a Config field ('work_dir' -> '--work-dir', 'audio' -> '--no-audio')."""
+    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
+
+
+
+
+def given_fields(config: "Config") -> set[str]:
+    """Fields set to something other than their default (what a Python caller asked for)."""
+    return {f.name for f in dataclasses.fields(config)
+            if getattr(config, f.name) != (f.default if f.default is not dataclasses.MISSING else f.default_factory())}
+
+
+def check_applies(config: "Config", in_kind: str, out_kind: str, given: set[str] | None = None) -> None:
+    """Refuse (VidstyleError naming it) an option given for a run it does not apply to.
+
+    ``given``: the options the user set (the CLI knows); default: the fields that differ from their default."""
+    given = given_fields(config) if given is None else given
+    for name in sorted(given & OPTION_SCOPES.keys(), key=list(OPTION_SCOPES).index):
+        scope = OPTION_SCOPES[name]
+        if in_kind not in scope.inputs or out_kind not in scope.outputs:
+            raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run reads "
+                                f"{_KIND_NAMES[in_kind]} and writes {_KIND_NAMES[out_kind]}")
+        if scope.temporal is not None and config.temporal not in scope.temporal:
+            raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run has "
+                                f"--temporal {config.temporal}")
