@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.helpers import MEDIA
-from tests.helpers.motion_clips import motion_frames
+from samples.motion_clips import motion_frames
 
 from vidstyle import Config, VideoInterrupted, stylize_video
 from vidstyle.cli.main import main

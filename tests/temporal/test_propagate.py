@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers.motion_clips import motion_frames, read_frames, two_shot_frames, write_frames
+from samples.motion_clips import motion_frames, read_frames, two_shot_frames, write_frames
 
 from vidstyle import Config, stylize_video
 from vidstyle.errors import VidstyleError

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tests.helpers import MEDIA
 from tests.helpers.clips import count_frames_ffmpeg
-from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realistic_frames
+from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realistic_frames
 
 from vidstyle import Config, stylize_video
 from vidstyle.io.images import read_image
