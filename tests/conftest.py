@@ -41,3 +41,8 @@ def _no_weight_download(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
     monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.getbasetemp() / "torch_home"))
     monkeypatch.delenv("VIDSTYLE_WEIGHTS", raising=False)
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast subset, ``python -m pytest -q -m "not slow"``, leaves out the tests marked slow (over ~2 s here)."""
+    config.addinivalue_line("markers", "slow: takes more than ~2 s on a 2-core CPU; left out by -m 'not slow'")

@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, write_image
 from tests.helpers import REPO, smooth_image
@@ -91,6 +93,7 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path, weights_path, tubingen, st
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_two_image_runs_on_one_output(tmp_path, weights_path, tubingen, starry_night):
     """Without --overwrite exactly one run writes OUTPUT; the other exits 2 (checked again at commit)."""
     out = tmp_path / "o.png"

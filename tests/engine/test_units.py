@@ -45,6 +45,7 @@ def cfg(weights: Path, **kw: object) -> Config:
                             quiet=True), **kw})
 
 
+@pytest.mark.slow
 def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
     """In the paper's units the 10x checkpoint changed the result by 22 of 255 grey levels on average."""
     content, style = pair
@@ -67,6 +68,7 @@ def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
             assert (0.8 < ratio < 1.25) == close, (units, term, ratio)
 
 
+@pytest.mark.slow
 def test_the_default_look_is_the_same_at_96_and_192_px():
     """In the paper's units the style strength fell 2.9x and the content fidelity rose 1.9x from 96 to 192 px."""
     photo, style = read_image(MEDIA / "tubingen.jpg"), read_image(MEDIA / "starry_night.jpg")

@@ -231,6 +231,7 @@ def test_window_on_virtual_display(clip: Path, weights_path: Path, starry_night:
         xvfb.wait(10)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process-group signals are POSIX")
 def test_ctrl_c_in_a_terminal_stops_cleanly_with_a_valid_recording(clip: Path, weights_path: Path,
                                                                    starry_night: Path, tmp_path: Path) -> None:
