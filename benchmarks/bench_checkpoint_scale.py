@@ -15,10 +15,16 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.engine.test_units import cfg, scaled_checkpoint  # noqa: E402
-from tests.helpers import MEDIA, WEIGHTS  # noqa: E402
-from vidstyle import build_stylizer  # noqa: E402
+from common import MEDIA, WEIGHTS  # noqa: E402
+from samples.checkpoints import scaled_checkpoint  # noqa: E402
+from vidstyle import Config, build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
+
+
+def cfg(weights: Path, **kw: object) -> Config:
+    """The tests' tiny, seeded CPU configuration (tests/engine/test_units.py)."""
+    return Config(**{**dict(preset="fast", weights=str(weights), device="cpu", size=None, iterations=20, seed=0,
+                            quiet=True), **kw})
 
 
 def main() -> None:
@@ -30,7 +36,7 @@ def main() -> None:
     content = resize_long_side(read_image(MEDIA / "tubingen.jpg"), args.size)
     style = read_image(MEDIA / "starry_night.jpg")
     with tempfile.TemporaryDirectory() as tmp:
-        ten = scaled_checkpoint(Path(tmp), 10.0)
+        ten = scaled_checkpoint(WEIGHTS, Path(tmp), 10.0)
 
         def run(weights: Path, threads: int, optimizer: str) -> np.ndarray:
             torch.set_num_threads(threads)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from common import add_media_arguments  # noqa: E402
 
 from bench_stability import measure  # noqa: E402
-from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
+from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.frames import iter_frame_dir  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402

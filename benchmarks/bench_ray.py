@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers import MEDIA  # noqa: E402
-from tests.helpers.motion_clips import motion_frames  # noqa: E402
+from common import MEDIA  # noqa: E402
+from samples.motion_clips import motion_frames  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.distributed import RayOptions, RayRunner  # noqa: E402
 from vidstyle.io.images import read_image, write_image  # noqa: E402

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from common import add_media_arguments  # noqa: E402
 
-from tests.helpers.motion_clips import (  # noqa: E402
+from samples.motion_clips import (  # noqa: E402
     CLIP_KINDS,
     motion_frames,
     read_frames,

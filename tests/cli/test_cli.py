@@ -13,6 +13,7 @@ def base_args(weights_path, size=32, iterations=2):
             str(weights_path), "--device", "cpu", "--seed", "0", "--quiet"]
 
 
+@pytest.mark.slow
 def test_done_when_command_runs_as_a_program(tmp_path, weights_path, tubingen, starry_night):
     out = tmp_path / "out.png"
     cmd = [sys.executable, "-m", "vidstyle", str(tubingen), str(starry_night), str(out), "--size", "64",
@@ -111,6 +112,7 @@ def test_offline_without_weights(tmp_path, capsys, monkeypatch, tubingen, starry
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_existing_output_kept_without_overwrite(tmp_path, capsys, weights_path, tubingen, starry_night):
     out = tmp_path / "out.png"
     out.write_bytes(b"precious")

@@ -6,7 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
+
+import pytest
 
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, write_image
@@ -51,22 +52,48 @@ def test_elongated_content_or_style_is_one_line(tmp_path, capsys, weights_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.png", "wide.png"]
 
 
-def command(*argv):
+def command(*argv, python_options=()):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "vidstyle", *map(str, argv)], stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=REPO)
+    return subprocess.Popen([sys.executable, *python_options, "-m", "vidstyle", *map(str, argv)],
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT back to its default. A suite started from a script's background job
+    (``python -m pytest &``) runs with SIGINT ignored, which a child inherits; Python then installs no
+    KeyboardInterrupt handler and the Ctrl-C below would do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+IMPORT_TIME = "import time:"
 
 
 def test_ctrl_c_during_start_up_is_one_line(tmp_path, weights_path, tubingen, starry_night):
-    proc = command(tubingen, starry_night, tmp_path / "o.png", *args(weights_path))
-    time.sleep(0.4)  # torch and OpenCV are still loading
+    """Ctrl-C while the command is still loading torch and OpenCV. Readiness comes from Python's own
+    ``-X importtime`` trace: it prints a line on stderr as each import completes, and the first import that
+    completes after ``vidstyle.cli.main`` is one the CLI makes inside its error handling, while torch is still
+    to come. The signal is sent then, with no sleep."""
+    proc = command(tubingen, starry_night, tmp_path / "o.png", *args(weights_path), python_options=["-X", "importtime"])
+    assert proc.stderr is not None
+    seen: list[str] = []
+    main_loaded = False
+    for line in proc.stderr:
+        seen.append(line)
+        if main_loaded:
+            break
+        main_loaded = line.startswith(IMPORT_TIME) and line.split("|")[-1].strip() == "vidstyle.cli.main"
+    assert main_loaded, "".join(seen)
     proc.send_signal(signal.SIGINT)
-    err = proc.communicate(timeout=60)[1]
+    err = "".join(seen) + proc.communicate(timeout=60)[1]
+    imported = {line.split("|")[-1].strip() for line in err.splitlines() if line.startswith(IMPORT_TIME)}
+    said = [line for line in err.splitlines() if not line.startswith(IMPORT_TIME)]
+    assert "vidstyle.cli.stylize" not in imported, "the signal came after start-up"
     assert proc.returncode == 130, err
-    assert err.strip() == "vidstyle: interrupted"
+    assert said == ["vidstyle: interrupted"], said
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_two_image_runs_on_one_output(tmp_path, weights_path, tubingen, starry_night):
     """Without --overwrite exactly one run writes OUTPUT; the other exits 2 (checked again at commit)."""
     out = tmp_path / "o.png"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers.motion_clips import motion_frames, two_shot_frames, write_frames
+from samples.motion_clips import motion_frames, two_shot_frames, write_frames
 
 from vidstyle.cli.main import main
 from vidstyle.io.encode import VideoWriter

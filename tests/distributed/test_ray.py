@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.helpers import MEDIA
-from tests.helpers.motion_clips import motion_frames
+from samples.motion_clips import motion_frames
 
 from vidstyle import Config, VideoInterrupted, stylize_video
 from vidstyle.cli.main import main
@@ -22,9 +22,10 @@ from vidstyle.distributed import Chunk, RayOptions, RayRunner, plan_chunks  # no
 from vidstyle.distributed.chunks import blend_pair, blend_weight, cross_fade  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def local_ray():
-    """One small local Ray for the module (the runner joins it and leaves it running)."""
+    """One small local Ray for the tests that run chunks (the runner joins it and leaves it running); the
+    command-line checks need none, so the fast subset starts no cluster."""
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
@@ -90,6 +91,8 @@ def assert_output_is(output: Path, expected: list[np.ndarray]) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(frames, expected))
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_48_frames_in_order_with_bounded_seams(clip48: Path, weights_path: Path, tmp_path: Path) -> None:
     out, report, streamed = tmp_path / "out", tmp_path / "report.json", Streamed()
     stylize_video(clip48, MEDIA / "starry_night.jpg", out, cfg(weights_path, size=40, report=str(report)),
@@ -113,6 +116,8 @@ def test_48_frames_in_order_with_bounded_seams(clip48: Path, weights_path: Path,
     assert seams["mean_ratio"] <= 1.3
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_a_killed_worker_is_retried_and_no_frame_is_lost_or_computed_twice(clip24: Path, weights_path: Path,
                                                                            tmp_path: Path) -> None:
     killed: list[int] = []
@@ -137,6 +142,8 @@ def test_a_killed_worker_is_retried_and_no_frame_is_lost_or_computed_twice(clip2
     assert killed[0] in pids and len(pids) == 2  # chunk 1's frames came from the dead worker and its successor
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_interrupt_keeps_finished_frames_and_a_rerun_skips_them(clip24: Path, weights_path: Path,
                                                                  tmp_path: Path) -> None:
     streamed = Streamed()

@@ -133,6 +133,7 @@ def test_scale_plan_spends_the_budget_in_full_size_passes():
         assert plan[-1][1] >= iterations * 3 // 4
 
 
+@pytest.mark.slow
 def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
     photo = resize_long_side(read_image(tubingen), 128)
     # noise init: there the coarse pass pays off; with the content init the two are within a few per cent

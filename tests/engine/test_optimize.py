@@ -23,6 +23,7 @@ def pair(tubingen, starry_night):
     return content, style
 
 
+@pytest.mark.slow
 def test_tubingen_starry_night_is_stylized_and_recognisable(weights_path, pair):
     content, style = pair
     stylizer = build_stylizer(fast_config(weights_path, size=96, iterations=40), style)
@@ -139,6 +140,7 @@ def test_adam_reports_the_losses_of_the_returned_image(weights_path, pair):
     assert result.losses["total"] == pytest.approx(judged["total"], rel=0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer,short,long", [("lbfgs", 100, 400), ("adam", 25, 100)])
 def test_more_passes_never_deliver_a_worse_image_and_reports_are_of_the_delivered_image(
         weights_path, pair, optimizer, short, long):

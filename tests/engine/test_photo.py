@@ -80,6 +80,7 @@ def test_single_region_masks_equal_the_plain_loss_and_orphans(weights_path, two_
     assert whole["style"] == pytest.approx(plain["style"], rel=1e-5)  # orphan label -> whole-style Gram
 
 
+@pytest.mark.slow
 def test_photo_weight_keeps_the_content_edges(weights_path, tubingen, starry_night):
     content = resize_long_side(read_image(tubingen), 64)
     style = read_image(starry_night)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from samples.checkpoints import scaled_checkpoint
 from tests.helpers import MEDIA, WEIGHTS
 from vidstyle import Config, build_stylizer
 from vidstyle.io.images import read_image, resize_long_side
@@ -14,15 +15,6 @@ from vidstyle.temporal.look import LookMeter
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TV_MEAN, TV_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-
-def scaled_checkpoint(tmp_path: Path, factor: float) -> Path:
-    """The shared weights with every activation multiplied by ``factor`` (conv1_1's weights and every bias)."""
-    state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
-    out = {k: (v * factor if k.endswith("bias") or k == "features.0.weight" else v) for k, v in state.items()}
-    path = tmp_path / f"vgg19-caffe-x{factor:g}.pth"
-    torch.save(out, path)
-    return path
 
 
 def torchvision_convention_checkpoint(tmp_path: Path, activation_scale: float) -> Path:
@@ -53,10 +45,11 @@ def cfg(weights: Path, **kw: object) -> Config:
                             quiet=True), **kw})
 
 
+@pytest.mark.slow
 def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
     """In the paper's units the 10x checkpoint changed the result by 22 of 255 grey levels on average."""
     content, style = pair
-    ten = scaled_checkpoint(tmp_path, 10.0)
+    ten = scaled_checkpoint(WEIGHTS, tmp_path, 10.0)
     images = {units: [build_stylizer(cfg(w, loss_units=units, iterations=40), style).stylize(content).image.astype(float)
                       for w in (WEIGHTS, ten)] for units in ("scaled", "paper")}
     assert np.abs(images["scaled"][0] - images["scaled"][1]).mean() <= 3.0
@@ -75,6 +68,7 @@ def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
             assert (0.8 < ratio < 1.25) == close, (units, term, ratio)
 
 
+@pytest.mark.slow
 def test_the_default_look_is_the_same_at_96_and_192_px():
     """In the paper's units the style strength fell 2.9x and the content fidelity rose 1.9x from 96 to 192 px."""
     photo, style = read_image(MEDIA / "tubingen.jpg"), read_image(MEDIA / "starry_night.jpg")

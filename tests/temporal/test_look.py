@@ -42,6 +42,7 @@ def test_yardsticks_are_one(meter: LookMeter, photo: np.ndarray, painting: np.nd
     assert meter.measure(resized, photo).style_strength > 5
 
 
+@pytest.mark.slow
 def test_stylized_frame_is_strong_and_faithful(meter: LookMeter, photo: np.ndarray, starry_night: Path,
                                                weights_path: Path) -> None:
     """A real (short) stylization: far closer to the painting's statistics than the photo, and far closer to

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers.motion_clips import motion_frames, read_frames, two_shot_frames, write_frames
+from samples.motion_clips import motion_frames, read_frames, two_shot_frames, write_frames
 
 from vidstyle import Config, stylize_video
 from vidstyle.errors import VidstyleError
@@ -63,6 +63,7 @@ def test_flow_init_is_warped_output_inside_mask_content_outside(scene: np.ndarra
     assert no_loss.terms == []
 
 
+@pytest.mark.slow
 def test_flow_lowers_warping_error_on_panning_clip(tmp_path: Path, weights_path: Path, starry_night: Path,
                                                   scene: np.ndarray) -> None:
     clip = write_frames(tmp_path / "pan", motion_frames("pan", scene, frames=4, width=W, height=H))
@@ -77,6 +78,7 @@ def test_flow_lowers_warping_error_on_panning_clip(tmp_path: Path, weights_path:
     assert errors["flow"] < 0.5 * errors["warm"]
 
 
+@pytest.mark.slow
 def test_shot_change_cold_starts_with_first_frame_iterations(tmp_path: Path, weights_path: Path,
                                                              starry_night: Path, scene: np.ndarray,
                                                              other_scene: np.ndarray) -> None:

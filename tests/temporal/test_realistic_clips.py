@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from tests.helpers import MEDIA
 from tests.helpers.clips import count_frames_ffmpeg
-from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realistic_frames
+from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realistic_frames
 
 from vidstyle import Config, stylize_video
 from vidstyle.io.images import read_image
@@ -55,6 +55,7 @@ def test_camera_moves_a_little(kind: str, scene: np.ndarray) -> None:
     assert frames[0].shape == (H, W, 3)
 
 
+@pytest.mark.slow
 def test_flow_beats_cold_starts_on_noisy_footage(still_clip: Path, tmp_path: Path, starry_night: Path,
                                                  weights_path: Path) -> None:
     """On a noisy, compressed still-camera clip --temporal flow keeps the written frames far steadier than
@@ -70,6 +71,7 @@ def test_flow_beats_cold_starts_on_noisy_footage(still_clip: Path, tmp_path: Pat
     assert errors["flow"] < 0.5 * errors["none"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", REALISTIC_KINDS)
 def test_written_video_is_as_steady_as_the_footage_and_keeps_its_look(
         kind: str, tmp_path: Path, scene: np.ndarray, starry_night: Path, weights_path: Path) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from tests.helpers.realistic_clips import realistic_frames
+from samples.realistic_clips import realistic_frames
 
 from vidstyle.io.images import read_image
 from vidstyle.temporal import warp

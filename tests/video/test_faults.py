@@ -126,6 +126,7 @@ def command(*argv: object) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_then_rerun(tmp_path, frames, style, weights_path):
     out, report = tmp_path / "out.mp4", tmp_path / "report.json"
     argv = [frames, style, out, *FAST, "--weights", weights_path, "--report", report]
@@ -151,6 +152,7 @@ def test_sigkill_at_random_points_then_rerun(tmp_path, frames, style, weights_pa
     assert hidden(tmp_path) == [] and not (tmp_path / "out.mp4.work").exists(), seed
 
 
+@pytest.mark.slow
 def test_two_video_runs_on_one_output(tmp_path, frames, style, weights_path):
     out = tmp_path / "out.mp4"
     procs = [command(frames, style, out, *FAST, "--weights", weights_path) for _ in range(2)]

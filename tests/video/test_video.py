@@ -217,6 +217,7 @@ def test_cli_bad_input_exit_2_one_line_nothing_written(clip: Path, style: Path, 
     assert (tmp_path / "existing.mp4").read_bytes() == b"keep me"
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_over_hundreds_of_frames(style: Path, weights_path: Path, tmp_path: Path) -> None:
     src = make_clip(tmp_path / "long.mp4", size="48x48", rate="25", frames=300)
     marks: dict[str, int] = {}

@@ -25,8 +25,9 @@ from ..errors import VidstyleError
 from ..temporal.flow import FlowEstimator
 from ..temporal.metrics import warping_error
 from ..temporal.shots import analyze_motion
-from ..video.pipeline import RunOutcome, Source
+from ..video.pipeline import RunOutcome
 from ..video.progress import FrameUpdate
+from ..video.source import Source
 from ..video.workdir import STAGING, WorkDir
 from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
 from .options import RayOptions, require_ray

@@ -18,7 +18,6 @@ share a window is at most 2r apart in each direction), which is then read out as
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -150,14 +149,3 @@ def laplacian_quadratic(laplacian: torch.Tensor, x: torch.Tensor) -> torch.Tenso
         raise ValueError(f"Laplacian is for {laplacian.shape[0]} pixels, image has {h * w}")
     v = img.reshape(c, h * w).t().to(laplacian.dtype)
     return _QuadraticForm.apply(v, laplacian).to(x.dtype)
-
-
-def photorealism_loss(laplacian: torch.Tensor, weight: float) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Extra-loss function x -> weight * sum_c V_c(x)^T M V_c(x) for Stylizer.stylize(extra_losses=...).
-
-    ``x`` is the image being optimised, 1x3xHxW RGB in 0..1 on the Laplacian's device.
-    """
-    def loss(x: torch.Tensor) -> torch.Tensor:
-        return weight * laplacian_quadratic(laplacian, x)
-
-    return loss

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -17,10 +17,8 @@ from ..io.masks import MaskSequence
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate
 from .stages import Decoder, Writer
+from .source import Source
 from .workdir import WorkDir
-
-if TYPE_CHECKING:
-    from .pipeline import Source
 
 ProgressCallback = Callable[[FrameUpdate], None]
 

@@ -13,9 +13,8 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -47,6 +46,7 @@ from ..progress import STDERR
 from ..still import stylize_still
 from ..engine import build_stylizer
 from .loop import ProgressCallback, run_frames
+from .source import Source
 from .progress import build_report
 from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
@@ -92,19 +92,6 @@ def output_kind(path: str | os.PathLike) -> str:
         return "image"
     raise VidstyleError(f"unsupported output {p.name!r}: give a video ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}), "
                         f"an image ({', '.join(IMAGE_EXTENSIONS)}) or a directory for PNG frames")
-
-
-@dataclass
-class Source:
-    """Frames to stylize: a re-startable stream plus what the output needs to know."""
-
-    kind: str
-    fps: Fraction
-    first: int  # index in the input of the first frame used (for the audio offset)
-    total: int | None  # expected frames (a container's estimate for videos)
-    stream: Callable[[], Iterator[np.ndarray]]
-    audio: Path | None  # video to take the audio from
-    identity: dict[str, Any]  # what identifies the input for the work-directory fingerprint
 
 
 def open_source(path: Path, kind: str, config: Config) -> Source:
