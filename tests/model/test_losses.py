@@ -92,9 +92,9 @@ def test_gram_backward_matches_autograd_per_sample():
 
 
 def test_gram_backward_passes_gradcheck():
-    """The custom backward of the Gram, (dG + dG^T) F, against finite differences in float64 (the public
+    """The custom backward of the Gram, (dG + dG^T) F per sample, against finite differences in float64 (the public
     ``gram_matrix`` runs in float32, too coarse for gradcheck, so the Function is checked directly)."""
-    flat = torch.randn(4, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    flat = torch.randn(2, 4, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
     assert torch.autograd.gradcheck(_Gram.apply, (flat,), eps=1e-6, atol=1e-6)
 
 
