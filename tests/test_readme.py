@@ -21,7 +21,7 @@ from vidstyle.io.video import probe_video
 README = REPO / "README.md"
 DOCS = [README, *sorted((REPO / "docs").glob("*.md")), REPO / "benchmarks" / "README.md"]
 # Pages other branches are writing at the same time; the README links them already.
-WRITTEN_ELSEWHERE = {"docs/persistent-step.md", "docs/real-footage.md", "docs/safety.md"}
+WRITTEN_ELSEWHERE = {"docs/real-footage.md"}
 # Marks the fenced block right below it as commands the test runs (each under a minute).
 RUNS = "<!-- test: runs -->"
 PARSERS = {"": stylize.build_parser, "live": live.build_parser, "metrics": metrics.build_parser}
