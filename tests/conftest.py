@@ -41,3 +41,7 @@ def _no_weight_download(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
     monkeypatch.setenv("TORCH_HOME", str(tmp_path_factory.getbasetemp() / "torch_home"))
     monkeypatch.delenv("VIDSTYLE_WEIGHTS", raising=False)
 
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than ~3 s (real weights, real clips)")
