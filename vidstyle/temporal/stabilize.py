@@ -4,9 +4,10 @@ Sensor noise makes the content target differ a little every frame, and a still c
 flow makes a bilinear warp resample (blur) the previous stylized frame every frame; the optimiser then redraws
 the texture (shimmer) while the strokes wash out (fade). Where nothing moved (``Motion.still``: short flow and
 the *unwarped* frames agree, shots.still_pixels) ``ShotFollower`` copies the previous stylized frame exactly
-(no resampling), weights the temporal term ``STILL_BOOST`` times more there, and gives the optimiser a running
+(no resampling), weights the temporal term ``STILL_BOOST`` times there, and gives the optimiser a running
 mean of the content over the still pixels instead of this frame's noise. Moving pixels are warped bilinearly as
-in Ruder et al. Measurements (and the variants that lost): README, "Temporal coherence".
+in Ruder et al. Measurements (and the variants that lost): README, "Temporal coherence", and
+docs/real-footage.md.
 """
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ import numpy as np
 from .flow import to_gray, warp
 from .shots import STILL_TOLERANCE, Motion
 
-STILL_BOOST = 4.0  # the temporal term's weight on still pixels, relative to other reliable pixels
+# The temporal term's weight on still pixels, relative to other reliable pixels. 4 held still regions harder
+# on a still camera, but on real footage slow changes (a character walking slowly toward the camera) pass
+# the still test frame after frame and the held output drifts off the content (bigbuckbunny.mp4 frames 0-39 at
+# 160 px: 0.67 of the content fidelity kept at frame 39 with 4, 0.78 with 1; bikes.mp4 frames 0-15: 4.6x and
+# 5.0x the input's warping error, within noise). docs/real-footage.md.
+STILL_BOOST = 1.0
 CONTENT_MEMORY = 0.8  # running mean of the content on still pixels: weight of the past
 
 
