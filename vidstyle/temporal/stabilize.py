@@ -76,10 +76,12 @@ class ShotFollower:
         warped = np.where(still[..., None], prev_output, warp(prev_output, motion.flow))
         drawn_here = np.where(still[..., None], drawn, warp(drawn, motion.flow))
         init = painted_init(warped, current - drawn_here, still)
+        # still pixels stay drawn for what they were drawn for; the others are drawn for this frame now
+        self._drawn_for = np.where(still[..., None], drawn_here, current)
         if self._content is not None and self._content.shape == current.shape:
             blend = CONTENT_MEMORY * self._content + (1 - CONTENT_MEMORY) * current
             current = np.where(still[..., None], blend, current)
-        self._content = self._drawn_for = current
+        self._content = current
         content = np.clip(np.rint(current), 0, 255).astype(np.uint8)
         weight = np.where(still, STILL_BOOST, motion.mask > 0).astype(np.float32)
         return Followed(warped, weight, content, still, init)
