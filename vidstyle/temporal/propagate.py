@@ -43,9 +43,9 @@ class TemporalPlanner:
     """Decides init, iteration budget and temporal loss for each frame from the previous input/output pair.
 
     none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
-    frame t-1 is warped along the backward optical flow into frame t and the input's change since it was drawn is added
-    (stabilize.painted_init: unreliable pixels too start painted); ``weight`` * mean(mask * (x - warped)^2) joins
-    eq. 7 on the pixels Ruder's mask calls reliable; still pixels are copied exactly, weigh more and get a
+    frame t-1 is warped along the backward optical flow into frame t with the input's change since it was
+    drawn added (stabilize.painted_init: unreliable pixels too start painted); ``weight`` * mean(mask * (x -
+    warped)^2) joins eq. 7 on the pixels Ruder's mask calls reliable; still pixels are copied exactly and get a
     noise-averaged content (stabilize.py); a frame the flow cannot follow (a cut) starts cold with the
     first-frame budget; ``finish`` gives a frame whose look lags its shot's first frame more passes (budget.py).
 
