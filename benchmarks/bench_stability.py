@@ -1,18 +1,20 @@
-"""Temporal stability on camera-like footage: warping error and the look over time, per clip and mode.
+"""Temporal stability on real footage: warping error, the look kept per shot, seconds and passes per frame.
 
-    python benchmarks/bench_stability.py --weights ../shared/weights/vgg19-caffe-conv1_1-conv3_4.pth
+    python benchmarks/bench_stability.py --threads 1
 
-Generates the realistic clips of tests/helpers/realistic_clips.py (a still camera with sensor noise and a
-moving subject, a hand-held shake, a slow pan; 1280x720 with sensor noise, phone-like H.264) into a temp
-folder, stylizes each with the real pipeline (fast preset, Starry Night, --size 160, 8 passes a frame and 40
-for frame 0 by default) into an .mp4, decodes what was written and prints per clip and temporal mode:
-  * the warping error of the output relative to the input's own, as `vidstyle metrics` measures it (DIS
-    "fine" flow and Ruder's masks from the input at the output's size) -- acceptance: at most 2x;
-  * the share of frame 0's style strength and content fidelity that frame 39 keeps (fixed VGG layers,
-    vidstyle/temporal/look.py) -- acceptance: at least 0.8 each; frame 0's own figures beside them;
-  * seconds per frame (frames after the first, flow included) -- acceptance: at most +10% over flow.
---candidates adds flow runs with prototype fixes (benchmarks/stability_candidates.py), e.g.
-bicubic,snap,longterm,bicubic+snap; --temporal-weights adds flow runs with other gammas.
+Stylizes real clips with the real pipeline (fast preset, Starry Night, ``--temporal flow`` by default) into
+.mp4 files and measures what was written exactly as ``vidstyle metrics --style`` does (the video decoded with
+interpolated colour, DIS "fine" flow and Ruder's masks from the input at the output's size):
+  * the warping error of the output relative to the input's own, shot changes left out -- acceptance: <= 2x;
+  * per shot, the style strength and content fidelity kept relative to the shot's first frame (fixed VGG
+    layers, vidstyle/temporal/look.py): mean of the shot's last 10 frames (>= 0.85) and worst frame (>= 0.8);
+  * seconds and optimiser passes per frame (every frame after the first; a cut's frame included).
+
+Clips: ``bikes`` = ../shared/media/bikes.mp4 frames 0-75 (hand-held street footage, a cut at frame 30),
+``bunny`` = ../shared/media/bigbuckbunny.mp4 frames 0-59 (animation, a character walking toward the camera);
+the generated camera-like clips of samples/realistic_clips.py (``still``, ``handheld``, ``pan``,
+1280x720, 40 frames) may be named too. Settings ``SIZE:PASSES:FIRST``: the acceptance's are 160:8:40 and
+256:20:60. ``--frames N`` cuts every clip to N frames for a quick look. docs/real-footage.md has the tables.
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -32,93 +33,115 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from common import add_media_arguments  # noqa: E402
+from common import SHARED, add_media_arguments  # noqa: E402
 
-from stability_candidates import candidate  # noqa: E402
-from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
+from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.io.video import iter_video_frames  # noqa: E402
-from vidstyle.temporal import warping_error  # noqa: E402
-from vidstyle.temporal.look import LookMeter, LookOverTime  # noqa: E402
+from vidstyle.temporal.look import LookMeter, measure_clip  # noqa: E402
 
-LOOK_FRAME = 39  # the issue's "frame 39" (the last frame when a clip is shorter)
+# name -> (file in ../shared/media, frames used: the issue's acceptance ranges)
+REAL_CLIPS = {"bikes": ("bikes.mp4", 76), "bunny": ("bigbuckbunny.mp4", 60)}
+METRIC_FLOW = "fine"  # `vidstyle metrics`' default
 
 
-def measure(frames: Iterable[np.ndarray], clip: Path, size: int, meter: LookMeter) -> dict[str, float]:
-    """Warping error ratio and look of the written output ``frames``, as `vidstyle metrics --style` has them."""
-    look = LookOverTime()
-    err = warping_error(frames, iter_video_frames(clip, size=size), quality="fine",
-                        on_frame=lambda o, r: look.frames.append(meter.measure(o, r)))
-    late = min(LOOK_FRAME, len(look.frames) - 1)
-    style_kept, content_kept = look.kept(late)
-    first = look.frames[0]
-    return {"warping_error": err.mean, "input_error": err.reference_mean, "ratio": err.mean / err.reference_mean,
-            "style_strength_0": first.style_strength, "content_fidelity_0": first.content_fidelity,
-            "style_kept": style_kept, "content_kept": content_kept, "late_frame": late,
-            "shot_changes": len(err.shot_changes)}
+def clip_path(name: str, root: Path, args: argparse.Namespace) -> tuple[Path, int]:
+    """(video, frames to use) of clip ``name``: a shared real clip, or a generated camera-like one."""
+    if name in REAL_CLIPS:
+        file, frames = REAL_CLIPS[name]
+        return SHARED / "media" / file, min(frames, args.frames or frames)
+    if name in REALISTIC_KINDS:
+        frames = args.frames or 40
+        path = make_realistic_clip(name, root / f"{name}.mp4", read_image(args.scene), frames=frames,
+                                   sprite=read_image(args.sprite))
+        return path, frames
+    raise SystemExit(f"unknown clip {name!r}; choose from {', '.join([*REAL_CLIPS, *REALISTIC_KINDS])}")
+
+
+def measure(output: Path, clip: Path, frames: int, meter: LookMeter) -> dict[str, object]:
+    """`vidstyle metrics OUTPUT --reference CLIP --max-frames N --style STYLE`'s figures."""
+    err, look = measure_clip(iter_video_frames(output), iter_video_frames(clip, max_frames=frames), meter,
+                             quality=METRIC_FLOW)
+    shots = []
+    for shot in look.shots():
+        inside = range(shot.start + 1, shot.stop)  # per_frame[i - 1] belongs to frame i; a shot's first is left out
+        out = np.mean([err.per_frame[i - 1] for i in inside]) if inside else 0.0
+        ref = np.mean([err.reference_per_frame[i - 1] for i in inside]) if inside else 0.0
+        shots.append({**shot.as_dict(), "warping_ratio": float(out / ref) if ref > 0 else None,
+                      "style_strength_first": look.frames[shot.start].style_strength,
+                      "content_fidelity_first": look.frames[shot.start].content_fidelity})
+    return {"warping_error": err.mean, "input_error": err.reference_mean,
+            "ratio": err.mean / err.reference_mean if err.reference_mean > 0 else None,
+            "shot_changes": err.shot_changes, "shots": shots}
+
+
+def table_row(res: dict, shot: dict) -> str:
+    """One markdown row: a shot of one run."""
+    def ratio(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+    return (f"| {res['clip']} | {res['size']} px, {res['passes']} ({res['first_passes']}) | {res['mode']} | "
+            f"{shot['start']}-{shot['stop'] - 1} | {ratio(shot['warping_ratio'])} ({ratio(res['ratio'])}) | "
+            f"{shot['style_kept_mean']:.2f} / {shot['style_kept_worst']:.2f} | {shot['content_kept_mean']:.2f} / "
+            f"{shot['content_kept_worst']:.2f} | {res['seconds_per_frame']:.3f} | {res['passes_per_frame']:.1f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_media_arguments(parser)
     parser.add_argument("--preset", default="fast")
-    parser.add_argument("--clips", default=",".join(REALISTIC_KINDS))
-    parser.add_argument("--modes", default="none,warm,flow")
-    parser.add_argument("--candidates", default="", help="extra flow runs with prototype fixes, e.g. bicubic,snap")
-    parser.add_argument("--temporal-weights", default="", help="extra flow runs, e.g. 1e12,3e12")
-    parser.add_argument("--frames", type=int, default=40)
-    parser.add_argument("--capture", default="1280x720", help="size the clips are recorded at")
-    parser.add_argument("--size", type=int, default=160, help="processing size (long side)")
-    parser.add_argument("--iterations", type=int, default=8)
-    parser.add_argument("--first-iterations", type=int, default=40)
+    parser.add_argument("--clips", default=",".join(REAL_CLIPS))
+    parser.add_argument("--settings", default="160:8:40,256:20:60", help="SIZE:PASSES:FIRST_PASSES, comma-separated")
+    parser.add_argument("--modes", default="flow", help="--temporal modes, e.g. none,warm,flow")
+    parser.add_argument("--temporal-weights", default="", help="extra flow runs with these gammas, e.g. 200,300")
+    parser.add_argument("--frames", type=int, default=0, help="use at most N frames of each clip (exploring)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own)")
-    parser.add_argument("--keep", help="keep clips and outputs in this folder")
+    parser.add_argument("--keep", help="keep outputs (and generated clips) in this folder")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    base = Config(preset=args.preset, weights=args.weights, size=args.size, iterations=args.iterations,
-                  first_iterations=args.first_iterations, device=args.device, quiet=True, seed=0)
-    variants: list[tuple[str, dict[str, object], str]] = [(m, {"temporal": m}, "") for m in args.modes.split(",") if m]
-    variants += [(f"flow {c}", {"temporal": "flow"}, c) for c in args.candidates.split(",") if c]
-    variants += [(f"flow g={w}", {"temporal": "flow", "temporal_weight": float(w)}, "")
+    variants = [(m, {"temporal": m}) for m in args.modes.split(",") if m]
+    variants += [(f"flow g={w}", {"temporal": "flow", "temporal_weight": float(w)})
                  for w in args.temporal_weights.split(",") if w]
-    capture_w, capture_h = (int(v) for v in args.capture.split("x"))
-    scene, sprite = read_image(args.scene), read_image(args.sprite)
+    settings = [tuple(int(v) for v in s.split(":")) for s in args.settings.split(",") if s]
     meter = LookMeter(read_image(args.style), weights=args.weights)
-    print(f"{args.frames} frames recorded at {args.capture} (sensor noise, libx264 crf 26), stylized at {args.size} "
-          f"px, preset {args.preset}, {args.first_iterations} passes for frame 0 then {args.iterations}; "
-          f"temporal weight {base.resolved_temporal_weight():g}, flow {base.flow_quality}; torch threads "
-          f"{torch.get_num_threads()}, {platform.processor() or platform.machine()}")
-    print(f"| clip | mode | warping error x input's | style kept @{LOOK_FRAME} | content kept @{LOOK_FRAME} | "
-          "style strength @0 | content fidelity @0 | s/frame |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"preset {args.preset}, style {Path(args.style).name}, torch threads {torch.get_num_threads()}, "
+          f"{platform.processor() or platform.machine()}; kept = share of the shot's first frame's figure, "
+          "mean of the shot's last 10 frames / worst frame; warping error x the input's own for the shot "
+          "(and the whole clip, cuts left out)")
+    print("| clip | size, passes | mode | shot | warping error x input's (clip) | style kept mean / worst | "
+          "content kept mean / worst | s/frame | passes/frame |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)
         root.mkdir(parents=True, exist_ok=True)
-        for kind in args.clips.split(","):
-            clip = make_realistic_clip(kind, root / f"{kind}.mp4", scene, frames=args.frames, width=capture_w,
-                                       height=capture_h, sprite=sprite)
-            for name, changes, cand in variants:
-                out = root / f"{kind}_{name.replace(' ', '_').replace('=', '')}.mp4"
-                started = time.perf_counter()
-                with candidate(cand):
-                    report = stylize_video(clip, args.style, out, base.replace(overwrite=True, **changes))
-                wall = time.perf_counter() - started
-                rest = report["frames"][1:]
-                res = {"clip": kind, "mode": name, **measure(iter_video_frames(out), clip, args.size, meter),
-                       "seconds_per_frame": float(np.mean([f["seconds"] for f in rest])), "wall_seconds": wall,
-                       "device": report["device"]}
-                rows.append(res)
-                print(f"| {kind} | {name} | {res['ratio']:.2f} | {res['style_kept']:.2f} | {res['content_kept']:.2f} "
-                      f"| {res['style_strength_0']:.1f} | {res['content_fidelity_0']:.2f} | "
-                      f"{res['seconds_per_frame']:.3f} |", flush=True)
+        for name in args.clips.split(","):
+            clip, frames = clip_path(name, root, args)
+            for size, passes, first in settings:
+                base = Config(preset=args.preset, weights=args.weights, size=size, iterations=passes,
+                              first_iterations=first, device=args.device, quiet=True, seed=0, overwrite=True,
+                              max_frames=frames, audio=False)
+                for label, changes in variants:
+                    out = root / f"{name}_{size}_{label.replace(' ', '_').replace('=', '')}.mp4"
+                    started = time.perf_counter()
+                    report = stylize_video(clip, args.style, out, base.replace(**changes))
+                    wall = time.perf_counter() - started
+                    rest = report["frames"][1:]
+                    res = {"clip": name, "size": size, "passes": passes, "first_passes": first, "mode": label,
+                           "frames": frames, **measure(out, clip, frames, meter),
+                           "seconds_per_frame": float(np.mean([f["seconds"] for f in rest])),
+                           "passes_per_frame": float(np.mean([f["iterations"] for f in rest])),
+                           "wall_seconds": wall, "device": report["device"]}
+                    rows.append(res)
+                    for shot in res["shots"]:
+                        print(table_row(res, shot), flush=True)
     print(f"device: {rows[0]['device']}; input's own warping error: "
-          + ", ".join(f"{r['clip']} {r['input_error']:.6f}" for r in rows if r["mode"] == rows[0]["mode"]))
+          + ", ".join(f"{r['clip']} {r['size']} px {r['input_error']:.6f}" for r in rows
+                      if r["mode"] == rows[0]["mode"]))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -7,6 +7,7 @@ import io
 import re
 import runpy
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +26,9 @@ WRITTEN_ELSEWHERE = {"docs/real-footage.md"}
 # Marks the fenced block right below it as commands the test runs (each under a minute).
 RUNS = "<!-- test: runs -->"
 PARSERS = {"": stylize.build_parser, "live": live.build_parser, "metrics": metrics.build_parser}
-SCRIPT = re.compile(r"python (benchmarks/[\w]+\.py)([^`]*)")
+SCRIPT = re.compile(r"(?<!&& )python (benchmarks/[\w]+\.py)([^`]*)")
+# A figure measured by an earlier version of a benchmark names that commit: `git checkout SHA && python ...`
+HISTORICAL = re.compile(r"git checkout ([0-9a-f]{7,40}) && python (benchmarks/[\w]+\.py)")
 
 
 def fenced_blocks(text: str) -> list[tuple[bool, list[str]]]:
@@ -109,6 +112,15 @@ def scripts_named() -> dict[str, set[str]]:
         for script, rest in SCRIPT.findall(page.read_text()):
             named.setdefault(script, set()).update(re.findall(r"(?<![\w-])--[a-z][\w-]*", rest))
     return named
+
+
+def test_every_historical_benchmark_names_a_commit_that_has_it():
+    """Figures kept from an earlier method name the commit whose benchmark produced them."""
+    found = [m for page in DOCS for m in HISTORICAL.findall(page.read_text())]
+    assert found
+    for sha, script in found:
+        shown = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{sha}:{script}"], capture_output=True)
+        assert shown.returncode == 0, f"{script} is not in commit {sha}"
 
 
 def test_every_benchmark_named_exists_and_takes_the_options_given(monkeypatch):

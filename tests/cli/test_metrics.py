@@ -121,11 +121,41 @@ def test_look_over_time(clips: dict[str, Path], tmp_path: Path, starry_night: Pa
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "look over time" in text
-    rows = text.split("look over time")[1].splitlines()[2:]
+    rows = [r for r in text.split("look over time")[1].splitlines()[2:] if r.split()[0].isdigit()]
     assert [int(r.split()[0]) for r in rows] == [0, 1, 2, 3, 4]
+    assert "shot 1 (frames 0-4)" in text
     assert main([*args[:-2], "--weights", str(tmp_path / "missing.pth")]) == 2
     assert "weights file not found" in capsys.readouterr().err
 
 
 def read_frames_sorted(directory: Path) -> list[np.ndarray]:
     return [read_image(p) for p in sorted(directory.glob("*.png"))]
+
+
+def test_look_per_shot(tmp_path: Path, tubingen: Path, starry_night: Path, weights_path: Path,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    """With --style, a cut in the reference starts a new reference for "kept", and every shot gets one summary
+    line (mean kept over its last frames, worst frame)."""
+    import cv2
+
+    painting = read_image(starry_night)
+    frames = two_shot_frames(read_image(tubingen), painting, first=3, second=3, width=64, height=48)
+    target = cv2.resize(painting, (64, 48), interpolation=cv2.INTER_AREA).astype(np.float32)
+    out = [np.clip(f * (1 - t) + target * t + 0.5, 0, 255).astype(np.uint8)
+           for f, t in zip(frames, (0.8, 0.6, 0.4, 0.3, 0.3, 0.3))]
+    reference, clip = write_frames(tmp_path / "ref", frames), write_frames(tmp_path / "out", out)
+    args = ["metrics", str(clip), "--reference", str(reference), "--style", str(starry_night),
+            "--weights", str(weights_path)]
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    per, shots = data["look"]["per_frame"], data["look"]["shots"]
+    assert data["shot_changes"] == [3] and per[3]["style_kept"] == 1.0 == per[3]["content_kept"]
+    assert per[2]["style_kept"] < 0.9  # the first shot fades; frame 3 is not compared with it
+    assert [(s["start"], s["stop"]) for s in shots] == [(0, 3), (3, 6)]
+    assert shots[0]["style_kept_worst"] == pytest.approx(per[2]["style_kept"])
+    assert shots[0]["style_kept_mean"] == pytest.approx(np.mean([p["style_kept"] for p in per[:3]]))
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"shot 1 (frames 0-2): style kept {shots[0]['style_kept_mean']:.2f} mean of the last 3, " \
+           f"{shots[0]['style_kept_worst']:.2f} worst" in text
+    assert "shot 2 (frames 3-5)" in text and "    3 " in text and "new shot" in text

@@ -167,7 +167,9 @@ def test_controls_apply_to_video_frames(tmp_path, content, scream, matisse):
                  style_weights=(1, 3))
     report = stylize_video(src, [scream, matisse], tmp_path / "out", config)
     # coarse to fine for the first frame (more, cheaper passes), warm-started frames at full size only
-    assert [f["iterations"] for f in report["frames"]] == [sum(n for _, n in scale_plan(8, 2)), 3, 3]
+    passes = [f["iterations"] for f in report["frames"]]
+    assert passes[0] == sum(n for _, n in scale_plan(8, 2))
+    assert all(3 <= p <= 4 for p in passes[1:])  # --iterations, or flow's budget (at most 1.5x)
     outputs = list(iter_frame_dir(tmp_path / "out"))
     assert len(outputs) == 3
     for out, frame in zip(outputs, frames):

@@ -60,7 +60,7 @@ def test_drift_follows_a_fading_clip(meter: LookMeter, photo: np.ndarray, painti
     """Frames that fade from the painting's look back to the photo keep less and less of frame 0's strength."""
     target = cv2.resize(painting, (W, H), interpolation=cv2.INTER_AREA)
     frames = [blend(photo, target, t) for t in (0.8, 0.6, 0.4)]
-    look = meter.over_time(frames, [photo] * 3)
+    look = LookOverTime([meter.measure(f, photo) for f in frames])
     kept = look.drift()
     assert kept[0] == (1.0, 1.0)
     assert 1 > kept[1][0] > kept[2][0]  # style fades
@@ -68,3 +68,21 @@ def test_drift_follows_a_fading_clip(meter: LookMeter, photo: np.ndarray, painti
     data = look.as_dict()
     assert data["per_frame"][2]["style_kept"] == pytest.approx(kept[2][0])
     assert LookOverTime().drift() == []
+
+
+def test_a_cut_starts_a_new_reference(meter: LookMeter, photo: np.ndarray, painting: np.ndarray) -> None:
+    """After a shot change "kept" is relative to the new shot's first frame, and each shot gets a summary:
+    the mean over its last frames and its worst frame."""
+    target = cv2.resize(painting, (W, H), interpolation=cv2.INTER_AREA)
+    frames = [blend(photo, target, t) for t in (0.8, 0.5, 0.3, 0.3, 0.6)]
+    looks = [meter.measure(f, photo) for f in frames]
+    one = LookOverTime(looks)
+    cut = LookOverTime(looks, shot_changes=[3])
+    assert one.kept(3)[0] < 0.9 and cut.kept(3) == (1.0, 1.0)  # frame 3 would look faded against frame 0
+    assert cut.kept(4)[0] > 1 and cut.kept(2) == one.kept(2)
+    first, second = cut.shots(tail=2)
+    assert (first.start, first.stop, second.start, second.stop, first.tail) == (0, 3, 3, 5, 2)
+    assert first.style_worst == pytest.approx(cut.kept(2)[0])
+    assert first.style_mean == pytest.approx((cut.kept(1)[0] + cut.kept(2)[0]) / 2)
+    assert second.style_worst == 1.0 and second.content_worst == pytest.approx(cut.kept(4)[1])
+    assert cut.as_dict()["shots"][1]["start"] == 3

@@ -47,7 +47,9 @@ def test_planner_first_frame_and_modes(scene: np.ndarray) -> None:
     assert warm.init is out0 and warm.iterations == 5
 
 
-def test_flow_init_is_warped_output_inside_mask_content_outside(scene: np.ndarray) -> None:
+def test_flow_init_is_warped_output_plus_the_inputs_change_everywhere(scene: np.ndarray) -> None:
+    """Stylized frame t-1 moved into frame t plus the input's own change (frame t - input t-1 moved the same
+    way): on reliable pixels and on the band the pan uncovers too, which so starts painted, not from the photo."""
     f0, f1 = motion_frames("pan", scene, frames=2, width=W, height=H)
     rng = np.random.default_rng(0)
     out0 = rng.integers(0, 256, f0.shape, dtype=np.uint8)
@@ -55,10 +57,13 @@ def test_flow_init_is_warped_output_inside_mask_content_outside(scene: np.ndarra
     motion = analyze_motion(f0, f1, "medium")
     inside = motion.mask > 0
     assert 0.5 < inside.mean() < 1  # the pan uncovers a band on the right
-    assert np.array_equal(start.init[inside], warp(out0, motion.flow)[inside])
-    assert np.array_equal(start.init[~inside], f1[~inside])
+    change = f1.astype(np.float32) - warp(f0.astype(np.float32), motion.flow)
+    expected = np.clip(np.rint(warp(out0, motion.flow) + change), 0, 255).astype(np.uint8)
+    assert np.array_equal(start.init, expected)
+    outside = ~inside
+    assert np.abs(start.init[outside].astype(float) - f1[outside]).mean() > 30  # not the photo: the texture
     assert start.still == 0  # a 2.5 px pan: nothing is still
-    assert start.iterations == 5 and len(start.terms) == 1 and not start.shot_change
+    assert start.iterations == 5 and len(start.terms) == 1 and not start.shot_change and not start.cold
     no_loss = TemporalPlanner("flow", iterations=5, first_iterations=9, weight=0).start(f1, f0, out0)
     assert no_loss.terms == []
 
@@ -87,7 +92,9 @@ def test_shot_change_cold_starts_with_first_frame_iterations(tmp_path: Path, wei
     report = stylize_video(clip, starry_night, tmp_path / "out", cfg(weights_path, temporal="flow"))
     shots = [bool(f.get("shot_change")) for f in report["frames"]]
     assert shots == [False, False, False, True, False]
-    assert [f["iterations"] for f in report["frames"]] == [12, 6, 6, 12, 6]
+    passes = [f["iterations"] for f in report["frames"]]
+    assert passes[0] == passes[3] == 12  # cold starts: --first-iterations
+    assert all(6 <= passes[i] <= 9 for i in (1, 2, 4))  # --iterations, or the budget's 1.5x at most
     # the cut frame is exactly what a fresh run starting at the second shot makes of its first frame
     second = write_frames(tmp_path / "second", frames[3:])
     stylize_video(second, starry_night, tmp_path / "fresh", cfg(weights_path, temporal="flow"))
@@ -112,6 +119,7 @@ def test_prefetched_motion_is_used_only_for_its_own_pair(scene: np.ndarray) -> N
         a = planner.start(f1, f0, out0)
         assert pending.done() and planner._pending is None  # consumed
         planner.prefetch(f1, f2)
+        planner.follower.reset()  # the same frame again, as the first after a cut would be followed
         b = planner.start(f1, f0, out0)  # a different pair: analysed afresh, the prefetch is dropped
         assert np.array_equal(a.init, b.init) and a.reliable == b.reliable
     assert planner._pool is None

@@ -73,3 +73,26 @@ def test_still_camera_keeps_the_background_exactly_and_averages_its_noise(tubing
     noise_in = np.std(np.stack([f[background].astype(np.float32) for f in frames[1:]]), axis=0).mean()
     noise_used = np.std(np.stack([c[background] for c in contents]), axis=0).mean()
     assert noise_used < 0.6 * noise_in
+
+
+def test_slow_change_ends_stillness_and_is_added_to_the_start() -> None:
+    """A still camera on a scene that brightens by 1 gray level a frame: frame to frame nothing is "changed",
+    but once the input has moved more than the tolerance from what the output was drawn for, the pixels are no
+    longer held still and the start image carries the accumulated change."""
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(40, 200, (H, W, 3), dtype=np.uint8), (0, 0), 2).astype(np.int16)
+    frames = [np.clip(base + t, 0, 255).astype(np.uint8) for t in range(8)]
+    output = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    flow, mask = np.zeros((H, W, 2), np.float32), np.ones((H, W), np.float32)
+    follower = ShotFollower()
+    stills, starts = [], []
+    for t in range(1, len(frames)):
+        f = follower.follow(output, frames[t], motion(frames[t - 1], frames[t], flow, mask), frames[t - 1])
+        assert motion(frames[t - 1], frames[t], flow, mask).still.all()  # frame to frame: still everywhere
+        stills.append(float(f.still.mean()))
+        starts.append(f.init)
+    # 4 gray levels from what the output was drawn for (frame 0) are tolerated; the 5th redraws the pixels,
+    # which are then drawn for frame 5 and still again
+    assert stills == [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0]
+    assert all(np.array_equal(starts[i], output) for i in (0, 1, 2, 3, 5, 6))
+    assert np.abs(starts[4].astype(float) - output).mean() > 4  # the drift since frame 0, added

@@ -11,8 +11,6 @@ from vidstyle.io.images import read_image, resize_long_side
 from vidstyle.temporal import (
     FlowEstimator,
     analyze_motion,
-    compute_flow,
-    is_shot_change,
     occlusion_mask,
     warp,
     warping_error,
@@ -76,7 +74,7 @@ def test_dis_mask_marks_uncovered_band_of_shifted_frame(scene) -> None:
 @pytest.mark.parametrize("quality", ["fast", "medium", "fine"])
 def test_flow_recovers_synthetic_pan(scene, quality: str) -> None:
     prev, cur = crop(scene, 0, 0), crop(scene, 4, 2)
-    flow = compute_flow(cur, prev, quality)  # backward: cur(x) ~ prev(x + (4, 2))
+    flow = FlowEstimator(quality)(cur, prev)  # backward: cur(x) ~ prev(x + (4, 2))
     assert flow.shape == (96, 128, 2) and flow.dtype == np.float32
     inner = flow[10:-10, 10:-10]
     assert np.median(inner[..., 0]) == pytest.approx(4, abs=0.3)
@@ -89,6 +87,10 @@ def test_flow_recovers_synthetic_pan(scene, quality: str) -> None:
 def test_bad_inputs_raise() -> None:
     with pytest.raises(VidstyleError):
         warp(np.zeros((4, 4, 3), np.uint8), np.zeros((5, 4, 2), np.float32))
+
+
+def is_shot_change(prev: np.ndarray, cur: np.ndarray) -> bool:
+    return analyze_motion(prev, cur, "medium").shot_change
 
 
 def test_shot_change_unrelated_vs_consecutive(scene, starry_night) -> None:

@@ -73,7 +73,8 @@ def test_cli_video_keeps_frame_count_fps_and_audio(clip: Path, style: Path, weig
     assert info.fps == NTSC and count_frames_ffmpeg(out) == 9 and info.has_audio
     assert (info.width, info.height) == (32, 24)  # the processing size (--size 32), not the input's 64x48
     data = json.loads(report.read_text())
-    assert [f["iterations"] for f in data["frames"]] == [3] + [2] * 8
+    passes = [f["iterations"] for f in data["frames"]]
+    assert passes[0] == 3 and len(passes) == 9 and all(2 <= p <= 3 for p in passes[1:])  # flow's budget: <= 1.5x
     assert data["totals"]["frames"] == 9 and data["device"] == "cpu" and data["video"]["fps"] == "30000/1001"
     assert all(f["losses"]["style"] > 0 and f["seconds"] > 0 for f in data["frames"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "report.json"]  # work dir removed
@@ -156,13 +157,14 @@ def test_cli_ctrl_c_exits_130_and_says_how_to_resume(clip: Path, style: Path, we
     out = tmp_path / "out.mp4"
     argv = [str(clip), str(style), str(out), "--weights", str(weights_path), "--preset", "fast", "--size", "16",
             "--iterations", "1", "--quiet", "--keep-frames"]
-    real, calls = Stylizer.stylize, []
+    real, frames = Stylizer.stylize, []
 
-    def flaky(self: Stylizer, *args: object, **kw: object) -> object:
-        calls.append(1)
-        if len(calls) == 4:
+    def flaky(self: Stylizer, content: np.ndarray, *args: object, **kw: object) -> object:
+        if not frames or frames[-1] is not content:  # flow's budget may give a frame a second call
+            frames.append(content)
+        if len(frames) == 4:
             raise KeyboardInterrupt
-        return real(self, *args, **kw)  # type: ignore[arg-type]
+        return real(self, content, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Stylizer, "stylize", flaky)
     assert main(argv) == 130

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from ..temporal import WarpingError, warping_error
-from ..temporal.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, LookOverTime
+from ..temporal.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, SUMMARY_TAIL, LookOverTime
 from ..vocab import FLOW_QUALITIES
 from .options import Parser, _integer, _real
 
@@ -60,7 +60,8 @@ def build_parser() -> Parser:
                         "and --end (default: 25)")
     parser.add_argument("--style", metavar="STYLE_IMAGE", help="also report the look over time: per frame, the "
                         "style strength and content fidelity under fixed VGG layers (style "
-                        f"{','.join(LOOK_STYLE_LAYERS)}, content {LOOK_CONTENT_LAYER}) and their drift from frame 0")
+                        f"{','.join(LOOK_STYLE_LAYERS)}, content {LOOK_CONTENT_LAYER}) kept relative to the first "
+                        f"frame of each shot, and per shot the mean kept over its last {SUMMARY_TAIL} frames and the worst")
     parser.add_argument("--weights", metavar="PATH", help="VGG-19 checkpoint for --style (default: "
                         "$VIDSTYLE_WEIGHTS, else torchvision's)")
     parser.add_argument("--weights-format", choices=("auto", "torchvision", "caffe"), default="auto",
@@ -72,12 +73,20 @@ def build_parser() -> Parser:
 
 
 def format_look(look: LookOverTime) -> str:
-    """Per-frame style strength and content fidelity, and each relative to frame 0 (the drift)."""
+    """Per-frame style strength and content fidelity, each relative to the first frame of its shot (the drift),
+    then one summary line per shot: mean kept over its last frames and the worst frame."""
     lines = ["look over time (style strength = photo's style distance / frame's; content fidelity = painting's "
-             "content distance / frame's; kept = share of frame 0's)",
+             "content distance / frame's; kept = share of the first frame of the shot's)",
              "frame  style strength  kept   content fidelity  kept"]
+    starts = set(look.shot_starts())
     for i, (f, (s_kept, c_kept)) in enumerate(zip(look.frames, look.drift(), strict=True)):
-        lines.append(f"{i:5d}  {f.style_strength:14.2f}  {s_kept:5.2f}  {f.content_fidelity:16.2f}  {c_kept:5.2f}")
+        mark = "  new shot" if i in starts and i > 0 else ""
+        lines.append(f"{i:5d}  {f.style_strength:14.2f}  {s_kept:5.2f}  {f.content_fidelity:16.2f}  {c_kept:5.2f}"
+                     f"{mark}")
+    for n, shot in enumerate(look.shots(), start=1):
+        lines.append(f"shot {n} (frames {shot.start}-{shot.stop - 1}): style kept {shot.style_mean:.2f} mean of the "
+                     f"last {shot.tail}, {shot.style_worst:.2f} worst; content kept {shot.content_mean:.2f} mean, "
+                     f"{shot.content_worst:.2f} worst")
     return "\n".join(lines)
 
 
@@ -109,20 +118,16 @@ def run(argv: list[str]) -> int:
         raise VidstyleError(f"--weights{'-format' if args.weights is None else ''} applies only with --style "
                             "(the look over time)")
     reference = iter_clip(args.reference, start=args.start, end=args.end, max_frames=args.max_frames, fps=args.fps)
+    output = iter_clip(args.output)
     look: LookOverTime | None = None
-    on_frame = None
     if args.style:
         from ..io.images import read_image
-        from ..temporal.look import LookMeter
+        from ..temporal.look import LookMeter, measure_clip
 
         meter = LookMeter(read_image(args.style), weights=args.weights, weights_format=args.weights_format)
-        look = measured = LookOverTime()
-
-        def on_frame(out: np.ndarray, ref: np.ndarray) -> None:  # the look of each pair, on the same decode
-            measured.frames.append(meter.measure(out, ref))
-
-    result = warping_error(iter_clip(args.output), reference, quality=args.flow_quality, longer_reference=True,
-                           on_frame=on_frame)
+        result, look = measure_clip(output, reference, meter, quality=args.flow_quality, longer_reference=True)
+    else:
+        result = warping_error(output, reference, quality=args.flow_quality, longer_reference=True)
     if args.json:
         data = result.as_dict()
         if look is not None:

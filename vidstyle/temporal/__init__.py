@@ -3,7 +3,6 @@ The temporal loss term itself is vidstyle.engine.temporal_term."""
 from .flow import (
            FLOW_PRESETS,
            FlowEstimator,
-           compute_flow,
            in_frame_mask,
            occlusion_mask,
            to_gray,
@@ -15,11 +14,10 @@ from .shots import (
            SHOT_THRESHOLD,
            Motion,
            analyze_motion,
-           is_shot_change,
            matched_fraction,
 )
 
-__all__ = ["FLOW_PRESETS", "FlowEstimator", "compute_flow", "in_frame_mask", "occlusion_mask", "to_gray", "warp",
+__all__ = ["FLOW_PRESETS", "FlowEstimator", "in_frame_mask", "occlusion_mask", "to_gray", "warp",
            "WarpingError", "frame_warping_error", "warping_error",
-           "PHOTOMETRIC_TOLERANCE", "SHOT_THRESHOLD", "Motion", "analyze_motion", "is_shot_change",
+           "PHOTOMETRIC_TOLERANCE", "SHOT_THRESHOLD", "Motion", "analyze_motion",
            "matched_fraction"]

@@ -1,7 +1,7 @@
 """Optical flow (OpenCV DIS), backward warping and Ruder et al.'s occlusion / motion-boundary mask.
 
-Conventions. ``compute_flow(a, b)`` returns ``w`` with ``a(x) ~ b(x + w(x))``: the flow is defined on the
-grid of ``a`` and points into ``b``. The *backward* flow of frame t is therefore ``compute_flow(frame_t,
+Conventions. ``FlowEstimator(quality)(a, b)`` returns ``w`` with ``a(x) ~ b(x + w(x))``: the flow is defined
+on the grid of ``a`` and points into ``b``. The *backward* flow of frame t is therefore ``estimator(frame_t,
 frame_{t-1})`` and ``warp(frame_{t-1}, backward)`` ~ ``frame_t``. Flows are HxWx2 float32 (dx, dy) in pixels.
 """
 from __future__ import annotations
@@ -63,16 +63,6 @@ class FlowEstimator:
         return self(prev, cur), self(cur, prev)
 
 
-_ESTIMATORS: dict[str, FlowEstimator] = {}
-
-
-def compute_flow(frame_a: np.ndarray, frame_b: np.ndarray, quality: str = "medium") -> np.ndarray:
-    """Optical flow from ``frame_a`` to ``frame_b`` with DIS (cached instance per quality level)."""
-    if quality not in _ESTIMATORS:
-        _ESTIMATORS[quality] = FlowEstimator(quality)
-    return _ESTIMATORS[quality](frame_a, frame_b)
-
-
 def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     h, w = flow.shape[:2]
     xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
@@ -83,7 +73,7 @@ def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Backward warp: ``out(x) = image(x + flow(x))``, bilinear, border replicated; keeps the dtype.
 
-    With ``flow = compute_flow(frame_t, frame_{t-1})``, ``warp(frame_{t-1}, flow)`` ~ ``frame_t``.
+    With ``flow = estimator(frame_t, frame_{t-1})``, ``warp(frame_{t-1}, flow)`` ~ ``frame_t``.
     """
     if image.shape[:2] != flow.shape[:2]:
         raise VidstyleError(f"image {image.shape[:2]} and flow {flow.shape[:2]} sizes differ")

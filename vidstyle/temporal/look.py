@@ -12,7 +12,7 @@ settings and loss units:
   the painting itself (1 = no more recognisable than the painting).
 
 A video that fades back towards the photo loses style strength over time; one that drifts away from the
-content loses fidelity. ``drift`` compares every frame's figures to frame 0's.
+content loses fidelity. ``drift`` compares every frame's figures to the first frame of its shot.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from ..errors import VidstyleError
 from ..engine.tensors import to_tensor
 from ..io.images import resize_long_side
 from ..model.losses import normalized_gram
+from .metrics import WarpingError, warping_error
 
 LOOK_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 LOOK_CONTENT_LAYER = "relu3_2"
@@ -70,25 +71,69 @@ class FrameLook:
 
 
 @dataclass
+class ShotLook:
+    """How well one shot keeps the look of its first frame (frames ``start`` .. ``stop`` - 1)."""
+
+    start: int
+    stop: int
+    style_mean: float  # mean style kept over the shot's last ``tail`` frames
+    style_worst: float  # lowest style kept over the shot
+    content_mean: float  # mean content kept over the shot's last ``tail`` frames
+    content_worst: float  # lowest content kept over the shot
+    tail: int  # frames the means are taken over (at most SUMMARY_TAIL, fewer in a short shot)
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"start": self.start, "stop": self.stop, "tail": self.tail, "style_kept_mean": self.style_mean,
+                "style_kept_worst": self.style_worst, "content_kept_mean": self.content_mean,
+                "content_kept_worst": self.content_worst}
+
+
+SUMMARY_TAIL = 10  # a shot's "mean kept" is over its last 10 frames: where a slow fade shows
+
+
+@dataclass
 class LookOverTime:
-    """Per-frame looks of a clip; ``drift()`` gives each frame's figures relative to frame 0's."""
+    """Per-frame looks of a clip and where its shots start; ``drift()`` gives each frame's figures relative to
+    the first frame of its shot (a cut starts a new reference: a new scene has a look of its own)."""
 
     frames: list[FrameLook] = field(default_factory=list)
+    shot_changes: list[int] = field(default_factory=list)  # frames that start a new shot (frame 0 always does)
+
+    def shot_starts(self) -> list[int]:
+        """First frame of every shot, in order (0 first)."""
+        return sorted({0, *(i for i in self.shot_changes if 0 < i < len(self.frames))})
 
     def drift(self) -> list[tuple[float, float]]:
-        """(style strength, content fidelity) of every frame divided by frame 0's (1 = the first frame's look)."""
-        if not self.frames:
-            return []
-        s0, c0 = self.frames[0].style_strength, self.frames[0].content_fidelity
-        return [(f.style_strength / s0, f.content_fidelity / c0) for f in self.frames]
+        """(style strength, content fidelity) of every frame divided by its shot's first frame's (1 = that look)."""
+        out: list[tuple[float, float]] = []
+        starts = set(self.shot_starts())
+        s0 = c0 = 1.0
+        for i, f in enumerate(self.frames):
+            if i in starts:
+                s0, c0 = f.style_strength, f.content_fidelity
+            out.append((f.style_strength / s0, f.content_fidelity / c0))
+        return out
 
     def kept(self, index: int) -> tuple[float, float]:
-        """Frame ``index``'s share of frame 0's style strength and content fidelity (negative: from the end)."""
+        """Frame ``index``'s share of its shot's first frame's style strength and content fidelity."""
         return self.drift()[index]
+
+    def shots(self, tail: int = SUMMARY_TAIL) -> list[ShotLook]:
+        """Per shot: mean kept over its last ``tail`` frames and the worst frame (the first frame counts: 1)."""
+        drift = self.drift()
+        bounds = self.shot_starts() + [len(self.frames)]
+        out = []
+        for start, stop in zip(bounds, bounds[1:]):
+            style, content = (np.array([d[k] for d in drift[start:stop]]) for k in (0, 1))
+            n = min(tail, stop - start)
+            out.append(ShotLook(start, stop, float(style[-n:].mean()), float(style.min()),
+                                float(content[-n:].mean()), float(content.min()), n))
+        return out
 
     def as_dict(self) -> dict[str, object]:
         drift = self.drift()
         return {"layers": {"style": list(LOOK_STYLE_LAYERS), "content": LOOK_CONTENT_LAYER},
+                "shots": [s.as_dict() for s in self.shots()],
                 "per_frame": [{**f.as_dict(), "style_kept": d[0], "content_kept": d[1]}
                               for f, d in zip(self.frames, drift, strict=True)]}
 
@@ -137,6 +182,14 @@ class LookMeter:
                          content=float((out[LOOK_CONTENT_LAYER] - target).pow(2).mean()),
                          painting_content=float((painting - target).pow(2).mean()))
 
-    def over_time(self, frames: Iterable[np.ndarray], reference_frames: Iterable[np.ndarray]) -> LookOverTime:
-        """The look of every frame of ``frames`` against the matching frame of ``reference_frames`` (zipped)."""
-        return LookOverTime([self.measure(out, ref) for out, ref in zip(frames, reference_frames)])
+
+def measure_clip(frames: Iterable[np.ndarray], reference_frames: Iterable[np.ndarray], meter: LookMeter, *,
+                 quality: str, longer_reference: bool = False) -> tuple[WarpingError, LookOverTime]:
+    """Warping error and look over time of a written clip on one decode: `vidstyle metrics --style`'s figures.
+
+    The look is relative to the first frame of each shot the reference shows (its shot changes)."""
+    look = LookOverTime()
+    result = warping_error(frames, reference_frames, quality=quality, longer_reference=longer_reference,
+                           on_frame=lambda out, ref: look.frames.append(meter.measure(out, ref)))
+    look.shot_changes = list(result.shot_changes)
+    return result, look

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
+
 import numpy as np
 import torch
 
-from ..engine import Term, temporal_term
+from ..engine import StylizeResult, Term, temporal_term
 from ..errors import VidstyleError
+from .budget import PassBudget
 from .flow import FlowEstimator
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
 from .stabilize import ShotFollower
@@ -24,6 +27,7 @@ class FrameStart:
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
     content: np.ndarray | None = None  # flow mode: the content frame to use instead of the input (denoised)
     still: float | None = None  # flow mode: fraction of pixels judged still
+    cold: bool = True  # the first frame, a cut, or --temporal none: nothing carried over
 
     def record(self) -> dict[str, object]:
         """Fields worth keeping in a run report."""
@@ -39,10 +43,11 @@ class TemporalPlanner:
     """Decides init, iteration budget and temporal loss for each frame from the previous input/output pair.
 
     none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
-    frame t-1 is warped along the backward optical flow into frame t; pixels Ruder's mask marks unreliable
-    start from the content frame t; ``weight`` * mean(mask * (x - warped)^2) joins eq. 7; still pixels are
-    copied exactly, weigh more and get a noise-averaged content (stabilize.py); a frame the flow cannot follow
-    (a cut) starts cold with the first-frame budget.
+    frame t-1 is warped along the backward optical flow into frame t with the input's change since it was
+    drawn added (stabilize.painted_init: unreliable pixels too start painted); ``weight`` * mean(mask * (x -
+    warped)^2) joins eq. 7 on the pixels Ruder's mask calls reliable; still pixels are copied exactly and get a
+    noise-averaged content (stabilize.py); a frame the flow cannot follow (a cut) starts cold with the
+    first-frame budget; ``finish`` gives a frame whose look lags its shot's first frame more passes (budget.py).
 
     Flow only depends on the input frames, so ``prefetch(frame_t, frame_t+1)`` analyses the next pair in a
     worker thread (OpenCV and NumPy release the GIL) while frame t is being optimised; on a GPU this hides
@@ -57,6 +62,7 @@ class TemporalPlanner:
         self.shot_threshold = shot_threshold
         self.estimator = FlowEstimator(quality) if mode == "flow" else None
         self.follower = ShotFollower()
+        self.budget = PassBudget(iterations)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
 
@@ -99,13 +105,28 @@ class TemporalPlanner:
         if prev_output.shape != frame.shape:
             raise VidstyleError(f"frame size changed from {prev_output.shape[:2]} to {frame.shape[:2]}")
         if self.mode == "warm":
-            return FrameStart(prev_output, self.iterations)
+            return FrameStart(prev_output, self.iterations, cold=False)
         motion = self.motion(prev_frame, frame)
         if motion.shot_change:
             self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        f = self.follower.follow(prev_output, frame, motion)
-        init = np.where(f.weight[..., None] > 0, f.warped, frame).astype(np.uint8)
+        f = self.follower.follow(prev_output, frame, motion, prev_frame)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(init, self.iterations, terms, reliable=motion.matched, content=f.content,
-                          still=float(f.still.mean()))
+        return FrameStart(f.init, self.iterations, terms,
+                          reliable=motion.matched, content=f.content, still=float(f.still.mean()), cold=False)
+
+    def finish(self, start: FrameStart, result: StylizeResult,
+               again: Callable[[np.ndarray, int], StylizeResult]) -> StylizeResult:
+        """Frame t's result, with more passes (``again(image, passes)``) while its style or content term lags its
+        shot's first frame's (flow mode, budget.py); a cold start becomes the reference of the shot."""
+        if self.mode != "flow":
+            return result
+        if start.cold:
+            self.budget.shot_started(result.losses)
+            return result
+        while extra := self.budget.more(result.losses, result.iterations):
+            more = again(result.image, extra)
+            result = StylizeResult(more.image, more.losses, result.iterations + more.iterations,
+                                   result.seconds + more.seconds)
+        return result
+

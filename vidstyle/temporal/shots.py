@@ -64,8 +64,3 @@ def analyze_motion(prev: np.ndarray, cur: np.ndarray, estimator: FlowEstimator |
     return Motion(flow=flow_bwd, mask=mask, matched=matched, shot_change=matched < shot_threshold,
                   still=still_pixels(prev, cur, flow_bwd))
 
-
-def is_shot_change(prev: np.ndarray, cur: np.ndarray, quality: str = "medium", *,
-                   threshold: float = SHOT_THRESHOLD) -> bool:
-    """True when ``cur`` does not continue ``prev`` (a cut): too few pixels can be followed by flow."""
-    return analyze_motion(prev, cur, quality, shot_threshold=threshold).shot_change

@@ -64,10 +64,14 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
             if bar is not None:
                 bar.start_frame(start.iterations)
             content = frame if start.content is None else start.content  # flow: denoised where still
+            frame_mask = masks.for_frame(first + index) if masks else None
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
                                       callback=bar.iteration if bar is not None and not config.quiet else None,
-                                      terms=start.terms,
-                                      mask=masks.for_frame(first + index) if masks else None)
+                                      terms=start.terms, mask=frame_mask)
+            # flow: more passes while the frame's look lags its shot's first frame's (temporal/budget.py)
+            result = planner.finish(start, result, lambda image, passes, content=content, start=start, mask=frame_mask:
+                                    stylizer.stylize(content, init=image, iterations=passes, terms=start.terms,
+                                                     mask=mask))
             previous, prev_frame = result.image, frame
             yield FinishedFrame(index, result.image, {
                 "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
