@@ -11,9 +11,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..config import Config
 from ..engine import Stylizer
 from ..io.masks import MaskSequence
+from ..settings import TemporalSettings
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate
 from .stages import Decoder, Writer
@@ -32,7 +32,7 @@ class FinishedFrame:
     record: dict[str, Any]  # iterations, losses, seconds, temporal fields (what the work directory logs)
 
 
-def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Config, *, done: int = 0,
+def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: TemporalSettings, *, done: int = 0,
                    load_previous: Callable[[int], np.ndarray] | None = None, first: int = 0,
                    masks: MaskSequence | None = None, bar: FrameBar | None = None) -> Iterator[FinishedFrame]:
     """The per-frame loop: frame 0 of ``frames`` starts cold (--first-iterations), each later one from the
@@ -45,9 +45,9 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
     """
     previous: np.ndarray | None = None
     prev_frame: np.ndarray | None = None
-    planner = TemporalPlanner(config.temporal, iterations=config.iterations,
-                              first_iterations=config.first_frame_iterations, weight=config.resolved_temporal_weight(),
-                              quality=config.flow_quality, device=stylizer.device)
+    planner = TemporalPlanner(temporal.mode, iterations=temporal.iterations,
+                              first_iterations=temporal.first_iterations, weight=temporal.weight,
+                              quality=temporal.flow_quality, device=stylizer.device)
     with planner:
         for index, (frame, next_frame) in enumerate(_with_next(iter(frames))):
             if index < done:
@@ -65,7 +65,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
                 bar.start_frame(start.iterations)
             content = frame if start.content is None else start.content  # flow: denoised where still
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
-                                      callback=bar.iteration if bar is not None and not config.quiet else None,
+                                      callback=bar.iteration if bar is not None and not bar.quiet else None,
                                       terms=start.terms,
                                       mask=masks.for_frame(first + index) if masks else None)
             previous, prev_frame = result.image, frame
@@ -74,8 +74,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
                 "temporal_seconds": planned, **start.record()})
 
 
-def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
-                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: TemporalSettings, quiet: bool,
+               progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
     """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
 
     Three threads: decoding runs ahead (``Decoder``), this thread optimises, PNGs are written behind
@@ -84,7 +84,7 @@ def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config
     done = work.finished()
     count = computed = 0
 
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, \
+    with FrameBar(source.total, min(done, source.total or done), quiet) as bar, \
             Decoder(source.stream) as decoded, Writer(work) as writer:
         def counted() -> Iterator[np.ndarray]:
             nonlocal count
@@ -92,7 +92,7 @@ def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config
                 count += 1
                 yield frame
 
-        for step in stylize_frames(counted(), stylizer, config, done=done, load_previous=work.load,
+        for step in stylize_frames(counted(), stylizer, temporal, done=done, load_previous=work.load,
                                    first=source.first, masks=masks, bar=bar):
             writer.submit(step.index, step.image, step.record)
             computed += 1

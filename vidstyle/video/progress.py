@@ -1,7 +1,6 @@
 """Progress of a video run: the rich frame bar (frame i/N, frames per second, ETA, last losses) and the report."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ class FrameBar:
 
     def __init__(self, total: int | None, done: int, quiet: bool) -> None:
         self.total, self.done, self.computed = total, done, 0
+        self.quiet = quiet  # --quiet: no bar and no per-pass callbacks
         self.started = time.perf_counter()
         self.progress = Progress(TextColumn("[bold]frame {task.fields[frame]}"), BarColumn(),
                                  TextColumn("{task.fields[rate]} ETA {task.fields[eta]}"),
@@ -71,7 +71,7 @@ class FrameBar:
         self.progress.update(self.task, total=total, frame=self._frame_text())
 
 
-def build_report(*, config: Any, device: str, input_path: str, style: list[str], output: str, kinds: dict[str, str],
+def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str, kinds: dict[str, str],
                  video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int, computed: int,
                  wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
     """The JSON report: settings, device, per-frame iterations/losses/seconds and totals. ``resumed``: output
@@ -80,7 +80,7 @@ def build_report(*, config: Any, device: str, input_path: str, style: list[str],
     seconds = sum(r.get("seconds", 0.0) for r in per_frame)
     return {
         "input": input_path, "style": style, "output": output, "kinds": kinds, "device": device,
-        "settings": dataclasses.asdict(config), "video": video, "frames": per_frame,
+        "settings": settings, "video": video, "frames": per_frame,
         "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed if resumed is None else resumed,
                    "iterations": sum(r.get("iterations", 0) for r in per_frame),
                    "stylize_seconds": seconds, "seconds_per_frame": seconds / frames if frames else 0.0,
