@@ -15,7 +15,7 @@ from ..engine import Stylizer
 from ..io.masks import MaskSequence
 from ..settings import TemporalSettings
 from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate
+from .progress import CallbackEvents, FrameBar, FrameEvents, FrameUpdate, Watchers
 from .stages import Decoder, Writer
 from .source import Source
 from .workdir import WorkDir
@@ -34,15 +34,18 @@ class FinishedFrame:
 
 def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: TemporalSettings, *, done: int = 0,
                    load_previous: Callable[[int], np.ndarray] | None = None, first: int = 0,
-                   masks: MaskSequence | None = None, bar: FrameBar | None = None) -> Iterator[FinishedFrame]:
+                   masks: MaskSequence | None = None,
+                   events: FrameEvents | None = None) -> Iterator[FinishedFrame]:
     """The per-frame loop: frame 0 of ``frames`` starts cold (--first-iterations), each later one from the
     stylized frame before it (--temporal none | warm | flow).
 
     The first ``done`` frames were finished earlier: they are read past (their input frames still feed the
     flow) and the loop resumes from ``load_previous(done - 1)``, the stylized frame before the first missing
     one. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
-    its own matting Laplacian and, with a mask folder, its own content mask.
+    its own matting Laplacian and, with a mask folder, its own content mask. ``events``: told when each frame
+    starts and after each pass (when it wants passes).
     """
+    events = events or FrameEvents()
     previous: np.ndarray | None = None
     prev_frame: np.ndarray | None = None
     planner = TemporalPlanner(temporal.mode, iterations=temporal.iterations,
@@ -61,11 +64,10 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
             start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
             planned = time.perf_counter() - planned
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
-            if bar is not None:
-                bar.start_frame(start.iterations)
+            events.frame_started(start.iterations)
             content = frame if start.content is None else start.content  # flow: denoised where still
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
-                                      callback=bar.iteration if bar is not None and not bar.quiet else None,
+                                      callback=events.pass_done if events.wants_passes else None,
                                       terms=start.terms,
                                       mask=masks.for_frame(first + index) if masks else None)
             previous, prev_frame = result.image, frame
@@ -74,18 +76,19 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
                 "temporal_seconds": planned, **start.record()})
 
 
-def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: TemporalSettings, quiet: bool,
-               progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: TemporalSettings,
+               events: FrameEvents | None = None, masks: MaskSequence | None = None) -> tuple[int, int]:
     """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+    ``events`` (a bar, the caller's callback, or both: ``Watchers``) hears of every frame and pass.
 
     Three threads: decoding runs ahead (``Decoder``), this thread optimises, PNGs are written behind
     (``Writer``, in order, log line then frame); leaving early still saves every frame already reported.
     """
+    events = events or FrameEvents()
     done = work.finished()
     count = computed = 0
 
-    with FrameBar(source.total, min(done, source.total or done), quiet) as bar, \
-            Decoder(source.stream) as decoded, Writer(work) as writer:
+    with Decoder(source.stream) as decoded, Writer(work) as writer:
         def counted() -> Iterator[np.ndarray]:
             nonlocal count
             for frame in decoded:
@@ -93,17 +96,22 @@ def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: Temp
                 yield frame
 
         for step in stylize_frames(counted(), stylizer, temporal, done=done, load_previous=work.load,
-                                   first=source.first, masks=masks, bar=bar):
+                                   first=source.first, masks=masks, events=events):
             writer.submit(step.index, step.image, step.record)
             computed += 1
-            losses = step.record["losses"]
-            bar.frame_done(losses)
-            if progress is not None:
-                progress(FrameUpdate(step.index, source.total, computed, step.record["iterations"], losses,
-                                     step.record["seconds"]))
+            events.frame_finished(FrameUpdate(step.index, source.total, computed, step.record["iterations"],
+                                              step.record["losses"], step.record["seconds"]))
         writer.close()
-        bar.set_total(count)
+        events.counted(count)
     return count, computed
+
+
+def watch_frames(source: Source, work: WorkDir, quiet: bool, progress: ProgressCallback | None) -> Watchers:
+    """What watches a run on this machine: the frame bar (silent with --quiet) and the caller's callback;
+    enter it around the run (the bar's display is open while inside)."""
+    done = work.finished()
+    return Watchers(FrameBar(source.total, min(done, source.total or done), quiet),
+                    CallbackEvents(progress) if progress is not None else None)
 
 
 def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:

@@ -46,7 +46,7 @@ from ..progress import STDERR
 from ..still import stylize_still
 from ..engine import make_stylizer
 from ..settings import InputSettings, OutputSettings, RunSettings
-from .loop import ProgressCallback, run_frames
+from .loop import ProgressCallback, run_frames, watch_frames
 from .source import Source
 from .progress import build_report
 from .paths import check_video_paths, input_file_identity
@@ -196,7 +196,8 @@ class LocalRunner:
         masks = source_masks(source, run.input)
         # colour statistics from frame 0, also when resuming (one extra decode of the first frame)
         stylizer = make_stylizer(on_this_machine(run.engine), styles, reference=next(source.stream(), None))
-        frames, computed = run_frames(source, stylizer, work, run.temporal, run.quiet, progress, masks)
+        with watch_frames(source, work, run.quiet, progress) as events:
+            frames, computed = run_frames(source, stylizer, work, run.temporal, events, masks)
         return RunOutcome(frames, computed, str(stylizer.device))
 
 
