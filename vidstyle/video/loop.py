@@ -1,7 +1,9 @@
 """The per-frame loop of a video run, shared by the one-machine pipeline and the distributed chunks.
 
 ``stylize_frames`` stylizes a stream of frames in order: frame 0 cold, each later one from the stylized
-frame before it (--temporal none | warm | flow). Its engine comes from ``engine.build_stylizer(..., video=True)``.
+frame before it (--temporal none | warm | flow). Its engine comes from ``engine.make_stylizer`` and its
+TemporalSettings from vidstyle/compose.py (gamma resolved once per run, not per frame); it reports to the
+watchers (``FrameEvents``) it is given.
 """
 from __future__ import annotations
 
