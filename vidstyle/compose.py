@@ -14,8 +14,7 @@ import numpy as np
 import torch
 
 from .config import Config
-from .engine import Stylizer
-from .engine.build import make_stylizer
+from .engine import Stylizer, make_stylizer
 from .errors import VidstyleError
 from .runtime import autocast_dtype
 from .settings import EngineSettings, InputSettings, OutputSettings, RunSettings, TemporalSettings
@@ -107,8 +106,9 @@ def build_stylizer(config: Config, styles: np.ndarray | Sequence[np.ndarray], *,
                    style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
                    video: bool = False) -> Stylizer:
     """The stylizer for ``config`` and one or more style images (blended by ``config.style_weights``, or by
-    ``style_weights``); the pipelines, given resolved settings, call ``engine.make_stylizer`` directly. ``reference``: the image the style colours are matched
-    to (default: the first frame stylized). ``video``: it stylizes a video's frames (still images, local runs,
-    Ray chunks and live mode all come through here)."""
-    return make_stylizer(resolve_engine(config, video=video), [styles] if isinstance(styles, np.ndarray) else list(styles),
-                         style_weights=style_weights, reference=reference)
+    ``style_weights``): ``resolve_engine`` then the engine's one constructor, ``engine.make_stylizer``, which
+    the pipelines call directly with settings resolved earlier. ``reference``: the image the style colours are
+    matched to (default: the first frame stylized). ``video``: it stylizes a video's frames."""
+    images = [styles] if isinstance(styles, np.ndarray) else list(styles)
+    return make_stylizer(resolve_engine(config, video=video), images, style_weights=style_weights,
+                         reference=reference)

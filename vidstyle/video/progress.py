@@ -142,9 +142,9 @@ class FrameBar(FrameEvents):
         self.progress.update(self.task, total=total, frame=self._frame_text())
 
 
-def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str, kinds: dict[str, str],
-                 video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int, computed: int,
-                 wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
+def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str,
+                 kinds: dict[str, str], video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int,
+                 computed: int, wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
     """The JSON report: settings, device, per-frame iterations/losses/seconds and totals. ``resumed``: output
     frames finished before this run (default: frames - computed)."""
     per_frame = [{"index": i, **records.get(i, {"resumed": True})} for i in range(frames)]
