@@ -112,7 +112,6 @@ CONFIG_READERS = {
     "vidstyle.api": "the Python API takes a Config",
     "vidstyle.still": "stylize_frame, a public entry: hands its Config to compose",
     "vidstyle.video.pipeline": "stylize_video, a public entry: checks options and paths, then compose.resolve_run",
-    "vidstyle.video.paths": "the path registry reads the file names the options give, before any work",
     "vidstyle.live.config": "LiveConfig, the public settings of live mode, holds the engine's Config",
     "vidstyle.live.session": "run_live, a public entry: hands LiveConfig.engine to compose.resolve_engine",
 }

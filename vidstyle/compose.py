@@ -17,7 +17,7 @@ from .config import Config
 from .engine import Stylizer, make_stylizer
 from .errors import VidstyleError
 from .runtime import autocast_dtype
-from .settings import EngineSettings, InputSettings, OutputSettings, RunSettings, TemporalSettings
+from .settings import EngineSettings, InputSettings, OutputSettings, RunFiles, RunSettings, TemporalSettings
 
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
 # The weights, --init and the masks enter by content (weights_digest, input_file_identity), not by path.
@@ -88,6 +88,12 @@ def resolve_input(config: Config) -> InputSettings:
 def resolve_output(config: Config) -> OutputSettings:
     return OutputSettings(config.quiet, config.overwrite, config.report, config.crf, config.keep_frames,
                           config.work_dir)
+
+
+def resolve_files(config: Config) -> RunFiles:
+    """The paths the options name, for the path registry (video/paths.py) before any work."""
+    return RunFiles(config.init if config.init_is_file() else None, config.content_mask, config.style_mask,
+                    config.weights, config.report, config.work_dir)
 
 
 def resolve_run(config: Config, *, here: bool = True) -> RunSettings:

@@ -91,6 +91,18 @@ class OutputSettings:
 
 
 @dataclass(frozen=True)
+class RunFiles:
+    """Every path the options name: read (--init, masks, weights) or written (--report, --work-dir)."""
+
+    init: str | None  # an --init image (None for content | noise)
+    content_mask: str | None  # a file, or a folder of per-frame masks
+    style_mask: str | None
+    weights: str | None  # --weights as given (None: $VIDSTYLE_WEIGHTS, then the download)
+    report: str | None
+    work_dir: str | None
+
+
+@dataclass(frozen=True)
 class RunSettings:
     """A whole video run, resolved: what the frame runners (this machine, a Ray cluster) are given."""
 

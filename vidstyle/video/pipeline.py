@@ -17,7 +17,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from ..compose import fingerprint_settings, on_this_machine, resolve_run
+from ..compose import fingerprint_settings, on_this_machine, resolve_files, resolve_run
 from ..config import Config
 from ..errors import VidstyleError
 from ..scopes import check_applies
@@ -142,7 +142,7 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
     if in_kind != "image" and out_kind == "image":
         raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
                             f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
-    work = check_video_paths(input_path, style, output, out_kind, config, in_kind)
+    work = check_video_paths(input_path, style, output, out_kind, resolve_files(config), in_kind)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
     else:
@@ -224,7 +224,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     source = open_source(input_path, in_kind, run.input)
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
-                **input_file_identity(config),
+                **input_file_identity(resolve_files(config), config.init),
                 "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
                 "config": fingerprint_settings(run.record),
                 **runner.settings()}
