@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.helpers import smooth_image
+from tests.helpers.clips import make_clip
 
-from vidstyle import Config, build_stylizer
+from vidstyle import Config, build_stylizer, stylize_video
 from vidstyle.compose import on_this_machine, resolve_engine, resolve_run, resolve_temporal
 from vidstyle.config import TEMPORAL_WEIGHTS
 from vidstyle.engine import make_stylizer
+from vidstyle.io.images import write_image
 from vidstyle.settings import EngineSettings
 from vidstyle.video.loop import stylize_frames
+from vidstyle.video.pipeline import RunOutcome
 from vidstyle.video.progress import FrameEvents, FrameUpdate, Watchers
 
 
@@ -97,3 +100,36 @@ def test_watchers_pass_finished_frames_on_in_order():
     with Watchers(Named("bar"), None, Named("callback")) as w:
         w.frame_finished(FrameUpdate(0, 2, 1, 2, {}, 0.1))
     assert seen == ["bar0", "callback0"]
+
+
+class CopyRunner:
+    """A frame runner elsewhere (like Ray's): copies the input frames and records the settings it was given."""
+
+    def __init__(self) -> None:
+        self.given: list[object] = []
+
+    def settings(self) -> dict[str, object]:
+        return {"copy": True}
+
+    def run(self, source, styles, work, run, progress):  # noqa: ANN001 - the FrameRunner protocol
+        self.given.append(run)
+        count = 0
+        for i, frame in enumerate(source.stream()):
+            work.save(i, frame, {"iterations": 0, "losses": {}, "seconds": 0.0})
+            count += 1
+        return RunOutcome(count, count, "elsewhere")
+
+
+def test_a_runner_elsewhere_gets_settings_and_the_driver_chooses_no_device(tmp_path, weights_path):
+    """--device cuda on a machine without one: the frames are computed elsewhere, so the driver neither
+    chooses nor refuses a device; the runner gets the resolved settings, never the Config."""
+    clip = make_clip(tmp_path / "clip.mp4", frames=3)
+    style = tmp_path / "style.png"
+    write_image(style, smooth_image(24, 24, seed=2))
+    runner = CopyRunner()
+    config = cfg(weights_path, device="cuda", loss_units="paper")
+    report = stylize_video(clip, style, tmp_path / "out", config, runner=runner)
+    (run,) = runner.given
+    assert run.engine.device is None and run.engine.device_request == "cuda"
+    assert run.temporal.weight == TEMPORAL_WEIGHTS["paper"]  # gamma resolved once, for the run's units
+    assert report["totals"]["frames"] == 3 and report["settings"]["device"] == "cuda"
