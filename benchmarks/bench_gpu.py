@@ -33,7 +33,7 @@ from vidstyle.config import PRESETS  # noqa: E402
 from vidstyle.engine.build import load_encoder  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.io.video import iter_video_frames  # noqa: E402
-from vidstyle.runtime import select_device  # noqa: E402
+from vidstyle.compose import select_device  # noqa: E402
 
 MEDIA = SHARED / "media"
 GPU = dict(sizes=[512, 1024], passes=50, video_size=512, video_frames=60, image_size=512, image_passes=300,

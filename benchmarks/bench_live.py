@@ -85,7 +85,7 @@ def main() -> None:
 
 
 def _device(engine):  # noqa: ANN001, ANN202
-    from vidstyle.runtime import select_device
+    from vidstyle.compose import select_device
 
     return select_device(engine.device)
 

@@ -10,9 +10,11 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vidstyle"
 # Lower layers never import higher ones. Modules not listed (errors, vocab, runtime, ...) are foundations.
-LAYERS = {"io": 1, "model": 2, "engine": 3, "temporal": 4, "still": 5, "video": 5, "live": 5, "distributed": 6,
-          "api": 7, "cli": 8, "__main__": 9}
-FOUNDATION = {"errors", "vocab", "progress", "runtime", "color", "config"}
+# compose (the composition root) sits above the engine and temporal rooms it builds and below the pipelines,
+# whose public entries (stylize_frame, stylize_video, run_live) resolve their Config through it.
+LAYERS = {"io": 1, "model": 2, "engine": 3, "temporal": 4, "compose": 4.5, "still": 5, "video": 5, "live": 5,
+          "distributed": 6, "api": 7, "cli": 8, "__main__": 9}
+FOUNDATION = {"errors", "vocab", "progress", "runtime", "color", "config", "settings"}
 
 
 def _modules() -> dict[str, Path]:
@@ -100,10 +102,83 @@ def test_no_import_cycle_between_modules():
             visit(node, [])
 
 
-def test_engine_settings_are_read_from_the_config_in_one_place():
-    readers = [n for n, p in _modules().items() if n.startswith("vidstyle.engine")
-               and "vidstyle.config" in _imports(n, p)]
-    assert set(readers) <= {"vidstyle.engine.build", "vidstyle.engine.stylizer"}, readers
+# The modules that may import or receive the Config, and why. Everything else (engine/, temporal/, the frame
+# loop, the frame runners, the Ray driver and task, live mode's worker and display...) gets resolved settings
+# (vidstyle/settings.py) from the composition root, vidstyle/compose.py.
+CONFIG_READERS = {
+    "vidstyle.config": "defines it",
+    "vidstyle.scopes": "which options apply to which run: it reads the Config's fields as options",
+    "vidstyle.compose": "the composition root: resolves the Config into settings once",
+    "vidstyle.api": "the Python API takes a Config",
+    "vidstyle.still": "stylize_frame, a public entry: hands its Config to compose",
+    "vidstyle.video.pipeline": "stylize_video, a public entry: checks options and paths, then compose.resolve_run",
+    "vidstyle.live.config": "LiveConfig, the public settings of live mode, holds the engine's Config",
+    "vidstyle.live.session": "run_live, a public entry: hands LiveConfig.engine to compose.resolve_engine",
+}
+
+
+def _config_uses(path: Path) -> list[str]:
+    """Where a module imports the name ``Config`` from vidstyle.config or names it in a parameter or return
+    annotation (``LiveConfig`` and other names are not the Config)."""
+    uses = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("config") and node.level <= 2 \
+                and any(a.name == "Config" for a in node.names) and "live" not in (node.module or ""):
+            uses.append(f"line {node.lineno}: imports Config")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if arg is not None and arg.annotation is not None and \
+                        "Config" in _names(arg.annotation):
+                    uses.append(f"line {node.lineno}: {node.name}({arg.arg}: Config)")
+            if node.returns is not None and "Config" in _names(node.returns):
+                uses.append(f"line {node.lineno}: {node.name} returns a Config")
+    return uses
+
+
+def _names(annotation: ast.expr) -> set[str]:
+    """The bare names in an annotation, string annotations (``"Config"``) included."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return _names(ast.parse(annotation.value, mode="eval").body)
+    return {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)} | \
+        {n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)}
+
+
+def test_nothing_below_the_composition_root_imports_or_receives_the_config():
+    wrong = {name: uses for name, path in _modules().items()
+             if name not in CONFIG_READERS and _room(name) != "cli" and (uses := _config_uses(path))}
+    assert not wrong, wrong
+
+
+def test_the_config_reader_check_sees_imports_and_parameters(tmp_path):
+    """The check itself: an import of Config, a parameter typed Config (also as a string) count; LiveConfig
+    does not."""
+    module = tmp_path / "m.py"
+    module.write_text("from ..config import Config\n")
+    assert _config_uses(module)
+    module.write_text("def f(a, config: 'Config | None' = None): ...\n")
+    assert _config_uses(module)
+    module.write_text("from .config import LiveConfig\ndef f(config: LiveConfig, s: 'EngineSettings'): ...\n")
+    assert not _config_uses(module)
+
+
+# What choosing a device looks like: asking which backends exist, or setting cuDNN's kernel choice.
+DEVICE_CHOICE = ("cuda.is_available", "mps.is_available", "cudnn.benchmark")
+
+
+def test_the_device_is_selected_in_exactly_one_function():
+    choosers = set()
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    any(word in ast.unparse(node) for word in DEVICE_CHOICE):
+                choosers.add(f"{name}.{node.name}")
+            elif isinstance(node, ast.Module):
+                top = [n for n in node.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+                if any(word in ast.unparse(n) for n in top for word in DEVICE_CHOICE):
+                    choosers.add(f"{name} (module level)")
+    methods = {c for c in choosers if c.count(".") > 2 and c.rsplit(".", 1)[0] in choosers}  # nested functions
+    assert choosers - methods == {"vidstyle.compose.select_device"}, choosers
 
 
 # The application's edge: it assembles rooms into commands, so it may reach into many of them.
@@ -124,7 +199,8 @@ def test_only_the_edge_reaches_into_many_rooms():
         if _room(name) in EDGE:
             continue
         rooms = {_room(t) for t in _imports(name, path)} - {_room(name)}
-        rooms = {r for r in rooms if r in LAYERS}
+        # the composition root does not count: asking it for resolved settings is not assembling
+        rooms = {r for r in rooms if r in LAYERS and r != "compose"}
         if len(rooms) > MAX_ROOMS:
             wide[name] = sorted(rooms)
     assert not wide, wide

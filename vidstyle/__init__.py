@@ -9,7 +9,7 @@ from typing import Any
 # handler instead of printing an import traceback.
 _EXPORTS = {"stylize_image": ".api", "stylize_frame": ".api", "stylize_video": ".api", "run_live": ".api",
             "PRESETS": ".config", "Config": ".config", "VidstyleError": ".errors", "Stylizer": ".engine",
-            "StylizeResult": ".engine", "build_stylizer": ".engine", "FrameUpdate": ".video",
+            "StylizeResult": ".engine", "build_stylizer": ".compose", "FrameUpdate": ".video",
             "VideoInterrupted": ".video"}
 
 __all__ = sorted(_EXPORTS)

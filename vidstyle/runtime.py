@@ -1,4 +1,4 @@
-"""Device selection and the mixed-precision fast path."""
+"""The mixed-precision fast path (the device itself is chosen once, by compose.select_device)."""
 from __future__ import annotations
 
 import contextlib
@@ -7,21 +7,6 @@ from typing import ContextManager
 import torch
 
 from .errors import VidstyleError
-
-
-def select_device(name: str) -> torch.device:
-    """auto: CUDA, then Apple MPS, then CPU. An explicit device that is not available is a VidstyleError."""
-    mps_ok = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
-    elif name == "cuda" and not torch.cuda.is_available():
-        raise VidstyleError("--device cuda requested but no CUDA GPU is available (try --device cpu)")
-    elif name == "mps" and not mps_ok:
-        raise VidstyleError("--device mps requested but Apple MPS is not available (try --device cpu)")
-    device = torch.device(name)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed frame size: let cuDNN pick the fastest kernels
-    return device
 
 
 def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:

@@ -8,7 +8,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .config import Config
-from .engine import StylizeResult, build_stylizer
+from .compose import build_stylizer
+from .engine import StylizeResult
 from .errors import VidstyleError
 from .io.images import ImageLike, load_rgb, resize_long_side, write_image
 from .progress import STDERR, iteration_progress

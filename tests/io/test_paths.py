@@ -17,6 +17,7 @@ from vidstyle.io.images import write_image
 from vidstyle.io.paths import WORK_MARKER, Target, check_run_paths, name_max, opencv_name
 from vidstyle.live.config import LiveConfig
 from vidstyle.live.session import _check_outputs
+from vidstyle.compose import resolve_files
 from vidstyle.video.paths import check_video_paths
 from vidstyle.video.pipeline import input_kind, output_kind
 
@@ -101,7 +102,7 @@ def test_every_output_option_at_every_input_is_refused(tmp_path, project, writer
             kw["work_dir"] = str(path)
         config = config_for(project, **kw)
         with pytest.raises(VidstyleError, match="must differ from the input|lies inside") as info:
-            check_video_paths(project["INPUT"], [project["STYLE"]], output, kind(output), config,
+            check_video_paths(project["INPUT"], [project["STYLE"]], output, kind(output), resolve_files(config),
                               input_kind(project["INPUT"]))
         assert "\n" not in str(info.value)
         assert fingerprint(tmp_path) == before, (writer, read, how)

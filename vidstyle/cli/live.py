@@ -14,7 +14,7 @@ from ..live.config import (
 )
 from ..live.keys import HELP
 from ..live.session import run_live
-from ..runtime import select_device
+from ..compose import select_device
 from ..vocab import FLOW_QUALITIES
 from .options import (
     ENGINE_FIELDS,

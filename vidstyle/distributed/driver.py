@@ -20,8 +20,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..config import Config
 from ..errors import VidstyleError
+from ..settings import RunSettings
 from ..temporal.flow import FlowEstimator
 from ..temporal.metrics import warping_error
 from ..temporal.shots import analyze_motion
@@ -38,9 +38,10 @@ RESOURCE_NAMES = {"num_cpus": "CPU", "num_gpus": "GPU"}  # task option -> cluste
 SEAM_FLOW_QUALITY = "fine"  # the seam figures grade the output with the most accurate flow
 
 
-def scan_input(source: Source, config: Config, chunk_frames: int, detect_cuts: bool) -> tuple[int, Any, list[int]]:
+def scan_input(source: Source, flow_quality: str, chunk_frames: int,
+               detect_cuts: bool) -> tuple[int, Any, list[int]]:
     """One pass over the input: (frame count, first frame, shot changes near the chunk borders)."""
-    estimator = FlowEstimator(config.flow_quality) if detect_cuts else None
+    estimator = FlowEstimator(flow_quality) if detect_cuts else None
     total, reference, previous, cuts = 0, None, None, []
     for i, frame in enumerate(source.stream()):
         total = i + 1
@@ -77,27 +78,28 @@ class RayRunner:
         return {"distributed": {"chunk_frames": self.options.chunk_frames, "overlap": self.options.overlap,
                                 "seams": "lead-in+run-on"}}
 
-    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, run: RunSettings,
             progress: Any) -> RunOutcome:
         ray = require_ray()
         o = self.options
-        overlap = o.overlap if config.temporal != "none" else 0  # independent frames need no overlap
-        total, reference, cuts = scan_input(source, config, o.chunk_frames, config.temporal != "none")
+        temporal = run.temporal.mode != "none"
+        overlap = o.overlap if temporal else 0  # independent frames need no overlap
+        total, reference, cuts = scan_input(source, run.temporal.flow_quality, o.chunk_frames, temporal)
         if total == 0:
             raise VidstyleError(f"no frames in {source.identity.get('path')}")
         plan = plan_chunks(total, o.chunk_frames, overlap, cuts)
         started_here = not ray.is_initialized()
         if started_here:
-            with _own_signals(), _quiet_output(config.quiet):
+            with _own_signals(), _quiet_output(run.quiet):
                 ray.init(**o.init_arguments())
         try:
-            return self._run(ray, source, styles, work, config, progress, plan, total, reference)
+            return self._run(ray, source, styles, work, run, progress, plan, total, reference)
         finally:
             if started_here:
                 ray.shutdown()
 
     # -- the scheduling loop -----------------------------------------------------------------------------
-    def _run(self, ray: Any, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+    def _run(self, ray: Any, source: Source, styles: list[np.ndarray], work: WorkDir, run: RunSettings,
              progress: Any, plan: list[Chunk], total: int, reference: Any) -> RunOutcome:
         o = self.options
         committed = resumed = min(work.finished(), total)
@@ -112,10 +114,10 @@ class RayRunner:
                                             for k, v in resources.items() if v > 0)))
         task = remote_chunk_task()
         base = ChunkJob(input=str(source.identity["path"]), kind=source.kind, identity=source.identity,
-                        styles=styles, config=config, reference=reference, chunk=plan[0], threads=threads)
+                        styles=styles, run=run, reference=reference, chunk=plan[0], threads=threads)
         active: dict[Any, _ChunkState] = {}
         computed = 0
-        bar = ChunkBar(total, committed, len(plan), len(plan) - len(pending), config.quiet)
+        bar = ChunkBar(total, committed, len(plan), len(plan) - len(pending), run.quiet)
         try:
             with bar:
                 committed = self._commit(plan, states, work, committed, total, progress, computed)
@@ -156,7 +158,7 @@ class RayRunner:
             for gen in active:
                 _cancel(ray, gen)
             raise
-        figures = _seam_report(source, work, plan, total) if config.report else None
+        figures = _seam_report(source, work, plan, total) if run.output.report else None
         return RunOutcome(total, computed, _devices(work, total), {"distributed": _report(
             o, plan, states, resources, limit, figures)}, resumed=resumed)
 

@@ -1,7 +1,8 @@
 """The Ray task of a distributed run: one chunk through the normal per-frame loop, frames streamed back.
 
 The worker opens the input itself (a path every worker can read: a shared file system, or one machine),
-builds the engine with ``build_stylizer(..., video=True)`` exactly as a local run does, and runs
+builds the engine with ``make_stylizer`` from the run's settings, resolved once on the driver (vidstyle/compose.py;
+only the device is chosen on the worker, which may have other hardware), exactly as a local run does, and runs
 ``stylize_frames`` over the chunk's frames (lead-in, own frames, run-on) from its cold first frame. Each finished frame is yielded at
 once (a Ray generator task), so the driver stores it before the next one is computed and a crash loses
 at most the frame in progress.
@@ -17,8 +18,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..config import Config
 from ..errors import VidstyleError
+from ..settings import RunSettings
 from .chunks import Chunk
 
 
@@ -30,7 +31,7 @@ class ChunkJob:
     kind: str  # "video" or "frames"
     identity: dict[str, Any]  # the driver's view of the input (its size is checked on the worker)
     styles: list[np.ndarray]
-    config: Config
+    run: RunSettings  # resolved on the driver (the device excepted)
     reference: np.ndarray | None  # the input's first frame (colour statistics of the style controls)
     chunk: Chunk
     done: int = 0  # frames of the chunk the driver already has (resume after them)
@@ -57,7 +58,8 @@ def run_chunk(job: ChunkJob) -> Iterator[FrameMessage]:
     """Stylize ``job.chunk`` from its frame ``job.done`` on; yields each finished frame (plain generator)."""
     import torch
 
-    from ..engine import build_stylizer
+    from ..compose import on_this_machine
+    from ..engine import make_stylizer
     from ..video.loop import stylize_frames
     from ..video.pipeline import open_source, source_masks
 
@@ -66,18 +68,18 @@ def run_chunk(job: ChunkJob) -> Iterator[FrameMessage]:
     if not path.exists():
         raise VidstyleError(f"input {path} is not readable on worker {socket.gethostname()}; distributed runs "
                             "need the input on a path every worker sees (a shared file system)")
-    source = open_source(path, job.kind, job.config)
+    source = open_source(path, job.kind, job.run.input)
     if source.identity.get("bytes") != job.identity.get("bytes") or \
             source.identity.get("files") != job.identity.get("files"):
         raise VidstyleError(f"input {path} on worker {socket.gethostname()} differs from the driver's copy")
     if job.done > 0 and job.previous is None:
         raise VidstyleError("resuming a chunk needs its last finished frame")
-    stylizer = build_stylizer(job.config, job.styles, reference=job.reference, video=True)
+    stylizer = make_stylizer(on_this_machine(job.run.engine), job.styles, reference=job.reference)
     who = worker_identity(str(stylizer.device))
     c = job.chunk
     frames = itertools.islice(source.stream(), c.begin, c.end)  # decoded from the start: exact frame positions
-    for step in stylize_frames(frames, stylizer, job.config, done=job.done, load_previous=lambda _: job.previous,
-                               first=source.first + c.begin, masks=source_masks(source, job.config)):
+    for step in stylize_frames(frames, stylizer, job.run.temporal, done=job.done, load_previous=lambda _: job.previous,
+                               first=source.first + c.begin, masks=source_masks(source, job.run.input)):
         yield step.index, step.image, {**step.record, "worker": who}
 
 

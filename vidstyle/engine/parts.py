@@ -1,4 +1,4 @@
-"""What the engine is made of once the configuration has been resolved (by vidstyle/engine/build.py)."""
+"""What the engine is made of, built by vidstyle/engine/build.py from the settings vidstyle/compose.py resolved."""
 from __future__ import annotations
 
 from dataclasses import dataclass

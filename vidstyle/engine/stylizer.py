@@ -1,6 +1,6 @@
 """The stylizer: eq. 7's optimisation for one frame, with the network and style targets built once.
 
-``build_stylizer(config, style)`` (engine/build.py) resolves the Config once into ``EngineParts``; the
+``make_stylizer(settings, style)`` (engine/build.py) turns the resolved settings into ``EngineParts``; the
 stylizer only ever sees those and honours every control (colour preservation, blending, style scale, coarse
 to fine, masks, photorealism). Per frame, callers may add terms (the temporal term of a video frame) and give
 an init image (the previous stylized frame, warped). Adam runs the persistent, capturable pass of step.py
@@ -44,7 +44,7 @@ class Stylizer:
     """Holds the encoder and the style targets; ``stylize`` optimises one frame, ``evaluate`` measures one."""
 
     def __init__(self, parts: EngineParts, *, temporal_slot: bool = False) -> None:
-        """``parts``: resolved by ``build.assemble`` (``build_stylizer`` is the constructor from a Config);
+        """``parts``: made by ``build.assemble`` (``build.make_stylizer`` is the one constructor);
         ``temporal_slot``: every frame's problem holds a temporal term (a flow video: the first frame and cuts
         load an empty one), so all frames share one problem and one captured pass."""
         self.parts = parts

@@ -8,7 +8,7 @@ import torch
 
 from ..config import Config
 from ..errors import VidstyleError
-from ..runtime import select_device
+from ..compose import select_device
 from ..vocab import FLOW_QUALITIES, choose
 
 # Live defaults, measured with benchmarks/bench_live.py (see README, "Live mode"). Adam, because a fresh

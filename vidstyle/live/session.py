@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..engine import Stylizer, build_stylizer
+from ..compose import resolve_engine
+from ..engine import Stylizer, make_stylizer
 from ..io.images import ImageLike, load_rgb
 from ..errors import SignalStop, VidstyleError
 from ..io.atomic import check_output_path, clean_stale_temps
@@ -29,7 +30,6 @@ from ..io.encode import VideoWriter
 from ..io.paths import Target, check_run_paths
 from ..io.weights import local_weights_path
 from ..io.images import write_image
-from ..runtime import select_device
 from ..temporal.flow import FlowEstimator
 from .config import LiveConfig
 from .display import WindowView, check_display, compose, window_image
@@ -233,7 +233,8 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
     _check_outputs(config, styles)
     if config.window:
         check_display()
-    device = select_device(config.engine.device)
+    settings = resolve_engine(config.engine)  # once: every style's stylizer shares the device and settings
+    device = settings.device
     cam = camera or open_camera(config.camera, size=config.engine.size, mirror=config.mirror)
     threads_before, cv_threads_before = torch.get_num_threads(), cv2.getNumThreads()
     view: WindowView | None = None
@@ -245,7 +246,7 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         engine = config.engine
 
         def build(index: int) -> Stylizer:
-            return build_stylizer(engine, [images[index]], reference=first.image if first else None)
+            return make_stylizer(settings, [images[index]], reference=first.image if first else None)
 
         stylizer = build(0)  # reports missing weights etc. before anything runs
         seed = _warm_up(stylizer, first, engine.iterations) if first else None

@@ -1,7 +1,9 @@
 """The per-frame loop of a video run, shared by the one-machine pipeline and the distributed chunks.
 
 ``stylize_frames`` stylizes a stream of frames in order: frame 0 cold, each later one from the stylized
-frame before it (--temporal none | warm | flow). Its engine comes from ``engine.build_stylizer(..., video=True)``.
+frame before it (--temporal none | warm | flow). Its engine comes from ``engine.make_stylizer`` and its
+TemporalSettings from vidstyle/compose.py (gamma resolved once per run, not per frame); it reports to the
+watchers (``FrameEvents``) it is given.
 """
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..config import Config
 from ..engine import Stylizer
 from ..io.masks import MaskSequence
+from ..settings import TemporalSettings
 from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate
+from .progress import CallbackEvents, FrameBar, FrameEvents, FrameUpdate, Watchers
 from .stages import Decoder, Writer
 from .source import Source
 from .workdir import WorkDir
@@ -32,22 +34,25 @@ class FinishedFrame:
     record: dict[str, Any]  # iterations, losses, seconds, temporal fields (what the work directory logs)
 
 
-def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Config, *, done: int = 0,
+def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: TemporalSettings, *, done: int = 0,
                    load_previous: Callable[[int], np.ndarray] | None = None, first: int = 0,
-                   masks: MaskSequence | None = None, bar: FrameBar | None = None) -> Iterator[FinishedFrame]:
+                   masks: MaskSequence | None = None,
+                   events: FrameEvents | None = None) -> Iterator[FinishedFrame]:
     """The per-frame loop: frame 0 of ``frames`` starts cold (--first-iterations), each later one from the
     stylized frame before it (--temporal none | warm | flow).
 
     The first ``done`` frames were finished earlier: they are read past (their input frames still feed the
     flow) and the loop resumes from ``load_previous(done - 1)``, the stylized frame before the first missing
     one. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
-    its own matting Laplacian and, with a mask folder, its own content mask.
+    its own matting Laplacian and, with a mask folder, its own content mask. ``events``: told when each frame
+    starts and after each pass (when it wants passes).
     """
+    events = events or FrameEvents()
     previous: np.ndarray | None = None
     prev_frame: np.ndarray | None = None
-    planner = TemporalPlanner(config.temporal, iterations=config.iterations,
-                              first_iterations=config.first_frame_iterations, weight=config.resolved_temporal_weight(),
-                              quality=config.flow_quality, device=stylizer.device)
+    planner = TemporalPlanner(temporal.mode, iterations=temporal.iterations,
+                              first_iterations=temporal.first_iterations, weight=temporal.weight,
+                              quality=temporal.flow_quality, device=stylizer.device)
     with planner:
         for index, (frame, next_frame) in enumerate(_with_next(iter(frames))):
             if index < done:
@@ -61,12 +66,11 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
             start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
             planned = time.perf_counter() - planned
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
-            if bar is not None:
-                bar.start_frame(start.iterations)
+            events.frame_started(start.iterations)
             content = frame if start.content is None else start.content  # flow: denoised where still
             frame_mask = masks.for_frame(first + index) if masks else None
             result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
-                                      callback=bar.iteration if bar is not None and not config.quiet else None,
+                                      callback=events.pass_done if events.wants_passes else None,
                                       terms=start.terms, mask=frame_mask)
             # flow: more passes while the frame's look lags its shot's first frame's (temporal/budget.py)
             result = planner.finish(start, result, lambda image, passes, content=content, start=start, mask=frame_mask:
@@ -78,36 +82,42 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
                 "temporal_seconds": planned, **start.record()})
 
 
-def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, config: Config,
-                progress: ProgressCallback | None, masks: MaskSequence | None = None) -> tuple[int, int]:
+def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: TemporalSettings,
+               events: FrameEvents | None = None, masks: MaskSequence | None = None) -> tuple[int, int]:
     """Stylize every unfinished frame into the work directory; returns (frames in total, frames computed).
+    ``events`` (a bar, the caller's callback, or both: ``Watchers``) hears of every frame and pass.
 
     Three threads: decoding runs ahead (``Decoder``), this thread optimises, PNGs are written behind
     (``Writer``, in order, log line then frame); leaving early still saves every frame already reported.
     """
+    events = events or FrameEvents()
     done = work.finished()
     count = computed = 0
 
-    with FrameBar(source.total, min(done, source.total or done), config.quiet) as bar, \
-            Decoder(source.stream) as decoded, Writer(work) as writer:
+    with Decoder(source.stream) as decoded, Writer(work) as writer:
         def counted() -> Iterator[np.ndarray]:
             nonlocal count
             for frame in decoded:
                 count += 1
                 yield frame
 
-        for step in stylize_frames(counted(), stylizer, config, done=done, load_previous=work.load,
-                                   first=source.first, masks=masks, bar=bar):
+        for step in stylize_frames(counted(), stylizer, temporal, done=done, load_previous=work.load,
+                                   first=source.first, masks=masks, events=events):
             writer.submit(step.index, step.image, step.record)
             computed += 1
-            losses = step.record["losses"]
-            bar.frame_done(losses)
-            if progress is not None:
-                progress(FrameUpdate(step.index, source.total, computed, step.record["iterations"], losses,
-                                     step.record["seconds"]))
+            events.frame_finished(FrameUpdate(step.index, source.total, computed, step.record["iterations"],
+                                              step.record["losses"], step.record["seconds"]))
         writer.close()
-        bar.set_total(count)
+        events.counted(count)
     return count, computed
+
+
+def watch_frames(source: Source, work: WorkDir, quiet: bool, progress: ProgressCallback | None) -> Watchers:
+    """What watches a run on this machine: the frame bar (silent with --quiet) and the caller's callback;
+    enter it around the run (the bar's display is open while inside)."""
+    done = work.finished()
+    return Watchers(FrameBar(source.total, min(done, source.total or done), quiet),
+                    CallbackEvents(progress) if progress is not None else None)
 
 
 def _with_next(frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:

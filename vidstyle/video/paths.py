@@ -8,23 +8,23 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Config
 from ..io.masks import mask_identity
 from ..io.paths import Target, check_run_paths
 from ..io.weights import local_weights_path
+from ..settings import RunFiles
 from .workdir import file_digest
 
 
-def work_path(output: Path, config: Config) -> Path:
+def work_path(output: Path, config: RunFiles) -> Path:
     """The run's work directory: --work-dir, else OUTPUT.work beside OUTPUT."""
     return Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
 
 
-def file_inputs(input_path: Path, style: Any, config: Config) -> list[tuple[str, Path]]:
+def file_inputs(input_path: Path, style: Any, config: RunFiles) -> list[tuple[str, Path]]:
     """(option, path) of every file the run reads: INPUT, STYLE, --init, masks, weights."""
     styles = style if isinstance(style, (list, tuple)) else [style]
     reads = [("INPUT", input_path)] + [("STYLE", Path(s)) for s in styles if not isinstance(s, np.ndarray)]
-    if config.init_is_file():
+    if config.init is not None:
         reads.append(("--init", Path(config.init)))
     for option, value in (("--content-mask", config.content_mask), ("--style-mask", config.style_mask)):
         if value:
@@ -35,7 +35,7 @@ def file_inputs(input_path: Path, style: Any, config: Config) -> list[tuple[str,
     return reads
 
 
-def check_video_paths(input_path: Path, style: Any, output: Path, out_kind: str, config: Config,
+def check_video_paths(input_path: Path, style: Any, output: Path, out_kind: str, config: RunFiles,
                       in_kind: str) -> Path | None:
     """Register every path of the run and refuse any overlap (VidstyleError); returns the work directory
     (None for a single image)."""
@@ -49,11 +49,12 @@ def check_video_paths(input_path: Path, style: Any, output: Path, out_kind: str,
     return work
 
 
-def input_file_identity(config: Config) -> dict[str, Any]:
-    """Content hashes of --init and the masks: a resumed run never mixes frames made from other files."""
-    init = config.init
-    if config.init_is_file() and os.path.isfile(init):
-        init = "sha256:" + file_digest(init)
+def input_file_identity(config: RunFiles, init_mode: str) -> dict[str, Any]:
+    """Content hashes of --init and the masks: a resumed run never mixes frames made from other files.
+    ``init_mode``: --init as given (content | noise | a path)."""
+    init = init_mode
+    if config.init is not None and os.path.isfile(config.init):
+        init = "sha256:" + file_digest(config.init)
     return {"init": init,
             "masks": mask_identity(config.style_mask, config.content_mask)}
 

@@ -7,7 +7,6 @@ appears in one rename. ``--temporal warm`` starts frame t from stylized frame t-
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import stat
@@ -18,6 +17,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
+from ..compose import fingerprint_settings, on_this_machine, resolve_files, resolve_run
 from ..config import Config
 from ..errors import VidstyleError
 from ..scopes import check_applies
@@ -44,19 +44,13 @@ from ..io.video import (
 from ..io.weights import resolve_weights_path, weights_digest
 from ..progress import STDERR
 from ..still import stylize_still
-from ..engine import build_stylizer
-from .loop import ProgressCallback, run_frames
+from ..engine import make_stylizer
+from ..settings import InputSettings, OutputSettings, RunSettings
+from .loop import ProgressCallback, run_frames, watch_frames
 from .source import Source
 from .progress import build_report
 from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
-
-# Settings that do not change the stylized frames: a work directory stays valid when only these differ.
-# The weights, --init and the masks enter by content (weights_digest, input_file_identity), not by path.
-NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", "crf", "audio", "device",
-                     "end", "max_frames", "weights", "init", "content_mask", "style_mask",
-                     "capture"}
-
 
 class VideoInterrupted(KeyboardInterrupt):
     """Ctrl-C during a video run; ``str()`` says how to resume. Still a KeyboardInterrupt (exit 130)."""
@@ -94,7 +88,7 @@ def output_kind(path: str | os.PathLike) -> str:
                         f"an image ({', '.join(IMAGE_EXTENSIONS)}) or a directory for PNG frames")
 
 
-def open_source(path: Path, kind: str, config: Config) -> Source:
+def open_source(path: Path, kind: str, config: InputSettings) -> Source:
     """Validate the input (VidstyleError for corrupt, empty, mixed sizes...) and describe its frames."""
     stat = path.stat()
     if kind == "video":
@@ -118,7 +112,7 @@ def open_source(path: Path, kind: str, config: Config) -> Source:
                       {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns})
     files = list_frames(path)
     check_frame_sizes(files)
-    fps = config.frame_rate()
+    fps = config.fps
     first, stop = frame_range(fps, config.start, config.end, config.max_frames)
     stop = len(files) if stop is None else min(stop, len(files))
     if first >= stop:
@@ -148,7 +142,7 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
     if in_kind != "image" and out_kind == "image":
         raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
                             f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
-    work = check_video_paths(input_path, style, output, out_kind, config, in_kind)
+    work = check_video_paths(input_path, style, output, out_kind, resolve_files(config), in_kind)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
     else:
@@ -180,12 +174,12 @@ class FrameRunner(Protocol):
     def settings(self) -> dict[str, Any]:
         """Settings of the runner that change the frames (they join the work directory's fingerprint)."""
 
-    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, run: RunSettings,
             progress: ProgressCallback | None) -> RunOutcome:
         """Compute every unfinished frame into ``work``."""
 
 
-def source_masks(source: Source, config: Config) -> MaskSequence | None:
+def source_masks(source: Source, config: InputSettings) -> MaskSequence | None:
     """Content masks of a photo-mode run (the count is checked up front for frame folders)."""
     known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
     return MaskSequence(config.content_mask, known) if config.content_mask else None
@@ -197,12 +191,13 @@ class LocalRunner:
     def settings(self) -> dict[str, Any]:
         return {}
 
-    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, config: Config,
+    def run(self, source: Source, styles: list[np.ndarray], work: WorkDir, run: RunSettings,
             progress: ProgressCallback | None) -> RunOutcome:
-        masks = source_masks(source, config)
+        masks = source_masks(source, run.input)
         # colour statistics from frame 0, also when resuming (one extra decode of the first frame)
-        stylizer = build_stylizer(config, styles, reference=next(source.stream(), None), video=True)
-        frames, computed = run_frames(source, stylizer, work, config, progress, masks)
+        stylizer = make_stylizer(on_this_machine(run.engine), styles, reference=next(source.stream(), None))
+        with watch_frames(source, work, run.quiet, progress) as events:
+            frames, computed = run_frames(source, stylizer, work, run.temporal, events, masks)
         return RunOutcome(frames, computed, str(stylizer.device))
 
 
@@ -225,18 +220,19 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
         if runner is not None:
             raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
         return stylize_still(input_path, styles, output, config)
-    source = open_source(input_path, in_kind, config)
+    run = resolve_run(config, here=runner is None)  # every setting below comes from here, resolved once
+    source = open_source(input_path, in_kind, run.input)
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
-                **input_file_identity(config),
+                **input_file_identity(resolve_files(config), config.init),
                 "weights": weights_digest(resolve_weights_path(config.weights, quiet=True)),
-                "config": {k: v for k, v in dataclasses.asdict(config).items() if k not in NOT_FINGERPRINTED},
+                "config": fingerprint_settings(run.record),
                 **runner.settings()}
     assert work_path is not None
-    work = WorkDir(work_path, settings, overwrite=config.overwrite)
+    work = WorkDir(work_path, settings, overwrite=run.output.overwrite)
     started = time.perf_counter()
     try:
-        outcome = runner.run(source, styles, work, config, progress)
+        outcome = runner.run(source, styles, work, run, progress)
         frames, computed = outcome.frames, outcome.computed
     except KeyboardInterrupt:
         done = work.kept_frames()
@@ -248,7 +244,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     except BaseException:
         work.clear() if work.kept_frames() == 0 else work.release()
         raise
-    report = build_report(config=config, device=outcome.device, input_path=str(input_path),
+    report = build_report(settings=run.record, device=outcome.device, input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
                                  (style if isinstance(style, (list, tuple)) else [style])],
                           output=str(output), kinds={"input": in_kind, "output": out_kind},
@@ -261,11 +257,11 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     if out_kind == "video":  # yuv420p: an odd side was padded by one pixel
         h, w = h + h % 2, w + w % 2
     report["video"].update(width=w, height=h)
-    if config.keep_frames:
+    if run.output.keep_frames:
         report["work_dir"] = str(work.path)
     try:
-        with staged_report(config.report, report, replace=config.overwrite):
-            _write_output(source, work, frames, output, out_kind, config)
+        with staged_report(run.output.report, report, replace=run.output.overwrite):
+            _write_output(source, work, frames, output, out_kind, run.output)
     except KeyboardInterrupt:
         work.release()
         raise VideoInterrupted(f"stopped while writing {output}; its {frames} frames are kept in {work.path}; "
@@ -273,17 +269,18 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     except BaseException:
         work.release()
         raise
-    if config.keep_frames:
+    if run.output.keep_frames:
         work.release()
     else:
         work.clear()
-    if not config.quiet:
+    if not run.quiet:
         STDERR.print(f"wrote {output} ({w}x{h}, {frames} frames at {float(source.fps):.3f} fps, "
                      f"{report['totals']['seconds_per_frame']:.2f} s/frame on {outcome.device})")
     return report
 
 
-def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str, config: Config) -> None:
+def _write_output(source: Source, work: WorkDir, frames: int, output: Path, kind: str,
+                  config: OutputSettings) -> None:
     """Encode OUTPUT from the finished PNG frames (it appears only when complete)."""
     if kind == "frames":
         with FrameDirWriter(output, replace=config.overwrite) as writer:

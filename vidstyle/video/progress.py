@@ -1,10 +1,10 @@
 """Progress of a video run: the rich frame bar (frame i/N, frames per second, ETA, last losses) and the report."""
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from rich.progress import BarColumn, Progress, TextColumn
 
@@ -23,11 +23,81 @@ class FrameUpdate:
     seconds: float
 
 
-class FrameBar:
+class FrameEvents:
+    """A watcher of the per-frame loop, passed in by whoever runs it: the loop reports to it and never knows
+    whether a bar, a user callback or nothing listens. Every event does nothing by default."""
+
+    wants_passes = False  # pass_done after every optimiser pass (each one then reads the losses)
+
+    def __enter__(self) -> "FrameEvents":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Done watching (a bar closes its display)."""
+
+    def frame_started(self, iterations: int) -> None:
+        """A frame is being optimised for ``iterations`` passes."""
+
+    def pass_done(self, iteration: int, losses: dict[str, float]) -> None:
+        """One optimiser pass of the current frame is done (only when ``wants_passes``)."""
+
+    def frame_finished(self, update: FrameUpdate) -> None:
+        """A frame is stylized (and handed to the writer)."""
+
+    def counted(self, total: int) -> None:
+        """The input has been read to its end: ``total`` frames in all."""
+
+
+class CallbackEvents(FrameEvents):
+    """The ``progress`` callback of ``stylize_video`` as a watcher: called with each finished frame."""
+
+    def __init__(self, callback: Callable[[FrameUpdate], None]) -> None:
+        self.callback = callback
+
+    def frame_finished(self, update: FrameUpdate) -> None:
+        self.callback(update)
+
+
+class Watchers(FrameEvents):
+    """Several watchers as one (a bar and a callback), each told every event in turn."""
+
+    def __init__(self, *watchers: FrameEvents | None) -> None:
+        self.watchers = [w for w in watchers if w is not None]
+        self.wants_passes = any(w.wants_passes for w in self.watchers)
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> "Watchers":
+        for w in self.watchers:
+            self._stack.enter_context(w)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def frame_started(self, iterations: int) -> None:
+        for w in self.watchers:
+            w.frame_started(iterations)
+
+    def pass_done(self, iteration: int, losses: dict[str, float]) -> None:
+        for w in self.watchers:
+            if w.wants_passes:
+                w.pass_done(iteration, losses)
+
+    def frame_finished(self, update: FrameUpdate) -> None:
+        for w in self.watchers:
+            w.frame_finished(update)
+
+    def counted(self, total: int) -> None:
+        for w in self.watchers:
+            w.counted(total)
+
+
+class FrameBar(FrameEvents):
     """A rich bar over frames on stderr; the ETA uses the average time of the frames computed in this run."""
 
     def __init__(self, total: int | None, done: int, quiet: bool) -> None:
         self.total, self.done, self.computed = total, done, 0
+        self.wants_passes = not quiet  # --quiet: no bar and no per-pass callbacks
         self.started = time.perf_counter()
         self.progress = Progress(TextColumn("[bold]frame {task.fields[frame]}"), BarColumn(),
                                  TextColumn("{task.fields[rate]} ETA {task.fields[eta]}"),
@@ -46,16 +116,17 @@ class FrameBar:
     def __exit__(self, *exc: object) -> None:
         self.progress.__exit__(None, None, None)
 
-    def start_frame(self, iterations: int) -> None:
+    def frame_started(self, iterations: int) -> None:
         """A new frame is being optimised for ``iterations`` passes."""
         self.iterations = iterations
 
-    def iteration(self, it: int, losses: dict[str, float]) -> None:
-        """Stylizer callback: show the iteration within the frame and the current losses."""
-        self.progress.update(self.task, detail=f"it {it}/{self.iterations}  {format_losses(losses)}")
+    def pass_done(self, iteration: int, losses: dict[str, float]) -> None:
+        """Show the pass within the frame and the current losses."""
+        self.progress.update(self.task, detail=f"it {iteration}/{self.iterations}  {format_losses(losses)}")
 
-    def frame_done(self, losses: dict[str, float]) -> None:
+    def frame_finished(self, update: FrameUpdate) -> None:
         """Advance by one computed frame and refresh frames per second and ETA."""
+        losses = update.losses
         self.done += 1
         self.computed += 1
         elapsed = time.perf_counter() - self.started
@@ -65,22 +136,22 @@ class FrameBar:
         self.progress.update(self.task, completed=self.done, frame=self._frame_text(), rate=rate,
                              eta=format_clock(left), detail=format_losses(losses))
 
-    def set_total(self, total: int) -> None:
+    def counted(self, total: int) -> None:
         """The real frame count, once the input has been read to its end."""
         self.total = total
         self.progress.update(self.task, total=total, frame=self._frame_text())
 
 
-def build_report(*, config: Any, device: str, input_path: str, style: list[str], output: str, kinds: dict[str, str],
-                 video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int, computed: int,
-                 wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
+def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str,
+                 kinds: dict[str, str], video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int,
+                 computed: int, wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
     """The JSON report: settings, device, per-frame iterations/losses/seconds and totals. ``resumed``: output
     frames finished before this run (default: frames - computed)."""
     per_frame = [{"index": i, **records.get(i, {"resumed": True})} for i in range(frames)]
     seconds = sum(r.get("seconds", 0.0) for r in per_frame)
     return {
         "input": input_path, "style": style, "output": output, "kinds": kinds, "device": device,
-        "settings": dataclasses.asdict(config), "video": video, "frames": per_frame,
+        "settings": settings, "video": video, "frames": per_frame,
         "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed if resumed is None else resumed,
                    "iterations": sum(r.get("iterations", 0) for r in per_frame),
                    "stylize_seconds": seconds, "seconds_per_frame": seconds / frames if frames else 0.0,
