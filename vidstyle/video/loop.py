@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
+import torch
 
 from ..config import Config
 from ..engine import Stylizer
@@ -43,7 +44,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
     one. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
     its own matting Laplacian and, with a mask folder, its own content mask.
     """
-    previous: np.ndarray | None = None
+    previous: np.ndarray | torch.Tensor | None = None
     prev_frame: np.ndarray | None = None
     planner = TemporalPlanner(config.temporal, iterations=config.iterations,
                               first_iterations=config.first_frame_iterations, weight=config.resolved_temporal_weight(),
@@ -72,7 +73,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, config: Con
             result = planner.finish(start, result, lambda image, passes, content=content, start=start, mask=frame_mask:
                                     stylizer.stylize(content, init=image, iterations=passes, terms=start.terms,
                                                      mask=mask))
-            previous, prev_frame = result.image, frame
+            # the delivered image kept on the device where the engine has it: flow warps it there
+            previous, prev_frame = result.image if result.pixels is None else result.pixels, frame
             yield FinishedFrame(index, result.image, {
                 "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
                 "temporal_seconds": planned, **start.record()})
