@@ -254,3 +254,33 @@ def test_report_never_overwrites_inputs_outputs_or_existing_files(clip: Path, st
         assert needle in capsys.readouterr().err
     assert source.read_bytes() == clip.read_bytes() and keep.read_text() == "keep"
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_flow_loop_hands_the_planner_the_delivered_frame_on_the_device(weights_path: Path, style: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The previous stylized frame stays on the engine's device between frames (Adam delivers it there), and it
+    is exactly the frame written."""
+    import torch
+
+    from vidstyle import build_stylizer
+    from vidstyle.compose import resolve_temporal
+    from vidstyle.engine.tensors import to_image
+    from vidstyle.io.images import read_image
+    from vidstyle.temporal.propagate import TemporalPlanner
+    from vidstyle.video.loop import stylize_frames
+
+    config = cfg(weights_path, temporal="flow", optimizer="adam", device="cpu")
+    frames = [np.ascontiguousarray(smooth_image(32, 36, seed=3)[:, i:i + 32]) for i in range(3)]
+    seen: list[object] = []
+    original = TemporalPlanner.start
+
+    def spy(self: TemporalPlanner, frame: np.ndarray, prev_frame: np.ndarray | None, prev_output: object):
+        seen.append(prev_output)
+        return original(self, frame, prev_frame, prev_output)  # type: ignore[arg-type]
+    monkeypatch.setattr(TemporalPlanner, "start", spy)
+    stylizer = build_stylizer(config, read_image(style), video=True)
+    written = [f.image for f in stylize_frames(frames, stylizer, resolve_temporal(config))]
+    assert seen[0] is None and len(seen) == 3
+    for previous, image in zip(seen[1:], written):
+        assert isinstance(previous, torch.Tensor) and previous.device == stylizer.device
+        assert np.array_equal(to_image(previous), image)

@@ -38,6 +38,22 @@ class StylizeResult:
     losses: dict[str, float]
     iterations: int
     seconds: float
+    # the same image kept on the engine's device, 1 x 3 x H x W float32 levels / 255 (exactly to_tensor(image)),
+    # so a flow video carries its previous output without an upload; None where it was made on the host
+    pixels: torch.Tensor | None = None
+
+
+def _start_tensor(init: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
+    """An init image as the engine's 1 x 3 x H x W float32 in 0..1: an HxWx3 uint8 array is uploaded, a tensor
+    already in that layout (values 0..1) is used on ``device`` as it is."""
+    if isinstance(init, torch.Tensor):
+        return init.to(device=device, dtype=torch.float32)
+    return to_tensor(init, device)
+
+
+def _start_shape(init: np.ndarray | torch.Tensor) -> tuple[int, int]:
+    """(height, width) of an init image in either layout."""
+    return tuple(init.shape[-2:]) if isinstance(init, torch.Tensor) else init.shape[:2]  # type: ignore[return-value]
 
 
 class Stylizer:
@@ -73,12 +89,14 @@ class Stylizer:
         self.problems.clear()
 
     # --- one frame ------------------------------------------------------------------------------------
-    def stylize(self, content: np.ndarray, *, init: np.ndarray | None = None, iterations: int | None = None,
+    def stylize(self, content: np.ndarray, *, init: np.ndarray | torch.Tensor | None = None, iterations: int | None = None,
                 terms: Sequence[Term] = (), callback: Callback | None = None,
                 mask: LabelMap | None = None) -> StylizeResult:
         """Optimise an image for ``content`` for ``iterations`` passes (default: the configured number).
 
-        ``init``: start image (default: the configured --init, with coarse to fine); ``terms``: extra terms of
+        ``init``: start image (default: the configured --init, with coarse to fine), an HxWx3 uint8 array or a
+        1x3xHxW float tensor in 0..1 (the engine's layout; on its device it is used without a copy through the
+        host, so a video's previous output never leaves the device); ``terms``: extra terms of
         this frame, seen at the processing size; ``mask``: this frame's semantic labels (default: the single
         content mask of the configuration). The returned losses are those of the returned 8-bit image.
         """
@@ -86,20 +104,22 @@ class Stylizer:
         p = self.parts
         if p.targets.reference is None:
             p.targets.set_reference(content)
-        if init is not None and init.shape != content.shape:
-            raise VidstyleError(f"init image is {init.shape[1]}x{init.shape[0]}, content is "
-                                f"{content.shape[1]}x{content.shape[0]}")
+        if init is not None and (_start_shape(init) != content.shape[:2] or
+                                 (isinstance(init, torch.Tensor) and tuple(init.shape[:2]) != (1, 3))):
+            h, w = _start_shape(init)
+            raise VidstyleError(f"init image is {w}x{h}, content is {content.shape[1]}x{content.shape[0]}")
         luminance = p.color_mode == "luminance"
         work = luminance_image(content) if luminance else content
         if init is not None and luminance:
-            init = luminance_image(init)
+            init = luminance_image(to_image(init) if isinstance(init, torch.Tensor) else init)
 
         finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
         delivered: list[dict[str, float]] = []
 
+        kept: list[torch.Tensor] = []  # Adam: the delivered images, still on the device
         finest_terms: list[Term] = []  # L-BFGS: the terms it used, to measure the delivered image
 
-        def once(level: np.ndarray, level_init: np.ndarray | None, passes: int, last: bool,
+        def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
             if p.optimizer == "lbfgs":
                 image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
@@ -109,7 +129,7 @@ class Stylizer:
                                           list(terms) if last else [], step, mask)
             finest[:] = [problem]
             if last and not luminance:
-                images, delivered[:] = self._deliver(problem)
+                images, delivered[:], kept[:] = self._deliver(problem)
                 return images[0], ran
             return to_image(problem.best_x), ran
 
@@ -120,7 +140,7 @@ class Stylizer:
             out = recombine_luminance(image, content) if luminance else image
             return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - start)
         if not luminance:
-            return StylizeResult(image, delivered[0], ran, time.perf_counter() - start)
+            return StylizeResult(image, delivered[0], ran, time.perf_counter() - start, kept[0])
         out = recombine_luminance(image, content)
         return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
 
@@ -150,13 +170,14 @@ class Stylizer:
             outs = [recombine_luminance(to_image(problem.best_x[i:i + 1]), f) for i, f in enumerate(contents)]
             losses = self._delivered(problem, outs)
         else:
-            outs, losses = self._deliver(problem)
+            outs, losses, _ = self._deliver(problem)
         seconds = time.perf_counter() - start
         return [StylizeResult(out, loss, passes, seconds) for out, loss in zip(outs, losses)]
 
-    def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]]]:
+    def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]], list[torch.Tensor]]:
         """The 8-bit images of ``problem``'s best images and their losses: quantised and measured on the device
-        right behind the optimisation, then both read back (no upload of the image, no second round trip)."""
+        right behind the optimisation, then both read back (no upload of the image, no second round trip); and
+        the same quantised images kept on the device (1x3xHxW levels / 255) for the next frame's start."""
         with torch.no_grad():
             levels = problem.best_x.clamp(0, 1).mul(255).round()
             parts, total = problem.losses(levels / 255)
@@ -164,7 +185,8 @@ class Stylizer:
             pixels = levels.to(torch.uint8).permute(0, 2, 3, 1)
         images = list(pixels.cpu().numpy())
         names = [*problem.names, "total"]
-        return images, [dict(zip(names, row)) for row in values.cpu().tolist()]
+        kept = list((levels / 255).split(1))
+        return images, [dict(zip(names, row)) for row in values.cpu().tolist()], kept
 
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
         """Each term's value and the total of 8-bit images (luminance mode: the recombined colour images the
@@ -192,14 +214,15 @@ class Stylizer:
             return floats(compose(terms, self.parts.features(x), self._colour(content)(x)))
 
     # --- internals ------------------------------------------------------------------------------------
-    def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None, passes: int,
+    def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | torch.Tensor | None,
+                  passes: int,
                   extra: list[Term], callback: Callback | None,
                   mask: LabelMap | None) -> tuple[Problem, int]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         c = to_tensor(work, self.device)
         problem = self.problems.load(c, None if colour_frame is None else [colour_frame], mask, extra)
-        x = to_tensor(init, self.device) if init is not None else self._initial(c)
+        x = _start_tensor(init, self.device) if init is not None else self._initial(c)
         return problem, self._run(problem, x, passes, callback)
 
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
@@ -214,13 +237,14 @@ class Stylizer:
         problem.check_finite()
         return passes
 
-    def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | None,
+    def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None,
+                        init: np.ndarray | torch.Tensor | None,
                         passes: int, extra: list[Term], callback: Callback | None,
                         mask: LabelMap | None) -> tuple[np.ndarray, int, list[Term]]:
         """torch's L-BFGS over the frame's terms (eager: its line search reads the host; the CPU default)."""
         frame_terms, c = self._frame_terms(work, colour_frame, mask)
         all_terms = frame_terms + extra
-        x = (to_tensor(init, self.device) if init is not None else self._initial(c)).requires_grad_(True)
+        x = (_start_tensor(init, self.device).clone() if init is not None else self._initial(c)).requires_grad_(True)
         colour = self._colour(colour_frame)
         objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
         if passes > 0:

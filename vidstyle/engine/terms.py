@@ -37,7 +37,7 @@ class Term:
     name: str
     weight: float
     fn: TermFn
-    frame: tuple[np.ndarray, ...] = ()  # a built-in term's per-frame data (temporal: warped, mask)
+    frame: tuple[np.ndarray | torch.Tensor, ...] = ()  # a built-in term's per-frame data (temporal: warped, mask)
 
 
 def compose(terms: list[Term], features: Features, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -90,9 +90,23 @@ def tv_term(weight: float, units: str) -> Term:
     return Term("tv", weight, fn)
 
 
-def temporal_term(warped: np.ndarray, mask: np.ndarray, weight: float, device: torch.device | str) -> Term:
-    """Ruder et al.'s short-term term: mean of mask * (output - previous output warped into this frame)^2."""
-    target, m = to_tensor(warped, device), mask_tensor(mask, device)
+def _image_on(image: np.ndarray | torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """An HxWx3 uint8 array (uploaded) or a 1x3xHxW tensor in 0..1 (kept, moved only if on another device)."""
+    return image.to(device=device, dtype=torch.float32) if isinstance(image, torch.Tensor) else to_tensor(image, device)
+
+
+def _mask_on(mask: np.ndarray | torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """An HxW mask as float32 on ``device`` (a tensor is kept where it is already)."""
+    return mask.to(device=device, dtype=torch.float32) if isinstance(mask, torch.Tensor) else mask_tensor(mask, device)
+
+
+def temporal_term(warped: np.ndarray | torch.Tensor, mask: np.ndarray | torch.Tensor, weight: float,
+                  device: torch.device | str) -> Term:
+    """Ruder et al.'s short-term term: mean of mask * (output - previous output warped into this frame)^2.
+
+    ``warped``: an HxWx3 uint8 array or, as flow mode gives it, a 1x3xHxW tensor in 0..1 already on the
+    device; ``mask``: HxW weights, an array or a tensor. Tensors are used without a trip through the host."""
+    target, m = _image_on(warped, device), _mask_on(mask, device)
 
     def fn(_features: Features, image: torch.Tensor) -> torch.Tensor:
         return temporal_loss(image, target.to(image.dtype), m)
@@ -193,15 +207,16 @@ class TemporalSlot:
         self.target = torch.zeros(shape, device=device)
         self.coefs = [1.0 / (shape[-3] * shape[-2] * shape[-1])]
 
-    def load(self, warped: np.ndarray | None, mask: np.ndarray | None) -> None:
-        """Stylized frame t-1 warped into frame t and its weights (None: no temporal target this frame)."""
+    def load(self, warped: np.ndarray | torch.Tensor | None, mask: np.ndarray | torch.Tensor | None) -> None:
+        """Stylized frame t-1 warped into frame t and its weights (None: no temporal target this frame); device
+        tensors (temporal_term's layouts) are copied in place on the device, arrays are uploaded."""
         with torch.no_grad():
             if warped is None or mask is None:
                 self.root_mask.zero_()
                 self.target.zero_()
                 return
-            self.root_mask.copy_(mask_tensor(mask, self.root_mask.device).sqrt().expand_as(self.root_mask))
-            self.target.copy_(to_tensor(warped, self.target.device)).mul_(self.root_mask)
+            self.root_mask.copy_(_mask_on(mask, self.root_mask.device).sqrt().expand_as(self.root_mask))
+            self.target.copy_(_image_on(warped, self.target.device)).mul_(self.root_mask)
 
     def raws(self, _features: Features, image: torch.Tensor) -> list[torch.Tensor]:
         return [F.mse_loss(image * self.root_mask, self.target, reduction="none").sum((1, 2, 3))]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from ..errors import VidstyleError
 
@@ -109,3 +111,18 @@ def occlusion_mask(flow_fwd: np.ndarray, flow_bwd: np.ndarray) -> np.ndarray:
     grad_sq = du_dx ** 2 + du_dy ** 2 + dv_dx ** 2 + dv_dy ** 2
     boundary = grad_sq > 0.01 * bwd_sq + 0.002
     return (~inconsistent & ~boundary).astype(np.float32) * in_frame_mask(flow_bwd)
+
+
+def warp_tensor(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``warp`` on the engine's device: ``out(x) = image(x + flow(x))`` for a B x C x H x W float tensor and an
+    H x W x 2 flow tensor, bilinear, border replicated, no rounding.
+
+    ``align_corners=True`` maps -1 and 1 to the centres of the first and last pixels, cv2.remap's convention
+    (pixel i at coordinate i); the two differ only by cv2's 1/32 px weight quantisation (under one 8-bit level).
+    """
+    h, w = flow.shape[:2]
+    xs = torch.arange(w, device=flow.device, dtype=torch.float32)[None, :] + flow[..., 0]
+    ys = torch.arange(h, device=flow.device, dtype=torch.float32)[:, None] + flow[..., 1]
+    grid = torch.stack((xs * (2.0 / max(w - 1, 1)) - 1, ys * (2.0 / max(h - 1, 1)) - 1), dim=-1)
+    grid = grid[None].expand(image.shape[0], h, w, 2)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)

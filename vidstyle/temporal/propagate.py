@@ -20,7 +20,9 @@ from .stabilize import ShotFollower
 class FrameStart:
     """What ``Stylizer.stylize`` gets for one frame: an init image, a pass budget and extra loss terms."""
 
-    init: np.ndarray | None  # None = the engine's --init (a cold start)
+    # None = the engine's --init (a cold start); flow: a 1x3xHxW tensor in 0..1 on the engine's device;
+    # warm: the previous output as it was given (the engine's device tensor, or an HxWx3 uint8 array)
+    init: np.ndarray | torch.Tensor | None
     iterations: int
     terms: list[Term] = field(default_factory=list)
     shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
@@ -61,7 +63,7 @@ class TemporalPlanner:
         self.iterations, self.first_iterations = iterations, first_iterations
         self.shot_threshold = shot_threshold
         self.estimator = FlowEstimator(quality) if mode == "flow" else None
-        self.follower = ShotFollower()
+        self.follower = ShotFollower(device)
         self.budget = PassBudget(iterations)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
@@ -96,14 +98,19 @@ class TemporalPlanner:
         return self._submit(prev_frame, frame).result()  # the worker owns the DIS instance
 
     def start(self, frame: np.ndarray, prev_frame: np.ndarray | None,
-              prev_output: np.ndarray | None) -> FrameStart:
-        """The start of frame t given input frame t-1 and stylized frame t-1 (both None for the first frame)."""
+              prev_output: np.ndarray | torch.Tensor | None) -> FrameStart:
+        """The start of frame t given input frame t-1 and stylized frame t-1 (both None for the first frame).
+
+        ``prev_output``: best the engine's delivered image on its device (``StylizeResult.pixels``, 1x3xHxW in
+        0..1), so flow mode warps it there and the init and temporal target never go through the host; an
+        HxWx3 uint8 array (a resumed run's last written frame) is uploaded once."""
         if prev_frame is None or prev_output is None:
             return FrameStart(None, self.first_iterations)
         if self.mode == "none":
             return FrameStart(None, self.iterations)
-        if prev_output.shape != frame.shape:
-            raise VidstyleError(f"frame size changed from {prev_output.shape[:2]} to {frame.shape[:2]}")
+        size = tuple(prev_output.shape[-2:] if isinstance(prev_output, torch.Tensor) else prev_output.shape[:2])
+        if size != frame.shape[:2]:
+            raise VidstyleError(f"frame size changed from {size} to {frame.shape[:2]}")
         if self.mode == "warm":
             return FrameStart(prev_output, self.iterations, cold=False)
         motion = self.motion(prev_frame, frame)
@@ -112,11 +119,11 @@ class TemporalPlanner:
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
         f = self.follower.follow(prev_output, frame, motion, prev_frame)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(f.init, self.iterations, terms,
-                          reliable=motion.matched, content=f.content, still=float(f.still.mean()), cold=False)
+        return FrameStart(f.init, self.iterations, terms, reliable=motion.matched, content=f.content,
+                          still=float(f.still.float().mean()), cold=False)
 
     def finish(self, start: FrameStart, result: StylizeResult,
-               again: Callable[[np.ndarray, int], StylizeResult]) -> StylizeResult:
+               again: Callable[[np.ndarray | torch.Tensor, int], StylizeResult]) -> StylizeResult:
         """Frame t's result, with more passes (``again(image, passes)``) while its style or content term lags its
         shot's first frame's (flow mode, budget.py); a cold start becomes the reference of the shot."""
         if self.mode != "flow":
@@ -125,8 +132,8 @@ class TemporalPlanner:
             self.budget.shot_started(result.losses)
             return result
         while extra := self.budget.more(result.losses, result.iterations):
-            more = again(result.image, extra)
+            more = again(result.image if result.pixels is None else result.pixels, extra)  # from the device copy
             result = StylizeResult(more.image, more.losses, result.iterations + more.iterations,
-                                   result.seconds + more.seconds)
+                                   result.seconds + more.seconds, more.pixels)
         return result
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
+import torch
 
 from ..engine import Stylizer
 from ..io.masks import MaskSequence
@@ -48,7 +49,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
     starts and after each pass (when it wants passes).
     """
     events = events or FrameEvents()
-    previous: np.ndarray | None = None
+    previous: np.ndarray | torch.Tensor | None = None
     prev_frame: np.ndarray | None = None
     planner = TemporalPlanner(temporal.mode, iterations=temporal.iterations,
                               first_iterations=temporal.first_iterations, weight=temporal.weight,
@@ -76,7 +77,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
             result = planner.finish(start, result, lambda image, passes, content=content, start=start, mask=frame_mask:
                                     stylizer.stylize(content, init=image, iterations=passes, terms=start.terms,
                                                      mask=mask))
-            previous, prev_frame = result.image, frame
+            # the delivered image kept on the device where the engine has it: flow warps it there
+            previous, prev_frame = result.image if result.pixels is None else result.pixels, frame
             yield FinishedFrame(index, result.image, {
                 "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
                 "temporal_seconds": planned, **start.record()})
