@@ -16,14 +16,19 @@ from ..model.vgg import required_convs
 from ..model.weights import Encoder, detect_format, load_features
 from ..runtime import autocast
 from ..settings import EngineSettings
+from .colour_modes import COLOUR_MODES
+from .optimizers import OPTIMISERS
 from .parts import EngineParts
+from .starts import ImageStart, Start, named_start
 from .stylizer import Stylizer
 from .targets import StyleTargets
+from .units import UNITS
 
 
 def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weights: Sequence[float] | None = None,
              reference: np.ndarray | None = None) -> EngineParts:
-    """Load the encoder, build the style targets, read the init image and masks named by ``settings``.
+    """Load the encoder, build the style targets, read the init image and masks named by ``settings``; the
+    option names (units, optimizer, init, colour mode) become their objects here, once.
 
     ``style_weights`` overrides ``settings.style_weights``; ``reference``: the content image the style colours
     are matched to (colour preservation); default: the first frame stylized.
@@ -36,6 +41,7 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
         with autocast(device, dtype):
             return encoder(image)
 
+    colour = COLOUR_MODES[settings.color_mode]
     styles = list(styles)
     weights = settings.style_weights if style_weights is None else tuple(style_weights)
     if weights is not None and len(weights) != len(styles):
@@ -43,16 +49,17 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
     style_labels = read_label_mask(settings.style_mask) if settings.style_mask else None
     targets = StyleTargets(styles, list(weights) if weights is not None else [1.0] * len(styles),
                            tuple(n for n, _ in settings.style_layers), features, device, scale=settings.style_scale,
-                           color_mode=settings.color_mode, labels=style_labels)
+                           colour=colour, labels=style_labels)
     if reference is not None:
         targets.set_reference(reference)
     content_labels = read_label_mask(settings.content_mask) if settings.content_mask else None
-    init: str | np.ndarray = read_image(settings.init) if settings.init_is_file else settings.init
+    start: Start = ImageStart(read_image(settings.init)) if settings.init_is_file else named_start(settings.init,
+                                                                                                  settings.seed)
     return EngineParts(
         device=device, features=features, targets=targets, content_layers=settings.content_layers,
         style_layers=settings.style_layers, weights=dict(settings.loss_weights),
-        units=settings.units, optimizer=settings.optimizer, lr=settings.lr, iterations=settings.iterations,
-        init=init, seed=settings.seed, color_mode=settings.color_mode, scales=settings.scales,
+        units=UNITS[settings.units], optimizer=OPTIMISERS[settings.optimizer], lr=settings.lr,
+        iterations=settings.iterations, start=start, colour=colour, scales=settings.scales,
         content_labels=content_labels, orphan_labels=settings.orphan_labels, capture=settings.capture)
 
 

@@ -9,6 +9,7 @@ defaults.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -111,3 +112,22 @@ def run_lbfgs(x: torch.Tensor, objective: Objective, lr: float = 1.0) -> None:
         if objective.done - before <= 1:  # converged: nothing left to gain
             break
     objective.finish()
+
+
+@dataclass(frozen=True)
+class Optimiser:
+    """--optimizer resolved once (engine/build.py): ``eager`` runs torch's optimiser over the eager terms
+    (L-BFGS: its line search reads the host); None means Adam's persistent, capturable pass (engine/step.py)
+    over one problem per frame size."""
+
+    name: str  # as the user spells it, for messages
+    eager: Callable[[torch.Tensor, Objective, float], None] | None
+
+    @property
+    def persistent(self) -> bool:
+        """Runs the persistent pass (batches of frames allowed)."""
+        return self.eager is None
+
+
+# keyed by vidstyle/vocab.py's OPTIMIZERS (tests/engine/test_resolved_parts.py checks the two agree)
+OPTIMISERS: dict[str, Optimiser] = {"lbfgs": Optimiser("lbfgs", run_lbfgs), "adam": Optimiser("adam", None)}

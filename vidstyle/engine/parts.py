@@ -4,16 +4,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import torch
 
 from ..io.masks import LabelMap
+from .colour_modes import ColourMode
+from .optimizers import Optimiser
+from .starts import Start
 from .targets import StyleTargets
+from .units import Units
 
 
 @dataclass
 class EngineParts:
-    """Resolved parts of a stylizer: arrays, tensors, callables and plain values, never paths or a Config."""
+    """Resolved parts of a stylizer: arrays, tensors, callables, strategy objects and plain values, never paths,
+    option strings or a Config (engine/build.py turns the settings' names into these objects once)."""
 
     device: torch.device
     features: Callable[[torch.Tensor], dict[str, torch.Tensor]]  # 0..1 RGB batch -> activations
@@ -21,13 +25,12 @@ class EngineParts:
     content_layers: tuple[str, ...]
     style_layers: tuple[tuple[str, float], ...]  # (layer, weight w_l of eq. 5)
     weights: dict[str, float]  # alpha, beta, TV and lambda by term name: content, style, tv, photo (0 = off)
-    units: str  # scaled | paper (vidstyle/engine/terms.py)
-    optimizer: str
+    units: Units  # scaled | paper (vidstyle/engine/units.py)
+    optimizer: Optimiser
     lr: float
     iterations: int
-    init: str | np.ndarray  # "content", "noise" or an image
-    seed: int | None
-    color_mode: str
+    start: Start  # --init: the content frame, seeded noise or an image (vidstyle/engine/starts.py)
+    colour: ColourMode  # --preserve-colors (vidstyle/engine/colour_modes.py)
     scales: int
     content_labels: LabelMap | None
     orphan_labels: str

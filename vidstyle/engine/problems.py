@@ -14,7 +14,8 @@ from ..io.masks import LabelMap
 from .parts import EngineParts
 from .regions import match_labels, region_style_targets
 from .step import Capture, Problem, adam_pass
-from .tensors import grey_tensor, one_hot, to_tensor
+from .colour_modes import LuminanceMode
+from .tensors import one_hot, to_tensor
 from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, photo_term, style_term)
 
 
@@ -97,7 +98,7 @@ class Problems:
         if problem.chroma is not None and colour is not None:
             with torch.no_grad():
                 frames = torch.cat([to_tensor(f, self.parts.device) for f in colour])
-                problem.chroma.copy_(frames - grey_tensor(frames))
+                problem.chroma.copy_(LuminanceMode.chroma(frames))
         return problem
 
     def _build(self, c: torch.Tensor, feats: dict[str, torch.Tensor], style_targets: dict, finest: bool,
@@ -111,10 +112,10 @@ class Problems:
         if with_temporal:
             slots.append(TemporalSlot(c.shape, self.parts.device))
         slots += [GenericSlot(t) for t in generic]
-        chroma = torch.zeros(c.shape, device=self.parts.device) if finest and p.color_mode == "luminance" else None
+        chroma = p.colour.chroma_buffer(c.shape, self.parts.device) if finest else None
 
-        def colour(x: torch.Tensor) -> torch.Tensor:
-            return (grey_tensor(x) + chroma).clamp(0, 1)
+        def colour(x: torch.Tensor) -> torch.Tensor:  # luminance mode: the delivered colour image
+            return LuminanceMode.recombine(x, chroma)
 
         problem = Problem(c.shape, self.parts.device, slots, dict(p.weights), p.features,
                           colour if chroma is not None else None, p.lr)

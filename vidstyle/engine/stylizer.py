@@ -13,19 +13,17 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-import cv2
 import numpy as np
 import torch
 
-from ..color import luminance_image, recombine_luminance
 from ..errors import VidstyleError
 from ..io.masks import LabelMap
-from .optimizers import Callback, Objective, floats, run_lbfgs
+from .optimizers import Callback, Objective, floats
 from .parts import EngineParts
 from .problems import Problems
 from .pyramid import coarse_to_fine
 from .regions import match_labels, region_style_targets
-from .tensors import grey_tensor, one_hot, to_image, to_tensor
+from .tensors import one_hot, to_image, to_tensor
 from .step import LossReader, Problem
 from .terms import Term, compose, content_term, photo_term, style_term, tv_term
 
@@ -108,10 +106,9 @@ class Stylizer:
                                  (isinstance(init, torch.Tensor) and tuple(init.shape[:2]) != (1, 3))):
             h, w = _start_shape(init)
             raise VidstyleError(f"init image is {w}x{h}, content is {content.shape[1]}x{content.shape[0]}")
-        luminance = p.color_mode == "luminance"
-        work = luminance_image(content) if luminance else content
-        if init is not None and luminance:
-            init = luminance_image(to_image(init) if isinstance(init, torch.Tensor) else init)
+        work = p.colour.work(content)
+        if init is not None:
+            init = p.colour.start_image(init)
 
         finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
         delivered: list[dict[str, float]] = []
@@ -121,27 +118,26 @@ class Stylizer:
 
         def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
-            if p.optimizer == "lbfgs":
+            if not p.optimizer.persistent:
                 image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
                                                                    passes, list(terms) if last else [], step, mask)
                 return image, ran
             problem, ran = self._optimise(level, content if last else None, level_init, passes,
                                           list(terms) if last else [], step, mask)
             finest[:] = [problem]
-            if last and not luminance:
+            if last and not p.colour.recombines:
                 images, delivered[:], kept[:] = self._deliver(problem)
                 return images[0], ran
             return to_image(problem.best_x), ran
 
         image, ran = coarse_to_fine(once, work, init, p.iterations if iterations is None else iterations,
-                                    p.scales if init is None else 1, detail=isinstance(p.init, str) and
-                                    p.init == "content", callback=callback)
-        if p.optimizer == "lbfgs":
-            out = recombine_luminance(image, content) if luminance else image
+                                    p.scales if init is None else 1, detail=p.start.detail, callback=callback)
+        if not p.optimizer.persistent:
+            out = p.colour.deliver(image, content)
             return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - start)
-        if not luminance:
+        if not p.colour.recombines:
             return StylizeResult(image, delivered[0], ran, time.perf_counter() - start, kept[0])
-        out = recombine_luminance(image, content)
+        out = p.colour.deliver(image, content)
         return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
 
     def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
@@ -157,17 +153,16 @@ class Stylizer:
             return []
         if len({c.shape for c in contents}) != 1:
             raise VidstyleError("the frames of a batch must all have the same size")
-        if p.optimizer != "adam" or p.scales != 1:
+        if not p.optimizer.persistent or p.scales != 1:
             raise VidstyleError("a batch of frames is optimised with Adam at one scale (--optimizer adam, --scales 1)")
         if p.targets.reference is None:
             p.targets.set_reference(contents[0])
-        luminance = p.color_mode == "luminance"
-        c = torch.cat([to_tensor(luminance_image(f) if luminance else f, self.device) for f in contents])
+        c = torch.cat([to_tensor(p.colour.work(f), self.device) for f in contents])
         problem = self.problems.load(c, list(contents), None, ())
         x = torch.cat([self._initial(c[i:i + 1]) for i in range(c.shape[0])])
         passes = self._run(problem, x, p.iterations if iterations is None else iterations, callback)
-        if luminance:
-            outs = [recombine_luminance(to_image(problem.best_x[i:i + 1]), f) for i, f in enumerate(contents)]
+        if p.colour.recombines:
+            outs = [p.colour.deliver(to_image(problem.best_x[i:i + 1]), f) for i, f in enumerate(contents)]
             losses = self._delivered(problem, outs)
         else:
             outs, losses, _ = self._deliver(problem)
@@ -191,8 +186,7 @@ class Stylizer:
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
         """Each term's value and the total of 8-bit images (luminance mode: the recombined colour images the
         user gets), by the problem that made them (its buffers still hold the frames' data)."""
-        luminance = self.parts.color_mode == "luminance"
-        x = torch.cat([to_tensor(luminance_image(i) if luminance else i, self.device) for i in images])
+        x = torch.cat([to_tensor(self.parts.colour.work(i), self.device) for i in images])
         with torch.no_grad():
             parts, total = problem.losses(x)
         rows = torch.cat([parts, total[None]]).t().tolist()
@@ -203,13 +197,12 @@ class Stylizer:
         """Every term's value and the total for ``image`` (8-bit RGB) as the stylization of ``content``."""
         if self.parts.targets.reference is None:
             self.parts.targets.set_reference(content)
-        work = luminance_image(content) if self.parts.color_mode == "luminance" else content
+        work = self.parts.colour.work(content)
         frame_terms, _ = self._frame_terms(work, content, mask)
         return self._measure(image, content, frame_terms + list(terms))
 
     def _measure(self, image: np.ndarray, content: np.ndarray, terms: list[Term]) -> dict[str, float]:
-        luminance = self.parts.color_mode == "luminance"
-        x = to_tensor(luminance_image(image) if luminance else image, self.device)
+        x = to_tensor(self.parts.colour.work(image), self.device)
         with torch.no_grad():
             return floats(compose(terms, self.parts.features(x), self._colour(content)(x)))
 
@@ -248,7 +241,7 @@ class Stylizer:
         colour = self._colour(colour_frame)
         objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
         if passes > 0:
-            run_lbfgs(x, objective, self.parts.lr)
+            self.parts.optimizer.eager(x, objective, self.parts.lr)
         return to_image(x), objective.done, all_terms
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,
@@ -278,24 +271,9 @@ class Stylizer:
         return terms, c
 
     def _initial(self, content: torch.Tensor) -> torch.Tensor:
-        """--init: the content frame, seeded white noise, or an image resized to the frame (grey in luminance
-        mode, like the frame)."""
-        p = self.parts
-        if isinstance(p.init, np.ndarray):
-            h, w = content.shape[-2:]
-            x = to_tensor(cv2.resize(p.init, (w, h), interpolation=cv2.INTER_AREA), self.device)
-        elif p.init == "noise":
-            gen = torch.Generator().manual_seed(p.seed if p.seed is not None else 0)
-            x = torch.rand(content.shape, generator=gen).to(self.device)
-        else:
-            return content.clone()
-        return grey_tensor(x).contiguous() if p.color_mode == "luminance" else x
+        """--init (the resolved start: the content frame, seeded noise or an image), in the work image's colours."""
+        return self.parts.start.tensor(content, self.parts.colour)
 
     def _colour(self, colour_frame: np.ndarray | None):
-        """The output image as the user gets it, from the optimised image: in luminance mode the optimised
-        luma plus the frame's own chroma (differentiable), else the image itself."""
-        if self.parts.color_mode != "luminance" or colour_frame is None:
-            return lambda x: x
-        c = to_tensor(colour_frame, self.device)
-        chroma = c - grey_tensor(c)
-        return lambda x: (grey_tensor(x) + chroma).clamp(0, 1)
+        """The output image as the user gets it, as a differentiable function of the optimised image."""
+        return self.parts.colour.function(colour_frame, self.device)

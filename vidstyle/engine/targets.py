@@ -15,12 +15,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..color import luminance_image, match_color_histogram
 from ..errors import VidstyleError
 from ..io.images import resize_long_side
 from ..io.masks import LabelMap
 from ..model.losses import normalized_gram
 from ..model.masks import region_grams
+from .colour_modes import ColourMode
 from .tensors import one_hot, to_tensor
 
 MIN_SIDE = 16  # the smallest long side the network is run on (scaled style image, coarsest scale)
@@ -31,7 +31,7 @@ class StyleTargets:
     """Blended, normalised Gram targets per style layer for a frame of a given long side (cached)."""
 
     def __init__(self, styles: list[np.ndarray], weights: list[float], layers: tuple[str, ...], features: Features,
-                 device: torch.device, *, scale: float = 1.0, color_mode: str = "none",
+                 device: torch.device, *, scale: float = 1.0, colour: ColourMode = ColourMode(),
                  labels: LabelMap | None = None) -> None:
         if not styles:
             raise VidstyleError("at least one style image is needed")
@@ -41,7 +41,7 @@ class StyleTargets:
         self.styles = list(styles)
         self.weights = [w / sum(weights) for w in weights]
         self.layers, self.features, self.device = layers, features, device
-        self.scale, self.color_mode, self.labels = scale, color_mode, labels
+        self.scale, self.colour, self.labels = scale, colour, labels
         self.reference: np.ndarray | None = None
         self._grams: dict[int, dict[str, torch.Tensor]] = {}
         self._regions: dict[int, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {}
@@ -49,12 +49,10 @@ class StyleTargets:
     def set_reference(self, content: np.ndarray) -> None:
         """Match the style images' colours to ``content`` (histogram / luminance modes); drops cached targets."""
         self.reference = content
-        if self.color_mode == "histogram":
-            self.styles = [match_color_histogram(s, content) for s in self.raw]
-        elif self.color_mode == "luminance":
-            self.styles = [luminance_image(s, match_to=content) for s in self.raw]
-        else:
+        matched = self.colour.match_styles(self.raw, content)
+        if matched is None:
             return
+        self.styles = matched
         self._grams.clear()
         self._regions.clear()
 

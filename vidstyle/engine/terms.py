@@ -1,14 +1,8 @@
 """Named loss terms: content, style, TV, temporal and photorealism, each a weight and a function, composed
 into eq. 7's total. Region-wise style (semantic masks) is the style term with region targets.
 
-Two unit systems (``units``, README "Loss units"):
-
-* ``scaled`` (default): every term is dimensionless. Content is a per-element mean divided by the content
-  target's mean energy on that layer; each style layer's Gram error is divided by its target Gram's energy;
-  TV and photorealism are per-pixel means. No term grows with the pixel count, and a constant factor on the
-  network's activations (another checkpoint's convention) cancels, so alpha, beta, TV, gamma and lambda mean
-  the same at every size and with every checkpoint.
-* ``paper``: eqs. 1 and 4 of Gatys et al. 2015 as printed (sums), for reproducing the paper's settings.
+The unit system (``Units``, vidstyle/engine/units.py, README "Loss units") is an object chosen once by
+engine/build.py; each term takes it and applies its normalisations.
 """
 from __future__ import annotations
 
@@ -23,6 +17,7 @@ from ..model.losses import content_loss, gram_matrix, style_layer_loss, temporal
 from ..model.masks import RegionStyleTarget
 from ..model.matting import laplacian_quadratic, matting_laplacian
 from .tensors import mask_tensor, to_tensor
+from .units import Units
 
 Features = dict[str, torch.Tensor]
 TermFn = Callable[[Features, torch.Tensor], torch.Tensor]
@@ -47,46 +42,31 @@ def compose(terms: list[Term], features: Features, image: torch.Tensor) -> dict[
     return parts
 
 
-def content_term(targets: Features, weight: float, units: str) -> Term:
+def content_term(targets: Features, weight: float, units: Units) -> Term:
     """Eq. 1 against the content frame's activations ``targets`` (layer -> P)."""
-    if units == "paper":
-        def fn(features: Features, image: torch.Tensor) -> torch.Tensor:
-            return sum((content_loss(features[n], p) for n, p in targets.items()), image.new_zeros(()))
-    else:
-        energy = {n: p.float().pow(2).mean().clamp_min(1e-12) for n, p in targets.items()}
-
-        def fn(features: Features, image: torch.Tensor) -> torch.Tensor:
-            return sum(((features[n].float() - p.float()).pow(2).mean() / energy[n] for n, p in targets.items()),
-                       image.new_zeros(())) / max(1, len(targets))
-    return Term("content", weight, fn)
+    return Term("content", weight, units.content_fn(targets))
 
 
 def style_term(targets: dict[str, torch.Tensor | RegionStyleTarget], layer_weights: tuple[tuple[str, float], ...],
-               weight: float, units: str) -> Term:
+               weight: float, units: Units) -> Term:
     """Eqs. 4-5 against normalised Gram targets (or region targets under semantic masks)."""
-    relative = units != "paper"
-    energy = {n: t.pow(2).sum().clamp_min(1e-12) for n, t in targets.items()
-              if relative and not isinstance(t, RegionStyleTarget)}
+    plain = units.style_layer_fn({n: t for n, t in targets.items() if not isinstance(t, RegionStyleTarget)})
 
     def layer(features: torch.Tensor, name: str) -> torch.Tensor:
         target = targets[name]
         if isinstance(target, RegionStyleTarget):
-            return target.loss(features, relative=relative)
-        if relative:
-            n = features.shape[-3]
-            return style_layer_loss(features, target) * (4 * n * n) / energy[name]
-        return style_layer_loss(features, target)
+            return target.loss(features, relative=units.relative)
+        return plain(features, name)
 
     def fn(features: Features, image: torch.Tensor) -> torch.Tensor:
         return sum((w * layer(features[n], n) for n, w in layer_weights), image.new_zeros(()))
     return Term("style", weight, fn)
 
 
-def tv_term(weight: float, units: str) -> Term:
+def tv_term(weight: float, units: Units) -> Term:
     """Total variation of the output (a sum in paper units, a per-pixel mean in scaled units)."""
     def fn(_features: Features, image: torch.Tensor) -> torch.Tensor:
-        tv = tv_loss(image)
-        return tv if units == "paper" else tv / (image.shape[-1] * image.shape[-2])
+        return tv_loss(image) / units.pixels(image.shape[-2], image.shape[-1])
     return Term("tv", weight, fn)
 
 
@@ -113,10 +93,10 @@ def temporal_term(warped: np.ndarray | torch.Tensor, mask: np.ndarray | torch.Te
     return Term("temporal", weight, fn, (warped, mask))
 
 
-def photo_term(frame: np.ndarray, weight: float, units: str, device: torch.device) -> Term:
+def photo_term(frame: np.ndarray, weight: float, units: Units, device: torch.device) -> Term:
     """Luan et al.'s photorealism term sum_c V_c^T M V_c with the matting Laplacian M of this content frame."""
     laplacian = matting_laplacian(frame, device=device)
-    pixels = 1.0 if units == "paper" else float(frame.shape[0] * frame.shape[1])
+    pixels = units.pixels(frame.shape[0], frame.shape[1])
 
     def fn(_features: Features, image: torch.Tensor) -> torch.Tensor:
         return laplacian_quadratic(laplacian, image) / pixels
@@ -133,29 +113,22 @@ class ContentSlot:
 
     name = "content"
 
-    def __init__(self, features: Features, layers: tuple[str, ...], units: str) -> None:
-        self.paper = units == "paper"
+    def __init__(self, features: Features, layers: tuple[str, ...], units: Units) -> None:
+        self.units = units
         self.targets = {n: torch.zeros_like(features[n], dtype=torch.float32) for n in layers}
-        self.inverse_energy = {n: torch.ones(features[n].shape[0], device=features[n].device) for n in layers}
-        if self.paper:
-            self.coefs = [0.5] * len(layers)
-        else:
-            self.coefs = [1.0 / (features[n][0].numel() * max(1, len(layers))) for n in layers]
+        self.scales = {n: torch.ones(features[n].shape[0], device=features[n].device) for n in layers}
+        self.coefs = [units.content_coef(features[n][0].numel(), len(layers)) for n in layers]
 
     def load(self, features: Features) -> None:
-        """This frame's content activations (and, in scaled units, their mean energy)."""
+        """This frame's content activations and their per-sample factor (scaled units: inverse mean energy)."""
         with torch.no_grad():
             for n, target in self.targets.items():
                 target.copy_(features[n])
-                if not self.paper:
-                    self.inverse_energy[n].copy_(target.pow(2).mean((1, 2, 3)).clamp_min(1e-12).reciprocal())
+                self.scales[n].copy_(self.units.content_scale(target))
 
     def raws(self, features: Features, _image: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for n, target in self.targets.items():
-            sq = F.mse_loss(features[n].float(), target, reduction="none").sum((1, 2, 3))
-            out.append(sq if self.paper else sq * self.inverse_energy[n])
-        return out
+        return [F.mse_loss(features[n].float(), target, reduction="none").sum((1, 2, 3)) * self.scales[n]
+                for n, target in self.targets.items()]
 
 
 class StyleSlot:
@@ -165,14 +138,14 @@ class StyleSlot:
     name = "style"
 
     def __init__(self, features: Features, targets: dict[str, torch.Tensor],
-                 layer_weights: tuple[tuple[str, float], ...], units: str) -> None:
+                 layer_weights: tuple[tuple[str, float], ...], units: Units) -> None:
         self.layers = [n for n, _ in layer_weights]
         self.targets, self.coefs = {}, []
         for n, w in layer_weights:
             f = features[n]
             channels, positions = f.shape[-3], f.shape[-1] * f.shape[-2]
             target = targets[n].float()
-            norm = target.pow(2).sum().clamp_min(1e-12).item() if units != "paper" else 4.0 * channels ** 2
+            norm = units.style_norm(target, channels)
             self.targets[n] = (target * positions).expand(f.shape[0], channels, channels)
             self.coefs.append(w / (norm * positions ** 2))
 
@@ -186,8 +159,8 @@ class TVSlot:
 
     name = "tv"
 
-    def __init__(self, shape: torch.Size, units: str) -> None:
-        self.coefs = [1.0 if units == "paper" else 1.0 / (shape[-1] * shape[-2])]
+    def __init__(self, shape: torch.Size, units: Units) -> None:
+        self.coefs = [1.0 / units.pixels(shape[-2], shape[-1])]
 
     def raws(self, _features: Features, image: torch.Tensor) -> list[torch.Tensor]:
         dx = image[..., :, 1:] - image[..., :, :-1]
