@@ -29,14 +29,14 @@ class EngineSettings:
     content_layers: tuple[str, ...]
     style_layers: tuple[tuple[str, float], ...]  # (layer, w_l of eq. 5)
     loss_weights: tuple[tuple[str, float], ...]  # alpha, beta, TV, lambda by term name, preset and units applied
-    units: str  # scaled | paper (vidstyle/engine/terms.py)
-    optimizer: str
+    units: str  # scaled | paper (vidstyle/engine/units.py; engine/build.py makes the Units object)
+    optimizer: str  # lbfgs | adam (engine/build.py makes the Optimiser object)
     lr: float
     iterations: int
-    init: str  # content | noise | path of an image
+    init: str  # content | noise | path of an image (engine/build.py makes the Start object)
     init_is_file: bool
     seed: int | None
-    color_mode: str
+    color_mode: str  # none | luminance | histogram (engine/build.py makes the ColourMode object)
     style_weights: tuple[float, ...] | None  # blend weights of several styles; None = equal
     style_scale: float
     scales: int

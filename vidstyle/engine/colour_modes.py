@@ -49,8 +49,17 @@ class ColourMode:
         return lambda x: x
 
     def chroma_buffer(self, shape: torch.Size, device: torch.device) -> torch.Tensor | None:
-        """A persistent problem's buffer for the frames' chroma, or None where the mode needs none."""
+        """A persistent problem's buffer for the frames' chroma, or None where the mode needs none (then
+        ``chroma`` and ``recombine`` are never called)."""
         return None
+
+    def chroma(self, frames: torch.Tensor) -> torch.Tensor:
+        """What a chroma buffer holds for ``frames`` (B x 3 x H x W in 0..1)."""
+        raise NotImplementedError
+
+    def recombine(self, x: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
+        """The delivered image from the optimised one and a chroma buffer (differentiable)."""
+        raise NotImplementedError
 
 
 class HistogramMode(ColourMode):
@@ -89,14 +98,12 @@ class LuminanceMode(ColourMode):
     def chroma_buffer(self, shape: torch.Size, device: torch.device) -> torch.Tensor | None:
         return torch.zeros(shape, device=device)
 
-    @staticmethod
-    def chroma(frames: torch.Tensor) -> torch.Tensor:
-        """The frames' chroma (B x 3 x H x W in 0..1): the colour minus its luma."""
+    def chroma(self, frames: torch.Tensor) -> torch.Tensor:
+        """The frames' chroma: the colour minus its luma."""
         return frames - grey_tensor(frames)
 
-    @staticmethod
-    def recombine(x: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
-        """The optimised image's luma plus ``chroma`` (differentiable)."""
+    def recombine(self, x: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
+        """The optimised image's luma plus ``chroma``."""
         return (grey_tensor(x) + chroma).clamp(0, 1)
 
 

@@ -14,7 +14,6 @@ from ..io.masks import LabelMap
 from .parts import EngineParts
 from .regions import match_labels, region_style_targets
 from .step import Capture, Problem, adam_pass
-from .colour_modes import LuminanceMode
 from .tensors import one_hot, to_tensor
 from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, photo_term, style_term)
 
@@ -98,7 +97,7 @@ class Problems:
         if problem.chroma is not None and colour is not None:
             with torch.no_grad():
                 frames = torch.cat([to_tensor(f, self.parts.device) for f in colour])
-                problem.chroma.copy_(LuminanceMode.chroma(frames))
+                problem.chroma.copy_(p.colour.chroma(frames))
         return problem
 
     def _build(self, c: torch.Tensor, feats: dict[str, torch.Tensor], style_targets: dict, finest: bool,
@@ -114,8 +113,8 @@ class Problems:
         slots += [GenericSlot(t) for t in generic]
         chroma = p.colour.chroma_buffer(c.shape, self.parts.device) if finest else None
 
-        def colour(x: torch.Tensor) -> torch.Tensor:  # luminance mode: the delivered colour image
-            return LuminanceMode.recombine(x, chroma)
+        def colour(x: torch.Tensor) -> torch.Tensor:  # the delivered image (luminance mode: the frame's chroma added)
+            return p.colour.recombine(x, chroma)
 
         problem = Problem(c.shape, self.parts.device, slots, dict(p.weights), p.features,
                           colour if chroma is not None else None, p.lr)
