@@ -110,35 +110,52 @@ class Stylizer:
         if init is not None:
             init = p.colour.start_image(init)
 
-        finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
-        delivered: list[dict[str, float]] = []
+        frame = self._frame_persistent if p.optimizer.persistent else self._frame_eager  # --optimizer, once
+        return frame(content, work, init, p.iterations if iterations is None else iterations,
+                     p.scales if init is None else 1, list(terms), callback, mask, start)
 
-        kept: list[torch.Tensor] = []  # Adam: the delivered images, still on the device
-        finest_terms: list[Term] = []  # L-BFGS: the terms it used, to measure the delivered image
+    def _frame_eager(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
+                     iterations: int, scales: int, terms: list[Term], callback: Callback | None,
+                     mask: LabelMap | None, began: float) -> StylizeResult:
+        """One frame with torch's L-BFGS over the eager terms; the delivered image measured by those terms."""
+        finest_terms: list[Term] = []  # the terms of the finest level, to measure the delivered image
 
         def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
-            if not p.optimizer.persistent:
-                image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
-                                                                   passes, list(terms) if last else [], step, mask)
-                return image, ran
+            image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
+                                                               passes, terms if last else [], step, mask)
+            return image, ran
+
+        image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
+                                    callback=callback)
+        out = self.parts.colour.deliver(image, content)
+        return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - began)
+
+    def _frame_persistent(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
+                          iterations: int, scales: int, terms: list[Term], callback: Callback | None,
+                          mask: LabelMap | None, began: float) -> StylizeResult:
+        """One frame with Adam's persistent pass; the delivered image measured by the problem that made it."""
+        colour = self.parts.colour
+        finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
+        delivered: list[dict[str, float]] = []
+        kept: list[torch.Tensor] = []  # the delivered images, still on the device
+
+        def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
+                 step: Callback | None) -> tuple[np.ndarray, int]:
             problem, ran = self._optimise(level, content if last else None, level_init, passes,
-                                          list(terms) if last else [], step, mask)
+                                          terms if last else [], step, mask)
             finest[:] = [problem]
-            if last and not p.colour.recombines:
+            if last and not colour.recombines:
                 images, delivered[:], kept[:] = self._deliver(problem)
                 return images[0], ran
             return to_image(problem.best_x), ran
 
-        image, ran = coarse_to_fine(once, work, init, p.iterations if iterations is None else iterations,
-                                    p.scales if init is None else 1, detail=p.start.detail, callback=callback)
-        if not p.optimizer.persistent:
-            out = p.colour.deliver(image, content)
-            return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - start)
-        if not p.colour.recombines:
-            return StylizeResult(image, delivered[0], ran, time.perf_counter() - start, kept[0])
-        out = p.colour.deliver(image, content)
-        return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - start)
+        image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
+                                    callback=callback)
+        if not colour.recombines:
+            return StylizeResult(image, delivered[0], ran, time.perf_counter() - began, kept[0])
+        out = colour.deliver(image, content)
+        return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - began)
 
     def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
                       callback: Callback | None = None) -> list[StylizeResult]:
