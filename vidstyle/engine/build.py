@@ -53,8 +53,8 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
     if reference is not None:
         targets.set_reference(reference)
     content_labels = read_label_mask(settings.content_mask) if settings.content_mask else None
-    start: Start = ImageStart(read_image(settings.init)) if settings.init_is_file else named_start(settings.init,
-                                                                                                  settings.seed)
+    start: Start = (ImageStart(read_image(settings.init)) if settings.init_is_file
+                    else named_start(settings.init, settings.seed))
     return EngineParts(
         device=device, features=features, targets=targets, content_layers=settings.content_layers,
         style_layers=settings.style_layers, weights=dict(settings.loss_weights),
