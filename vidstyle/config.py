@@ -27,7 +27,7 @@ from .vocab import (
 
 @dataclass(frozen=True)
 class UnitWeights:
-    """The weights of a preset in one unit system (vidstyle/engine/terms.py): beta and lambda (alpha is 1)."""
+    """The weights of a preset in one unit system (vidstyle/engine/units.py): beta and lambda (alpha is 1)."""
 
     style: float  # beta in eq. 7
     photo: float = 0.0  # lambda of the photorealism term (Luan et al. 2017); 0 = off
@@ -129,7 +129,7 @@ class Config:
     pooling: str = "avg"  # avg (the paper's choice) or max
     weights: str | None = None  # local checkpoint; else $VIDSTYLE_WEIGHTS; else download
     weights_format: str = "auto"  # auto | torchvision | caffe
-    loss_units: str = "scaled"  # scaled (dimensionless terms) | paper (eqs. 1 and 4 as printed); vidstyle/engine/terms.py
+    loss_units: str = "scaled"  # scaled (dimensionless terms) | paper (eqs. 1 and 4 as printed); vidstyle/engine/units.py
 
     # --- optimisation ---------------------------------------------------------------------------
     optimizer: str = "lbfgs"  # lbfgs | adam
