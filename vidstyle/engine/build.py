@@ -10,7 +10,7 @@ import torch
 from ..config import Config
 from ..errors import VidstyleError
 from ..io.images import read_image
-from ..io.masks import read_label_mask
+from ..io.mask_files import read_label_mask
 from ..io.weights import read_checkpoint, resolve_weights_path
 from ..model.vgg import required_convs
 from ..model.weights import Encoder, detect_format, load_features

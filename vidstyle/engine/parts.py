@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from .targets import StyleTargets
 
 

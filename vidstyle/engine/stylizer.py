@@ -19,7 +19,7 @@ import torch
 
 from ..color import luminance_image, recombine_luminance
 from ..errors import VidstyleError
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from .optimizers import Callback, Objective, floats, run_lbfgs
 from .parts import EngineParts
 from .problems import Problems

@@ -18,9 +18,9 @@ import torch
 from ..color import luminance_image, match_color_histogram
 from ..errors import VidstyleError
 from ..io.images import resize_long_side
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from ..model.losses import normalized_gram
-from ..model.masks import region_grams
+from ..model.region_grams import region_grams
 from .tensors import one_hot, to_tensor
 
 MIN_SIDE = 16  # the smallest long side the network is run on (scaled style image, coarsest scale)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import Config
 from ..engine import Stylizer
-from ..io.masks import MaskSequence
+from ..io.mask_files import MaskSequence
 from ..temporal.propagate import TemporalPlanner
 from .progress import FrameBar, FrameUpdate
 from .stages import Decoder, Writer

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config
-from ..io.masks import mask_identity
+from ..io.mask_files import mask_identity
 from ..io.paths import Target, check_run_paths
 from ..io.weights import local_weights_path
 from .workdir import file_digest

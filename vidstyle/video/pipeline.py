@@ -31,7 +31,7 @@ from ..io.frames import (
     list_frames,
 )
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
-from ..io.masks import MaskSequence
+from ..io.mask_files import MaskSequence
 from ..io.reports import staged_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,

@@ -1,4 +1,4 @@
-"""Colour-coded label masks (io.masks), label matching (engine.regions), per-layer masks and masked Grams (model.masks)."""
+"""Colour-coded label masks (io.mask_files), label matching (engine.regions), per-layer masks and masked Grams (model.region_grams)."""
 from __future__ import annotations
 
 import cv2
@@ -12,8 +12,8 @@ from vidstyle.errors import VidstyleError
 from vidstyle.io.images import write_image
 from vidstyle.engine.regions import match_labels
 from vidstyle.engine.tensors import one_hot
-from vidstyle.io.masks import LabelMap, parse_labels, read_label_mask
-from vidstyle.model.masks import downsample_mask, masked_gram
+from vidstyle.io.mask_files import LabelMap, parse_labels, read_label_mask
+from vidstyle.model.region_grams import downsample_mask, masked_gram
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 
