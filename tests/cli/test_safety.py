@@ -217,7 +217,7 @@ def test_metrics_options_that_do_not_apply_are_refused(tmp_path, capsys, clip):
 
 def test_torch_home_that_cannot_be_written(tmp_path, capsys, monkeypatch, images):
     """Read-only or unwritable (root passes permission bits, so the check itself is what is tested)."""
-    import vidstyle.io.weights as weights
+    import vidstyle.io.checkpoint_files as weights
 
     home = tmp_path / "th"
     monkeypatch.setenv("TORCH_HOME", str(home))

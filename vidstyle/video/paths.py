@@ -11,7 +11,7 @@ import numpy as np
 from ..config import Config
 from ..io.mask_files import mask_identity
 from ..io.paths import Target, check_run_paths
-from ..io.weights import local_weights_path
+from ..io.checkpoint_files import local_weights_path
 from .workdir import file_digest
 
 

@@ -41,7 +41,7 @@ from ..io.video import (
     iter_video_frames,
     probe_video,
 )
-from ..io.weights import resolve_weights_path, weights_digest
+from ..io.checkpoint_files import resolve_weights_path, weights_digest
 from ..progress import STDERR
 from ..still import stylize_still
 from ..engine import build_stylizer

@@ -1,4 +1,5 @@
-"""VGG-19 weights on disk: where they are, the one-time download, reading a checkpoint, a content digest."""
+"""VGG-19 checkpoint files on disk: where they are, the one-time download, reading one into a state dict, a
+content digest (turning the state dict into the encoder is vidstyle/model/encoder.py)."""
 from __future__ import annotations
 
 import contextlib

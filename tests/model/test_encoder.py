@@ -7,8 +7,8 @@ import torch
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
 from vidstyle.engine.build import load_encoder
-from vidstyle.io.weights import read_checkpoint, resolve_weights_path
-from vidstyle.model.weights import CONVENTIONS, Normalize, detect_format
+from vidstyle.io.checkpoint_files import read_checkpoint, resolve_weights_path
+from vidstyle.model.encoder import CONVENTIONS, Normalize, detect_format
 
 CPU = torch.device("cpu")
 
@@ -94,7 +94,7 @@ def test_offline_without_weights_says_how_to_supply(monkeypatch):
 @pytest.mark.parametrize("name", ["caffe", "torchvision"])
 def test_normalize_is_the_convention_and_uploads_nothing_per_forward(name):
     from tests.helpers.ops import UPLOAD, OpCounter
-    from vidstyle.model.weights import CONVENTIONS, Normalize
+    from vidstyle.model.encoder import CONVENTIONS, Normalize
 
     convention = CONVENTIONS[name]
     x = torch.rand(2, 3, 5, 4)

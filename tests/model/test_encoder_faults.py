@@ -10,7 +10,7 @@ import torch
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
 from vidstyle.engine.build import load_encoder
-from vidstyle.io.weights import weights_digest
+from vidstyle.io.checkpoint_files import weights_digest
 
 CPU = torch.device("cpu")
 LAYERS = ("relu2_1", "relu1_1")
