@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vidstyle"
-# Lower layers never import higher ones. Modules not listed (errors, vocab, runtime, ...) are foundations.
+# Lower layers never import higher ones. Foundations (errors, vocab, the progress package, ...) import no layered
+# room, so every layer may use them.
 LAYERS = {"io": 1, "model": 2, "engine": 3, "temporal": 4, "still": 5, "video": 5, "live": 5, "distributed": 6,
           "api": 7, "cli": 8, "__main__": 9}
 FOUNDATION = {"errors", "vocab", "progress", "runtime", "color", "config"}

@@ -50,7 +50,7 @@ from .keys import (
     key_name,
     poll_all,
 )
-from .report import LiveSummary, camera_size, write_live_report
+from .summary import LiveSummary, camera_size, write_live_report
 from .worker import StyleWorker, Stylized
 
 

@@ -15,7 +15,7 @@ from ..config import Config
 from ..engine import Stylizer
 from ..io.mask_files import MaskSequence
 from ..temporal.propagate import TemporalPlanner
-from .progress import FrameBar, FrameUpdate
+from ..progress.frame_bar import FrameBar, FrameUpdate
 from .stages import Decoder, Writer
 from .source import Source
 from .workdir import WorkDir

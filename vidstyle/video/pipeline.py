@@ -32,7 +32,7 @@ from ..io.frames import (
 )
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
 from ..io.mask_files import MaskSequence
-from ..io.reports import staged_report
+from ..io.report_files import staged_report
 from ..io.video import (
     VIDEO_INPUT_EXTENSIONS,
     VIDEO_OUTPUT_EXTENSIONS,
@@ -42,12 +42,12 @@ from ..io.video import (
     probe_video,
 )
 from ..io.checkpoint_files import resolve_weights_path, weights_digest
-from ..progress import STDERR
+from ..progress.bars import STDERR
 from ..still import stylize_still
 from ..engine import build_stylizer
 from .loop import ProgressCallback, run_frames
 from .source import Source
-from .progress import build_report
+from ..progress.video_report import build_report
 from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
 
