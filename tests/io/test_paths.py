@@ -123,6 +123,17 @@ def test_live_outputs_at_every_live_input_are_refused(tmp_path, project, writer,
         assert fingerprint(tmp_path) == before, (writer, read, how)
 
 
+def test_overlap_is_refused_both_ways(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "clip.mp4").write_bytes(b"x")
+    with pytest.raises(VidstyleError, match="lies inside OUTPUT"):  # an input inside an output folder
+        check_run_paths([("INPUT", proj / "clip.mp4")], [Target("OUTPUT", proj, folder=None)])
+    with pytest.raises(VidstyleError, match="must differ from the input"):  # an output inside an input folder
+        check_run_paths([("INPUT", proj)], [Target("OUTPUT", proj / "out", folder=None)])
+    check_run_paths([("INPUT", proj / "clip.mp4")], [Target("OUTPUT", tmp_path / "out", folder=None)])
+
+
 def test_input_frames_linked_into_the_output_folder_are_refused(tmp_path):
     """restyle/r1.png -> ../prev/frame_000001.png, then `vidstyle restyle style prev --overwrite`."""
     prev, restyle = tmp_path / "prev", tmp_path / "restyle"

@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..errors import VidstyleError
 
@@ -136,16 +136,6 @@ def temp_owner(name: str) -> str | None:
     """The target NAME a temporary file name ``.NAME.PID.XXXXXXXX.TAG[.EXT]`` belongs to; None for other names."""
     m = _TEMP_NAME.match(name)
     return m["name"] if m else None
-
-
-def check_distinct(outputs: dict[str, str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
-    """Refuse an output that is an input, lies inside an input folder, holds an input (an output folder
-    that contains an input), or is the same path as another output (the path registry's rules,
-    vidstyle/io/paths.py; ``outputs`` maps a name for the message to a path, None = not requested)."""
-    from .paths import Target, check_run_paths
-
-    check_run_paths([("input", p) for p in inputs],
-                    [Target(name, Path(path), folder=None) for name, path in outputs.items() if path is not None])
 
 
 class CommitOnSuccess:
