@@ -131,10 +131,6 @@ class StyleWorker:
         with self._lock:
             return self._latest
 
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
     # --- worker thread --------------------------------------------------------------------------------
     def _stylizer(self, index: int, weight_scale: float) -> Stylizer:
         if index not in self._stylizers:
