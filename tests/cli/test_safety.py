@@ -17,7 +17,7 @@ from tests.helpers import REPO, smooth_image
 from tests.helpers.clips import make_clip
 from vidstyle.cli.main import main
 from vidstyle.io.images import write_image
-from vidstyle.io.paths import WORK_MARKER
+from vidstyle.io.path_registry import WORK_MARKER
 from vidstyle.io.video import probe_video
 
 

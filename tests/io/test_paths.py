@@ -14,7 +14,7 @@ from tests.helpers.clips import make_clip
 from vidstyle.config import Config
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import write_image
-from vidstyle.io.paths import WORK_MARKER, Target, check_run_paths, name_max, opencv_name
+from vidstyle.io.path_registry import WORK_MARKER, Target, check_run_paths, name_max, opencv_name
 from vidstyle.live.config import LiveConfig
 from vidstyle.live.session import _check_outputs
 from vidstyle.video.paths import check_video_paths

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .images import resize_long_side
-from .paths import opencv_name
+from .path_registry import opencv_name
 from .video import exact_fps, quiet_opencv
 
 DEFAULT_DEVICE_FPS = Fraction(30)  # when a device does not report its rate

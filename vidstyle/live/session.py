@@ -26,7 +26,7 @@ from ..errors import SignalStop, VidstyleError
 from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.camera import Camera, Frame, open_camera
 from ..io.encode import VideoWriter
-from ..io.paths import Target, check_run_paths
+from ..io.path_registry import Target, check_run_paths
 from ..io.checkpoint_files import local_weights_path
 from ..io.images import write_image
 from ..runtime import select_device
