@@ -5,6 +5,6 @@ Ray is optional (``pip install vidstyle[ray]``); it is imported only when a dist
 """
 from .chunks import Chunk, plan_chunks, seam_figures
 from .driver import RayRunner
-from .options import RayOptions, require_ray
+from .ray_options import RayOptions, require_ray
 
 __all__ = ["Chunk", "RayOptions", "RayRunner", "plan_chunks", "require_ray", "seam_figures"]

@@ -30,7 +30,7 @@ from ..progress.frame_bar import FrameUpdate
 from ..video.source import Source
 from ..video.workdir import STAGING, WorkDir
 from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
-from .options import RayOptions, require_ray
+from .ray_options import RayOptions, require_ray
 from ..progress.chunk_bar import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
 
