@@ -38,7 +38,7 @@ from stability_candidates import candidate  # noqa: E402
 from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
-from vidstyle.io.video import iter_video_frames  # noqa: E402
+from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.temporal import warping_error  # noqa: E402
 from vidstyle.temporal.look import LookMeter, LookOverTime  # noqa: E402
 

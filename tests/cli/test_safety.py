@@ -18,7 +18,7 @@ from tests.helpers.clips import make_clip
 from vidstyle.cli.main import main
 from vidstyle.io.images import write_image
 from vidstyle.io.path_registry import WORK_MARKER
-from vidstyle.io.video import probe_video
+from vidstyle.io.video_files import probe_video
 
 
 def fast(weights: Path, *extra: str) -> list[str]:

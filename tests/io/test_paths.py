@@ -222,7 +222,7 @@ def test_non_utf8_names_get_a_safe_link_that_is_removed(tmp_path):
 
 
 def test_a_colon_in_a_video_name_is_not_read_as_a_protocol(tmp_path, monkeypatch):
-    from vidstyle.io.video import probe_video
+    from vidstyle.io.video_files import probe_video
 
     make_clip(tmp_path / "take:2.mp4", frames=3, audio=True)
     monkeypatch.chdir(tmp_path)

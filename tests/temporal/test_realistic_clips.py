@@ -11,7 +11,7 @@ from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realis
 
 from vidstyle import Config, stylize_video
 from vidstyle.io.images import read_image
-from vidstyle.io.video import iter_video_frames
+from vidstyle.io.video_files import iter_video_frames
 from vidstyle.temporal import FlowEstimator, warping_error
 from vidstyle.temporal.look import LookMeter, LookOverTime
 

@@ -27,7 +27,7 @@ def iter_clip(path: str | os.PathLike, *, start: float | None = None, end: float
     [start, end) seconds / at most ``max_frames`` (as a run's --start/--end/--max-frames chose it)."""
     from ..config import Config
     from ..io.frames import iter_frame_dir
-    from ..io.video import frame_range, is_video_path, iter_video_frames
+    from ..io.video_files import frame_range, is_video_path, iter_video_frames
 
     window = Config(fps=fps, start=start, end=end, max_frames=max_frames)  # validated by the one rule set
     p = Path(path)

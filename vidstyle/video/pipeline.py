@@ -33,7 +33,7 @@ from ..io.frames import (
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
 from ..io.mask_files import MaskSequence
 from ..io.report_files import staged_report
-from ..io.video import (
+from ..io.video_files import (
     VIDEO_INPUT_EXTENSIONS,
     VIDEO_OUTPUT_EXTENSIONS,
     frame_range,
