@@ -9,7 +9,7 @@ for frame 0 by default) into an .mp4, decodes what was written and prints per cl
   * the warping error of the output relative to the input's own, as `vidstyle metrics` measures it (DIS
     "fine" flow and Ruder's masks from the input at the output's size) -- acceptance: at most 2x;
   * the share of frame 0's style strength and content fidelity that frame 39 keeps (fixed VGG layers,
-    vidstyle/temporal/look.py) -- acceptance: at least 0.8 each; frame 0's own figures beside them;
+    vidstyle/metrics/look.py) -- acceptance: at least 0.8 each; frame 0's own figures beside them;
   * seconds per frame (frames after the first, flow included) -- acceptance: at most +10% over flow.
 --candidates adds flow runs with prototype fixes (benchmarks/stability_candidates.py), e.g.
 bicubic,snap,longterm,bicubic+snap; --temporal-weights adds flow runs with other gammas.
@@ -39,8 +39,8 @@ from tests.helpers.realistic_clips import REALISTIC_KINDS, make_realistic_clip  
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
-from vidstyle.temporal import warping_error  # noqa: E402
-from vidstyle.temporal.look import LookMeter, LookOverTime  # noqa: E402
+from vidstyle.metrics.warping import warping_error  # noqa: E402
+from vidstyle.metrics.look import LookMeter, LookOverTime  # noqa: E402
 
 LOOK_FRAME = 39  # the issue's "frame 39" (the last frame when a clip is shorter)
 

@@ -10,7 +10,8 @@ from samples.motion_clips import motion_frames, read_frames, two_shot_frames, wr
 from vidstyle import Config, stylize_video
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image
-from vidstyle.temporal import analyze_motion, warp, warping_error
+from vidstyle.metrics.warping import warping_error
+from vidstyle.temporal import analyze_motion, warp
 from vidstyle.temporal.propagate import TemporalPlanner
 
 W, H = 64, 48

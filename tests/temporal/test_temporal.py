@@ -8,6 +8,7 @@ from tests.helpers import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side
+from vidstyle.metrics.warping import warping_error
 from vidstyle.temporal import (
     FlowEstimator,
     analyze_motion,
@@ -15,7 +16,6 @@ from vidstyle.temporal import (
     is_shot_change,
     occlusion_mask,
     warp,
-    warping_error,
 )
 
 

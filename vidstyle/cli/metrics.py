@@ -11,8 +11,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from ..temporal import WarpingError, warping_error
-from ..temporal.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, LookOverTime
+from ..metrics.warping import WarpingError, warping_error
+from ..metrics.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, LookOverTime
 from ..vocab import FLOW_QUALITIES
 from .options import Parser, _integer, _real
 
@@ -113,7 +113,7 @@ def run(argv: list[str]) -> int:
     on_frame = None
     if args.style:
         from ..io.images import read_image
-        from ..temporal.look import LookMeter
+        from ..metrics.look import LookMeter
 
         meter = LookMeter(read_image(args.style), weights=args.weights, weights_format=args.weights_format)
         look = measured = LookOverTime()

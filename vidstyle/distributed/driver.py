@@ -23,13 +23,14 @@ import numpy as np
 from ..config import Config
 from ..errors import VidstyleError
 from ..temporal.flow import FlowEstimator
-from ..temporal.metrics import warping_error
+from ..metrics.seams import seam_figures
+from ..metrics.warping import warping_error
 from ..temporal.shots import analyze_motion
 from ..video.pipeline import RunOutcome
 from ..progress.frame_bar import FrameUpdate
 from ..video.source import Source
 from ..video.workdir import STAGING, WorkDir
-from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
+from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks
 from .ray_options import RayOptions, require_ray
 from ..progress.chunk_bar import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
