@@ -28,8 +28,8 @@ from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.frames import iter_frame_dir  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
-from vidstyle.io.video import ffmpeg_exe, iter_video_frames  # noqa: E402
-from vidstyle.temporal.look import LookMeter  # noqa: E402
+from vidstyle.io.video_files import ffmpeg_exe, iter_video_frames  # noqa: E402
+from vidstyle.metrics.look import LookMeter  # noqa: E402
 
 SETTINGS = {  # name -> libx264 arguments after -c:v libx264 -preset medium
     "crf 18": ["-crf", "18"],

@@ -32,7 +32,7 @@ from vidstyle import Config, VidstyleError, build_stylizer, stylize_frame, styli
 from vidstyle.config import PRESETS  # noqa: E402
 from vidstyle.engine.build import load_encoder  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
-from vidstyle.io.video import iter_video_frames  # noqa: E402
+from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.compose import select_device  # noqa: E402
 
 MEDIA = SHARED / "media"

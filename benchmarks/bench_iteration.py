@@ -38,7 +38,7 @@ from vidstyle.errors import VidstyleError  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.model.vgg import VGGFeatures  # noqa: E402
 from vidstyle.engine.build import load_encoder  # noqa: E402
-from vidstyle.model.weights import Encoder  # noqa: E402
+from vidstyle.model.encoder import Encoder  # noqa: E402
 from vidstyle import build_stylizer  # noqa: E402
 from vidstyle.engine import Stylizer  # noqa: E402
 from vidstyle.runtime import autocast, autocast_dtype  # noqa: E402

@@ -7,7 +7,7 @@ Stylizes real clips with the real pipeline (fast preset, Starry Night, ``--tempo
 interpolated colour, DIS "fine" flow and Ruder's masks from the input at the output's size):
   * the warping error of the output relative to the input's own, shot changes left out -- acceptance: <= 2x;
   * per shot, the style strength and content fidelity kept relative to the shot's first frame (fixed VGG
-    layers, vidstyle/temporal/look.py): mean of the shot's last 10 frames (>= 0.85) and worst frame (>= 0.8);
+    layers, vidstyle/metrics/look.py): mean of the shot's last 10 frames (>= 0.85) and worst frame (>= 0.8);
   * seconds and optimiser passes per frame (every frame after the first; a cut's frame included).
 
 Clips: ``bikes`` = ../shared/media/bikes.mp4 frames 0-75 (hand-held street footage, a cut at frame 30),
@@ -38,8 +38,8 @@ from common import SHARED, add_media_arguments  # noqa: E402
 from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
-from vidstyle.io.video import iter_video_frames  # noqa: E402
-from vidstyle.temporal.look import LookMeter, measure_clip  # noqa: E402
+from vidstyle.io.video_files import iter_video_frames  # noqa: E402
+from vidstyle.metrics.look import LookMeter, measure_clip  # noqa: E402
 
 # name -> (file in ../shared/media, frames used: the acceptance ranges)
 REAL_CLIPS = {"bikes": ("bikes.mp4", 76), "bunny": ("bigbuckbunny.mp4", 60)}

@@ -39,7 +39,8 @@ from samples.motion_clips import (  # noqa: E402
 )
 from vidstyle import Config, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
-from vidstyle.temporal import frame_warping_error, occlusion_mask, warping_error  # noqa: E402
+from vidstyle.metrics.warping import frame_warping_error, warping_error  # noqa: E402
+from vidstyle.temporal import occlusion_mask  # noqa: E402
 
 
 

@@ -1,5 +1,5 @@
 """The look at several sizes: how far below the photo's style distance and the painting's content distance the
-result gets (style strength / content fidelity of vidstyle.temporal.look: one fixed judge, the fast preset's
+result gets (style strength / content fidelity of vidstyle.metrics.look: one fixed judge, the fast preset's
 layers, shared weights) on the 8-bit image written. The measurement behind the default weights (README "Loss units").
 
     python benchmarks/calibrate_look.py --sizes 96,192,256,512 --style-weights 1e3,3e3,1e4
@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from vidstyle import Config, build_stylizer  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
-from vidstyle.temporal.look import LookMeter  # noqa: E402
+from vidstyle.metrics.look import LookMeter  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 WEIGHTS = SHARED / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"

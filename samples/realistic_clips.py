@@ -15,7 +15,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from vidstyle.io.video import ffmpeg_exe
+from vidstyle.io.video_files import ffmpeg_exe
 
 REALISTIC_KINDS = ("still", "handheld", "pan")
 

@@ -19,7 +19,7 @@ from vidstyle.io.images import write_image
 from vidstyle.settings import EngineSettings
 from vidstyle.video.loop import stylize_frames
 from vidstyle.video.pipeline import RunOutcome
-from vidstyle.video.progress import FrameEvents, FrameUpdate, Watchers
+from vidstyle.progress.frame_bar import FrameEvents, FrameUpdate, Watchers
 
 
 def cfg(weights: Path, **kw: object) -> Config:

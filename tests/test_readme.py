@@ -17,7 +17,7 @@ from tests.helpers import REPO, SHARED
 from vidstyle.cli import live, metrics, stylize
 from vidstyle.cli.main import SUBCOMMANDS, main
 from vidstyle.io.images import read_image
-from vidstyle.io.video import probe_video
+from vidstyle.io.video_files import probe_video
 
 README = REPO / "README.md"
 DOCS = [README, *sorted((REPO / "docs").glob("*.md")), REPO / "benchmarks" / "README.md"]

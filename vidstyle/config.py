@@ -169,7 +169,7 @@ class Config:
     style_scale: float = 1.0  # style image long side = style_scale x the content's long side
     scales: int = 1  # coarse to fine: resolutions, each half the next, the finest at --size
 
-    # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; engine/terms.py, io/masks.py)
+    # --- photo: photorealism regulariser and semantic masks (Luan et al. 2017; engine/terms.py, io/mask_files.py)
     photo_weight: float | None = None  # lambda of the matting-Laplacian term; None = preset's (0 = off)
     content_mask: str | None = None  # colour-coded label image; for videos also a folder of per-frame masks
     style_mask: str | None = None  # colour-coded label image of the style; same colours = same region

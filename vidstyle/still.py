@@ -12,8 +12,8 @@ from .compose import build_stylizer
 from .engine import StylizeResult
 from .errors import VidstyleError
 from .io.images import ImageLike, load_rgb, resize_long_side, write_image
-from .progress import STDERR, iteration_progress
-from .io.reports import staged_report
+from .progress.bars import STDERR, iteration_progress
+from .io.report_files import staged_report
 
 
 def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], config: Config | None = None,

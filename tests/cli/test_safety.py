@@ -17,8 +17,8 @@ from tests.helpers import REPO, smooth_image
 from tests.helpers.clips import make_clip
 from vidstyle.cli.main import main
 from vidstyle.io.images import write_image
-from vidstyle.io.paths import WORK_MARKER
-from vidstyle.io.video import probe_video
+from vidstyle.io.path_registry import WORK_MARKER
+from vidstyle.io.video_files import probe_video
 
 
 def fast(weights: Path, *extra: str) -> list[str]:
@@ -217,7 +217,7 @@ def test_metrics_options_that_do_not_apply_are_refused(tmp_path, capsys, clip):
 
 def test_torch_home_that_cannot_be_written(tmp_path, capsys, monkeypatch, images):
     """Read-only or unwritable (root passes permission bits, so the check itself is what is tested)."""
-    import vidstyle.io.weights as weights
+    import vidstyle.io.checkpoint_files as weights
 
     home = tmp_path / "th"
     monkeypatch.setenv("TORCH_HOME", str(home))

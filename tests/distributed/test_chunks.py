@@ -10,8 +10,6 @@ from vidstyle.distributed.chunks import (
     cross_fade,
     near_border,
     plan_chunks,
-    seam_figures,
-    seam_transitions,
 )
 
 
@@ -51,15 +49,3 @@ def test_cross_fade_moves_in_equal_steps_over_lead_in_and_run_on() -> None:
     assert weights == pytest.approx([m / 9 for m in range(1, 9)])
     a, b = np.zeros((2, 2, 3), np.uint8), np.full((2, 2, 3), 200, np.uint8)
     assert cross_fade(a, b, 0.25)[0, 0, 0] == 50
-
-
-def test_seam_figures_compare_the_steps_around_seams_with_the_interior() -> None:
-    plan = plan_chunks(48, 16, 4)
-    assert seam_transitions(plan) == [list(range(12, 21)), list(range(28, 37))]
-    per_frame = [1.0] * 47
-    for t in range(12, 21):
-        per_frame[t - 1] = 2.0
-    per_frame[29] = 6.0  # frame 30
-    figures = seam_figures(per_frame, plan)
-    assert figures["interior_mean"] == 1.0 and figures["max_to_median"] == 6.0
-    assert figures["mean_ratio"] == pytest.approx((9 * 2.0 + 8 * 1.0 + 6.0) / 18)

@@ -9,7 +9,7 @@ from tests.helpers import smooth_image
 from vidstyle import Config, VidstyleError, build_stylizer
 from vidstyle.cli.main import main
 from vidstyle.io.images import read_image, resize_long_side, write_image
-from vidstyle.io.masks import MaskSequence
+from vidstyle.io.mask_files import MaskSequence
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 

@@ -20,7 +20,7 @@ from vidstyle.engine.build import load_encoder
 from vidstyle.engine.step import adam_pass
 from vidstyle.engine.terms import temporal_term
 from vidstyle.io.images import read_image, resize_long_side, write_image
-from vidstyle.progress import iteration_progress
+from vidstyle.progress.bars import iteration_progress
 
 SIZE = 32
 

@@ -11,7 +11,7 @@ from samples.checkpoints import scaled_checkpoint
 from tests.helpers import MEDIA, WEIGHTS
 from vidstyle import Config, build_stylizer
 from vidstyle.io.images import read_image, resize_long_side
-from vidstyle.temporal.look import LookMeter
+from vidstyle.metrics.look import LookMeter
 
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 TV_MEAN, TV_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

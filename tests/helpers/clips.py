@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vidstyle.io.video import ffmpeg_exe
+from vidstyle.io.video_files import ffmpeg_exe
 
 
 def make_clip(path: Path, *, size: str = "64x48", rate: str = "30000/1001", frames: int = 12,

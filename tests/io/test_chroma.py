@@ -13,7 +13,7 @@ from tests.helpers.clips import opencv_frames
 from vidstyle.io.chroma import ChromaUpsampler, codec_layout
 from vidstyle.io.encode import VideoWriter
 from vidstyle.io.images import read_image
-from vidstyle.io.video import iter_video_frames
+from vidstyle.io.video_files import iter_video_frames
 
 TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]], np.float32)
 

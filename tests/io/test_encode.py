@@ -10,7 +10,7 @@ from tests.helpers import MEDIA
 
 from vidstyle.io.encode import VideoWriter
 from vidstyle.io.images import read_image, resize_long_side
-from vidstyle.io.video import iter_video_frames
+from vidstyle.io.video_files import iter_video_frames
 
 
 def detail(image: np.ndarray) -> float:

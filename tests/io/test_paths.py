@@ -14,7 +14,7 @@ from tests.helpers.clips import make_clip
 from vidstyle.config import Config
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import write_image
-from vidstyle.io.paths import WORK_MARKER, Target, check_run_paths, name_max, opencv_name
+from vidstyle.io.path_registry import WORK_MARKER, Target, check_run_paths, name_max, opencv_name
 from vidstyle.live.config import LiveConfig
 from vidstyle.live.session import _check_outputs
 from vidstyle.compose import resolve_files
@@ -124,6 +124,17 @@ def test_live_outputs_at_every_live_input_are_refused(tmp_path, project, writer,
         assert fingerprint(tmp_path) == before, (writer, read, how)
 
 
+def test_overlap_is_refused_both_ways(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "clip.mp4").write_bytes(b"x")
+    with pytest.raises(VidstyleError, match="lies inside OUTPUT"):  # an input inside an output folder
+        check_run_paths([("INPUT", proj / "clip.mp4")], [Target("OUTPUT", proj, folder=None)])
+    with pytest.raises(VidstyleError, match="must differ from the input"):  # an output inside an input folder
+        check_run_paths([("INPUT", proj)], [Target("OUTPUT", proj / "out", folder=None)])
+    check_run_paths([("INPUT", proj / "clip.mp4")], [Target("OUTPUT", tmp_path / "out", folder=None)])
+
+
 def test_input_frames_linked_into_the_output_folder_are_refused(tmp_path):
     """restyle/r1.png -> ../prev/frame_000001.png, then `vidstyle restyle style prev --overwrite`."""
     prev, restyle = tmp_path / "prev", tmp_path / "restyle"
@@ -212,7 +223,7 @@ def test_non_utf8_names_get_a_safe_link_that_is_removed(tmp_path):
 
 
 def test_a_colon_in_a_video_name_is_not_read_as_a_protocol(tmp_path, monkeypatch):
-    from vidstyle.io.video import probe_video
+    from vidstyle.io.video_files import probe_video
 
     make_clip(tmp_path / "take:2.mp4", frames=3, audio=True)
     monkeypatch.chdir(tmp_path)

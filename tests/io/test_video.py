@@ -12,7 +12,7 @@ from tests.helpers.clips import audio_codec, count_frames_ffmpeg, frame_times, m
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.encode import VideoWriter, even_frame
-from vidstyle.io.video import (
+from vidstyle.io.video_files import (
     exact_fps,
     ffmpeg_exe,
     frame_range,

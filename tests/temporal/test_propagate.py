@@ -12,7 +12,8 @@ from vidstyle import Config, stylize_video
 from vidstyle.engine.tensors import to_image
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image
-from vidstyle.temporal import analyze_motion, warp, warping_error
+from vidstyle.metrics.warping import warping_error
+from vidstyle.temporal import analyze_motion, warp
 from vidstyle.temporal.propagate import TemporalPlanner
 
 W, H = 64, 48

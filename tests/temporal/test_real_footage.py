@@ -9,8 +9,8 @@ from tests.helpers import MEDIA
 
 from vidstyle import Config, stylize_video
 from vidstyle.io.images import read_image
-from vidstyle.io.video import iter_video_frames
-from vidstyle.temporal.look import LookMeter, measure_clip
+from vidstyle.io.video_files import iter_video_frames
+from vidstyle.metrics.look import LookMeter, measure_clip
 
 BIKES = MEDIA / "bikes.mp4"
 START, FRAMES = 1.2, 13  # frames 30-42: the second shot, a hand-held camera following people on a street

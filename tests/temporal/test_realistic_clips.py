@@ -11,9 +11,10 @@ from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip, realis
 
 from vidstyle import Config, stylize_video
 from vidstyle.io.images import read_image
-from vidstyle.io.video import iter_video_frames
-from vidstyle.temporal import FlowEstimator, warping_error
-from vidstyle.temporal.look import LookMeter, LookOverTime
+from vidstyle.io.video_files import iter_video_frames
+from vidstyle.metrics.warping import warping_error
+from vidstyle.temporal import FlowEstimator
+from vidstyle.metrics.look import LookMeter, LookOverTime
 
 W, H, N = 128, 72, 6
 

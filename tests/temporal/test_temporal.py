@@ -8,12 +8,12 @@ from tests.helpers import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.images import read_image, resize_long_side
+from vidstyle.metrics.warping import warping_error
 from vidstyle.temporal import (
     FlowEstimator,
     analyze_motion,
     occlusion_mask,
     warp,
-    warping_error,
 )
 
 

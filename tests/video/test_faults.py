@@ -227,7 +227,7 @@ def test_exif_orientation_counts_in_the_up_front_size_check(tmp_path):
 
 def vfr_clip(path: Path) -> Path:
     """6 frames spanning 2.02 s at uneven times (0.1 .. 0.7 s apart), with 2.02 s of audio."""
-    from vidstyle.io.video import ffmpeg_exe
+    from vidstyle.io.video_files import ffmpeg_exe
 
     listing = path.with_suffix(".txt")
     lines = []
@@ -245,7 +245,7 @@ def stream_seconds(path: Path, stream: str) -> float:
     """End time of a stream (v or a) as ffmpeg reads it without decoding."""
     import re
 
-    from vidstyle.io.video import ffmpeg_exe
+    from vidstyle.io.video_files import ffmpeg_exe
 
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path), "-map", f"0:{stream}", "-c", "copy", "-f",
                            "null", "-"], capture_output=True, text=True, errors="replace")
@@ -261,7 +261,7 @@ def test_variable_frame_rate_keeps_duration_and_audio(tmp_path, style, weights_p
     err = capsys.readouterr().err
     assert err.count("variable frame rate") == 1, err
     assert count_frames_ffmpeg(out) == 6
-    from vidstyle.io.video import probe_video
+    from vidstyle.io.video_files import probe_video
 
     fps = float(probe_video(out).fps)
     assert abs(6 / fps - 2.02) <= 1 / fps  # the duration within one frame of the input's

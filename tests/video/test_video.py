@@ -15,7 +15,7 @@ from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, styli
 from vidstyle.cli.main import main
 from vidstyle.io.frames import iter_frame_dir, list_frames
 from vidstyle.io.images import write_image
-from vidstyle.io.video import probe_video
+from vidstyle.io.video_files import probe_video
 from vidstyle.engine import Stylizer
 from vidstyle.video import input_kind, output_kind
 

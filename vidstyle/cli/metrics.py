@@ -11,8 +11,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from ..temporal import WarpingError, warping_error
-from ..temporal.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, SUMMARY_TAIL, LookOverTime
+from ..metrics.warping import WarpingError, warping_error
+from ..metrics.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, SUMMARY_TAIL, LookOverTime
 from ..vocab import FLOW_QUALITIES
 from .options import Parser, _integer, _real
 
@@ -27,7 +27,7 @@ def iter_clip(path: str | os.PathLike, *, start: float | None = None, end: float
     [start, end) seconds / at most ``max_frames`` (as a run's --start/--end/--max-frames chose it)."""
     from ..config import Config
     from ..io.frames import iter_frame_dir
-    from ..io.video import frame_range, is_video_path, iter_video_frames
+    from ..io.video_files import frame_range, is_video_path, iter_video_frames
 
     window = Config(fps=fps, start=start, end=end, max_frames=max_frames)  # validated by the one rule set
     p = Path(path)
@@ -122,7 +122,7 @@ def run(argv: list[str]) -> int:
     look: LookOverTime | None = None
     if args.style:
         from ..io.images import read_image
-        from ..temporal.look import LookMeter, measure_clip
+        from ..metrics.look import LookMeter, measure_clip
 
         meter = LookMeter(read_image(args.style), weights=args.weights, weights_format=args.weights_format)
         result, look = measure_clip(output, reference, meter, quality=args.flow_quality, longer_reference=True)

@@ -24,7 +24,7 @@ from ..vocab import (
 )
 
 if TYPE_CHECKING:
-    from ..distributed.options import RayOptions
+    from ..distributed.ray_options import RayOptions
 
 
 class Parser(argparse.ArgumentParser):
@@ -189,7 +189,7 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
 
 def add_distributed_options(parser: argparse.ArgumentParser) -> None:
     """Options of a distributed run on a Ray cluster (vidstyle/distributed; needs vidstyle[ray])."""
-    from ..distributed.options import RayOptions
+    from ..distributed.ray_options import RayOptions
 
     d = RayOptions()
     g = parser.add_argument_group("distributed (Ray; pip install 'vidstyle[ray]')")
@@ -216,7 +216,7 @@ DISTRIBUTED_FIELDS = ("chunk_frames", "overlap", "workers", "gpus_per_task", "cp
 
 def ray_options_from_args(args: argparse.Namespace) -> "RayOptions | None":
     """The RayOptions of ``--ray`` (None without it); the chunk options without --ray are an error."""
-    from ..distributed.options import RayOptions
+    from ..distributed.ray_options import RayOptions
 
     given = {name: getattr(args, name) for name in DISTRIBUTED_FIELDS if getattr(args, name, None) is not None}
     if args.ray is None:

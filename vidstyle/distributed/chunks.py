@@ -1,4 +1,5 @@
-"""Chunk planning for distributed runs (borders snapped to shot changes) and the seam maths.
+"""Chunk planning for distributed runs (borders snapped to shot changes) and the cross-fade at the seams
+(their figures are vidstyle/metrics/seams.py).
 
 A chunk owns the output frames ``start .. stop-1``; it is computed from ``begin = start - lead`` to
 ``end = stop + trail``. At a border with an overlap of K frames the later chunk starts cold K frames early
@@ -114,37 +115,3 @@ def cross_fade(earlier: np.ndarray, later: np.ndarray, weight: float) -> np.ndar
     """``(1 - weight) * earlier + weight * later`` for two RGB uint8 frames, rounded back to uint8."""
     mix = (1.0 - weight) * earlier.astype(np.float32) + weight * later.astype(np.float32)
     return np.clip(np.rint(mix), 0, 255).astype(np.uint8)
-
-
-def seam_transitions(chunks: Sequence[Chunk]) -> list[list[int]]:
-    """Per seam with an overlap: the frames t whose step t-1 -> t crosses it (the cross-fade and the step
-    after), as indices into a warping error's ``per_frame`` list (entry t-1 belongs to frame t)."""
-    return [list(range(max(1, later.begin), earlier.end + 1)) for earlier, later in zip(chunks, chunks[1:])
-            if earlier.end > later.begin]
-
-
-def seam_figures(per_frame: Sequence[float], chunks: Sequence[Chunk], shot_changes: Sequence[int] = ()) -> dict:
-    """Warping error around the seams against the interior's (all other steps; shot changes left out).
-
-    ``per_frame[t-1]`` is the error of frame t against warped frame t-1 (``temporal.warping_error``).
-    Returns the seam mean / interior mean ratio and the worst seam frame / interior median ratio.
-    """
-    seams = seam_transitions(chunks)
-    near = {t for seam in seams for t in seam}
-    skip = set(shot_changes)
-    interior = [per_frame[t - 1] for t in range(1, len(per_frame) + 1) if t not in near and t not in skip]
-    seam_values = [per_frame[t - 1] for t in sorted(near) if t not in skip and t - 1 < len(per_frame)]
-    out: dict[str, object] = {"seams": len(seams), "interior_mean": _mean(interior),
-                              "interior_median": float(np.median(interior)) if interior else None,
-                              "seam_mean": _mean(seam_values), "seam_max": max(seam_values, default=None),
-                              "per_seam": [{"frames": s, "mean": _mean([per_frame[t - 1] for t in s])}
-                                           for s in seams]}
-    if interior and seam_values and out["interior_mean"]:
-        out["mean_ratio"] = out["seam_mean"] / out["interior_mean"]  # type: ignore[operator]
-        median = out["interior_median"]
-        out["max_to_median"] = max(seam_values) / median if median else None
-    return out
-
-
-def _mean(values: Sequence[float]) -> float | None:
-    return float(np.mean(values)) if len(values) else None

@@ -23,15 +23,16 @@ import numpy as np
 from ..errors import VidstyleError
 from ..settings import RunSettings
 from ..temporal.flow import FlowEstimator
-from ..temporal.metrics import warping_error
+from ..metrics.seams import seam_figures
+from ..metrics.warping import warping_error
 from ..temporal.shots import analyze_motion
 from ..video.pipeline import RunOutcome
-from ..video.progress import FrameUpdate
+from ..progress.frame_bar import FrameUpdate
 from ..video.source import Source
 from ..video.workdir import STAGING, WorkDir
-from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks, seam_figures
-from .options import RayOptions, require_ray
-from .progress import ChunkBar
+from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks
+from .ray_options import RayOptions, require_ray
+from ..progress.chunk_bar import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
 
 RESOURCE_NAMES = {"num_cpus": "CPU", "num_gpus": "GPU"}  # task option -> cluster resource

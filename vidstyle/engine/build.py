@@ -10,10 +10,10 @@ import torch
 
 from ..errors import VidstyleError
 from ..io.images import read_image
-from ..io.masks import read_label_mask
-from ..io.weights import read_checkpoint, resolve_weights_path
+from ..io.mask_files import read_label_mask
+from ..io.checkpoint_files import read_checkpoint, resolve_weights_path
 from ..model.vgg import required_convs
-from ..model.weights import Encoder, detect_format, load_features
+from ..model.encoder import Encoder, detect_format, load_features
 from ..runtime import autocast
 from ..settings import EngineSettings
 from .colour_modes import COLOUR_MODES

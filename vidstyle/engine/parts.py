@@ -6,7 +6,7 @@ from typing import Callable
 
 import torch
 
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from .colour_modes import ColourMode
 from .optimizers import Optimiser
 from .starts import Start

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import VidstyleError
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from .parts import EngineParts
 from .regions import match_labels, region_style_targets
 from .step import Capture, Problem, adam_pass

@@ -1,13 +1,14 @@
 """Semantic masks in the engine: which style region each content region takes, and the region-wise style
-targets of one content frame (the maths is in vidstyle/model/masks.py)."""
+targets of one content frame (the maths is in vidstyle/model/region_grams.py, the
+files are read by vidstyle/io/mask_files.py)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from ..errors import VidstyleError
-from ..io.masks import DEFAULT_TOLERANCE, LabelMap, color_name
-from ..model.masks import RegionStyleTarget, downsample_mask
+from ..io.mask_files import DEFAULT_TOLERANCE, LabelMap, color_name
+from ..model.region_grams import RegionStyleTarget, downsample_mask
 
 
 def match_labels(content: LabelMap, style: LabelMap, orphan: str = "error", *,

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import VidstyleError
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from .optimizers import Callback, Objective, floats
 from .parts import EngineParts
 from .problems import Problems

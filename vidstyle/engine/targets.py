@@ -17,9 +17,9 @@ import torch
 
 from ..errors import VidstyleError
 from ..io.images import resize_long_side
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 from ..model.losses import normalized_gram
-from ..model.masks import region_grams
+from ..model.region_grams import region_grams
 from .colour_modes import ColourMode
 from .tensors import one_hot, to_tensor
 

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..io.masks import LabelMap
+from ..io.mask_files import LabelMap
 
 _LUMA = (0.299, 0.587, 0.114)  # BT.601, as vidstyle.color
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..model.losses import content_loss, gram_matrix, style_layer_loss, temporal_loss, tv_loss
-from ..model.masks import RegionStyleTarget
+from ..model.region_grams import RegionStyleTarget
 from ..model.matting import laplacian_quadratic, matting_laplacian
 from .tensors import mask_tensor, to_tensor
 from .units import Units

@@ -20,8 +20,8 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .images import resize_long_side
-from .paths import opencv_name
-from .video import exact_fps, quiet_opencv
+from .path_registry import opencv_name
+from .video_files import exact_fps, quiet_opencv
 
 DEFAULT_DEVICE_FPS = Fraction(30)  # when a device does not report its rate
 DEFAULT_FILE_FPS = Fraction(25)

@@ -1,7 +1,7 @@
 """Video files out: stream RGB frames through the bundled ffmpeg, then mux the source's audio.
 
 ``VideoWriter`` pipes each frame straight into an ffmpeg process, so frames are never all in memory; the
-target appears only when the whole file is written (temporary file, then rename). See ``video.py`` for the
+target appears only when the whole file is written (temporary file, then rename). See ``video_files.py`` for the
 container, codec and audio rules.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from .atomic import CommitOnSuccess, atomic_path, temp_path
-from .video import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, ffmpeg_path, probe_video
+from .video_files import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, ffmpeg_path, probe_video
 
 # Audio codecs each output container takes as a stream copy (anything else is re-encoded).
 _COPYABLE_AUDIO = {

@@ -27,8 +27,8 @@ from ..errors import SignalStop, VidstyleError
 from ..io.atomic import check_output_path, clean_stale_temps
 from ..io.camera import Camera, Frame, open_camera
 from ..io.encode import VideoWriter
-from ..io.paths import Target, check_run_paths
-from ..io.weights import local_weights_path
+from ..io.path_registry import Target, check_run_paths
+from ..io.checkpoint_files import local_weights_path
 from ..io.images import write_image
 from ..temporal.flow import FlowEstimator
 from .config import LiveConfig
@@ -50,7 +50,7 @@ from .keys import (
     key_name,
     poll_all,
 )
-from .report import LiveSummary, camera_size, write_live_report
+from .summary import LiveSummary, camera_size, write_live_report
 from .worker import StyleWorker, Stylized
 
 

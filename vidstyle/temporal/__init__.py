@@ -1,4 +1,5 @@
-"""Temporal coherence for video (Ruder, Dosovitskiy & Brox 2016): flow, warping, occlusion, shot changes, metric.
+"""Temporal coherence for video (Ruder, Dosovitskiy & Brox 2016): flow, warping, occlusion, shot changes
+(the warping error that measures it is vidstyle.metrics.warping).
 The temporal loss term itself is vidstyle.engine.temporal_term."""
 from .flow import (
            FLOW_PRESETS,
@@ -8,7 +9,6 @@ from .flow import (
            to_gray,
            warp,
 )
-from .metrics import WarpingError, frame_warping_error, warping_error
 from .shots import (
            PHOTOMETRIC_TOLERANCE,
            SHOT_THRESHOLD,
@@ -18,6 +18,5 @@ from .shots import (
 )
 
 __all__ = ["FLOW_PRESETS", "FlowEstimator", "in_frame_mask", "occlusion_mask", "to_gray", "warp",
-           "WarpingError", "frame_warping_error", "warping_error",
            "PHOTOMETRIC_TOLERANCE", "SHOT_THRESHOLD", "Motion", "analyze_motion",
            "matched_fraction"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TERMS = ("style", "content")  # the two figures "kept" is judged by (vidstyle/temporal/look.py)
+TERMS = ("style", "content")  # the two figures "kept" is judged by (vidstyle/metrics/look.py)
 TOLERANCE = 0.1  # a term more than 10 % above the shot's first frame's asks for more passes
 CAP = 1.5  # at most 1.5 x --iterations passes for a frame after the first of its shot
 

@@ -5,6 +5,6 @@ from .pipeline import (
     output_kind,
     stylize_video,
 )
-from .progress import FrameUpdate
+from ..progress.frame_bar import FrameUpdate
 
 __all__ = ["FrameUpdate", "VideoInterrupted", "input_kind", "output_kind", "stylize_video"]

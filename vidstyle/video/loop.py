@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from ..engine import Stylizer
-from ..io.masks import MaskSequence
+from ..io.mask_files import MaskSequence
 from ..settings import TemporalSettings
 from ..temporal.propagate import TemporalPlanner
-from .progress import CallbackEvents, FrameBar, FrameEvents, FrameUpdate, Watchers
+from ..progress.frame_bar import CallbackEvents, FrameBar, FrameEvents, FrameUpdate, Watchers
 from .stages import Decoder, Writer
 from .source import Source
 from .workdir import WorkDir

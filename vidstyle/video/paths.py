@@ -1,5 +1,5 @@
 """What an image, video or frame-folder run reads and writes, registered and checked before any work
-(the rules: vidstyle/io/paths.py, docs/safety.md), and the content identity of its file inputs for resuming."""
+(the rules: vidstyle/io/path_registry.py, docs/safety.md), and the content identity of its file inputs for resuming."""
 from __future__ import annotations
 
 import os
@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..io.masks import mask_identity
-from ..io.paths import Target, check_run_paths
-from ..io.weights import local_weights_path
+from ..io.mask_files import mask_identity
+from ..io.path_registry import Target, check_run_paths
+from ..io.checkpoint_files import local_weights_path
 from ..settings import RunFiles
 from .workdir import file_digest
 

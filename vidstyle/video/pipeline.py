@@ -31,9 +31,9 @@ from ..io.frames import (
     list_frames,
 )
 from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
-from ..io.masks import MaskSequence
-from ..io.reports import staged_report
-from ..io.video import (
+from ..io.mask_files import MaskSequence
+from ..io.report_files import staged_report
+from ..io.video_files import (
     VIDEO_INPUT_EXTENSIONS,
     VIDEO_OUTPUT_EXTENSIONS,
     frame_range,
@@ -41,14 +41,14 @@ from ..io.video import (
     iter_video_frames,
     probe_video,
 )
-from ..io.weights import resolve_weights_path, weights_digest
-from ..progress import STDERR
+from ..io.checkpoint_files import resolve_weights_path, weights_digest
+from ..progress.bars import STDERR
 from ..still import stylize_still
 from ..engine import make_stylizer
 from ..settings import InputSettings, OutputSettings, RunSettings
 from .loop import ProgressCallback, run_frames, watch_frames
 from .source import Source
-from .progress import build_report
+from ..progress.video_report import build_report
 from .paths import check_video_paths, input_file_identity
 from .workdir import WorkDir, file_digest
 

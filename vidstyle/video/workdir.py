@@ -26,9 +26,9 @@ from ..errors import VidstyleError
 from ..io.atomic import atomic_path, clean_stale_temps
 from ..io.frames import FRAME_NAME, own_frames
 from ..io.images import read_image, write_image
-from ..io.paths import WORK_MARKER
+from ..io.path_registry import WORK_MARKER
 
-MARKER = WORK_MARKER  # the path registry (io/paths.py) refuses outputs in a folder that has one
+MARKER = WORK_MARKER  # the path registry (io/path_registry.py) refuses outputs in a folder that has one
 LOG = "frames.jsonl"
 LOCK = "vidstyle.lock"
 STAGING = "chunks"  # distributed runs: one work directory per chunk in here (vidstyle.distributed)

@@ -1,4 +1,4 @@
-"""Weights: resolution order, full and partial checkpoints, missing layers, input conventions, offline."""
+"""The encoder: full and partial checkpoints, missing layers, the format rule, input conventions."""
 from pathlib import Path
 
 import pytest
@@ -7,8 +7,7 @@ import torch
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
 from vidstyle.engine.build import load_encoder
-from vidstyle.io.weights import read_checkpoint, resolve_weights_path
-from vidstyle.model.weights import CONVENTIONS, Normalize, detect_format
+from vidstyle.model.encoder import CONVENTIONS, Normalize, detect_format
 
 CPU = torch.device("cpu")
 
@@ -53,13 +52,6 @@ def test_shape_mismatch_is_user_error(tmp_path):
         load_encoder(str(tmp_path / "bad.pth"), "auto", ("relu1_1",), "avg", CPU)
 
 
-def test_corrupt_and_missing_files(tmp_path):
-    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(VidstyleError, match="cannot read"):
-        read_checkpoint(tmp_path / "junk.pth")
-    with pytest.raises(VidstyleError, match="not found"):
-        resolve_weights_path(str(tmp_path / "absent.pth"))
-
 
 def test_format_rule():
     assert detect_format(Path("x/vgg19-caffe.pth"), {}, "auto").name == "caffe"
@@ -77,24 +69,11 @@ def test_input_conventions():
     assert tv == pytest.approx([(1 - 0.485) / 0.229, -0.456 / 0.224, -0.406 / 0.225], rel=1e-5)
 
 
-def test_resolution_order(monkeypatch, tmp_path, weights_path):
-    monkeypatch.setenv("VIDSTYLE_WEIGHTS", str(weights_path))
-    assert resolve_weights_path(None) == weights_path
-    other = tmp_path / "other.pth"
-    other.write_bytes(b"x")
-    assert resolve_weights_path(str(other)) == other  # --weights wins over the environment
-
-
-def test_offline_without_weights_says_how_to_supply(monkeypatch):
-    monkeypatch.setenv("VIDSTYLE_WEIGHTS_URL", "http://127.0.0.1:9/vgg19-dcbb9e9d.pth")
-    with pytest.raises(VidstyleError, match="--weights PATH"):
-        resolve_weights_path(None, quiet=True)
-
 
 @pytest.mark.parametrize("name", ["caffe", "torchvision"])
 def test_normalize_is_the_convention_and_uploads_nothing_per_forward(name):
     from tests.helpers.ops import UPLOAD, OpCounter
-    from vidstyle.model.weights import CONVENTIONS, Normalize
+    from vidstyle.model.encoder import CONVENTIONS, Normalize
 
     convention = CONVENTIONS[name]
     x = torch.rand(2, 3, 5, 4)

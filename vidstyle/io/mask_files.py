@@ -1,4 +1,6 @@
-"""Semantic masks (Luan et al. 2017): colour-coded label images, per-layer masks and masked Gram matrices.
+"""Semantic mask files (Luan et al. 2017): colour-coded label images read from disk into label maps, the
+content masks of a frame sequence, and the masks' identity for a work directory. The region Grams computed from
+them are in vidstyle/model/region_grams.py; matching content labels to style labels is vidstyle/engine/regions.py.
 
 A mask is an RGB image in which every region is painted in one flat colour; the colour *is* the label, and a
 content region is matched with the style region of the same colour. Masks saved as JPEG carry compression

@@ -9,7 +9,7 @@ import pytest
 
 from vidstyle import Config, stylize_image
 from vidstyle.io.images import read_image, resize_long_side
-from vidstyle.temporal.look import LookMeter, LookOverTime
+from vidstyle.metrics.look import LookMeter, LookOverTime
 
 W, H = 64, 48
 

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 
 from ..errors import VidstyleError
-from .flow import FlowEstimator, warp
-from .shots import SHOT_THRESHOLD, analyze_motion
+from ..temporal.flow import FlowEstimator, warp
+from ..temporal.shots import SHOT_THRESHOLD, analyze_motion
 
 
 @dataclass

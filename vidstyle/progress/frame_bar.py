@@ -1,4 +1,5 @@
-"""Progress of a video run: the rich frame bar (frame i/N, frames per second, ETA, last losses) and the report."""
+"""Progress of a video run: what the ``progress`` callback receives per frame, and the rich frame bar (frame i/N,
+frames per second, ETA, last losses)."""
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +9,7 @@ from typing import Any, Callable
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ..progress import STDERR, format_clock, format_losses
+from .bars import STDERR, format_clock, format_losses
 
 
 @dataclass
@@ -141,20 +142,3 @@ class FrameBar(FrameEvents):
         self.total = total
         self.progress.update(self.task, total=total, frame=self._frame_text())
 
-
-def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str,
-                 kinds: dict[str, str], video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int,
-                 computed: int, wall_seconds: float, resumed: int | None = None) -> dict[str, Any]:
-    """The JSON report: settings, device, per-frame iterations/losses/seconds and totals. ``resumed``: output
-    frames finished before this run (default: frames - computed)."""
-    per_frame = [{"index": i, **records.get(i, {"resumed": True})} for i in range(frames)]
-    seconds = sum(r.get("seconds", 0.0) for r in per_frame)
-    return {
-        "input": input_path, "style": style, "output": output, "kinds": kinds, "device": device,
-        "settings": settings, "video": video, "frames": per_frame,
-        "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed if resumed is None else resumed,
-                   "iterations": sum(r.get("iterations", 0) for r in per_frame),
-                   "stylize_seconds": seconds, "seconds_per_frame": seconds / frames if frames else 0.0,
-                   "wall_seconds_this_run": wall_seconds,
-                   "final_losses": per_frame[-1].get("losses", {}) if per_frame else {}},
-    }

@@ -1,5 +1,5 @@
 """Region-wise style maths for semantic masks (Luan et al. 2017): masks shrunk the way VGG shrinks the image,
-Grams over a region, and the region-wise style loss of one layer. Label images are read in vidstyle/io/masks.py;
+Grams over a region, and the region-wise style loss of one layer. Label images are read in vidstyle/io/mask_files.py;
 which content region takes which style region is decided in vidstyle/engine/regions.py."""
 from __future__ import annotations
 

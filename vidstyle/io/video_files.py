@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import VidstyleError
 from .chroma import ChromaUpsampler, codec_layout
 from .images import quiet_opencv, resize_long_side
-from .paths import opencv_name
+from .path_registry import opencv_name
 
 __all__ = ["quiet_opencv"]  # the one OpenCV log silencer lives in images.py; camera.py takes it from here
 

@@ -5,7 +5,7 @@ import time
 
 from rich.progress import BarColumn, Progress, TextColumn
 
-from ..progress import STDERR, format_clock, format_losses
+from .bars import STDERR, format_clock, format_losses
 
 
 class ChunkBar:

@@ -1,4 +1,5 @@
-"""VGG-19 weights on disk: where they are, the one-time download, reading a checkpoint, a content digest."""
+"""VGG-19 checkpoint files on disk: where they are, the one-time download, reading one into a state dict, a
+content digest (turning the state dict into the encoder is vidstyle/model/encoder.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,7 @@ def default_cache_path() -> Path:
 
 def local_weights_path(explicit: str | None) -> Path | None:
     """The checkpoint a run will read without downloading: --weights, $VIDSTYLE_WEIGHTS or the cached
-    torchvision file; None when none of them exists yet (for the path registry, vidstyle/io/paths.py)."""
+    torchvision file; None when none of them exists yet (for the path registry, vidstyle/io/path_registry.py)."""
     for value in (explicit, os.environ.get("VIDSTYLE_WEIGHTS")):
         if value:
             return Path(value).expanduser()

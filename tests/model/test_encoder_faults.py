@@ -1,8 +1,5 @@
-"""Checkpoints that would give silent garbage are refused at load time, naming the layer; the weights'
-content digest (what the video work directory is fingerprinted with) follows the bytes, not the path."""
+"""Checkpoints that would give silent garbage are refused at load time, naming the layer."""
 import math
-import os
-import shutil
 
 import pytest
 import torch
@@ -10,7 +7,6 @@ import torch
 from vidstyle.errors import VidstyleError
 from vidstyle.model.vgg import VGGFeatures
 from vidstyle.engine.build import load_encoder
-from vidstyle.io.weights import weights_digest
 
 CPU = torch.device("cpu")
 LAYERS = ("relu2_1", "relu1_1")
@@ -37,16 +33,3 @@ def test_string_entry_is_named_as_such_not_as_a_shape(tmp_path):
     with pytest.raises(VidstyleError, match=r"features\.0\.bias \(conv1_1\) is a str, not a tensor") as exc:
         load_encoder(str(path), "auto", LAYERS, "avg", CPU)
     assert "shape" not in str(exc.value)
-
-
-def test_digest_follows_content_and_is_cached_by_size_and_mtime(tmp_path, weights_path):
-    a = tmp_path / "a.pth"
-    shutil.copy(weights_path, a)
-    first = weights_digest(a)
-    b = tmp_path / "elsewhere.pth"
-    shutil.copy(weights_path, b)
-    assert weights_digest(b) == first  # same bytes, another path: same digest
-    save_state(a, lambda state: None)  # the file is replaced by other weights
-    assert weights_digest(a) != first
-    cache = os.path.join(torch.hub.get_dir(), "vidstyle-weights-digests.json")
-    assert os.path.isfile(cache) and str(b.resolve()) in open(cache).read()

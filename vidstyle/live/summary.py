@@ -1,4 +1,4 @@
-"""Figures of a finished live session, and --report (JSON)."""
+"""Figures of a finished live session (the summary line at exit) and its --report file (JSON)."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..io.reports import write_report
+from ..io.report_files import write_report
 from ..io.camera import Camera
 from .config import LiveConfig
 

@@ -1,4 +1,5 @@
-"""JSON run reports (--report), written atomically."""
+"""JSON run report files (--report), written atomically or staged before the output is committed; what a report
+holds is built by the pipelines (vidstyle/progress/video_report.py, vidstyle/still.py, vidstyle/live/summary.py)."""
 from __future__ import annotations
 
 import contextlib

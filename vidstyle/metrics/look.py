@@ -27,7 +27,7 @@ from ..errors import VidstyleError
 from ..engine.tensors import to_tensor
 from ..io.images import resize_long_side
 from ..model.losses import normalized_gram
-from .metrics import WarpingError, warping_error
+from .warping import WarpingError, warping_error
 
 LOOK_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1")
 LOOK_CONTENT_LAYER = "relu3_2"

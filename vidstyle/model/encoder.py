@@ -1,5 +1,7 @@
-"""VGG-19 weights as a network: the input conventions, the encoder, and filling the cut network from a state
-dict (finding, downloading and reading the file is vidstyle/io/weights.py)."""
+"""The encoder: VGG-19 features behind their input convention. The conventions (torchvision RGB mean/std,
+caffe BGR 0..255 minus the mean), the normalising layer, the ``Encoder`` (0..1 RGB image -> named activations),
+the rule that picks a checkpoint's convention, and filling the cut network from a state dict (finding,
+downloading and reading the checkpoint file is vidstyle/io/checkpoint_files.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
