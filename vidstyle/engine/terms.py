@@ -124,7 +124,7 @@ class ContentSlot:
         with torch.no_grad():
             for n, target in self.targets.items():
                 target.copy_(features[n])
-                self.scales[n].copy_(self.units.content_scale(target))
+                self.units.fill_content_scale(target, self.scales[n])
 
     def raws(self, features: Features, _image: torch.Tensor) -> list[torch.Tensor]:
         return [F.mse_loss(features[n].float(), target, reduction="none").sum((1, 2, 3)) * self.scales[n]

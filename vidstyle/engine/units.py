@@ -34,8 +34,9 @@ class Units:
         """Persistent content slot: the constant factor on one layer's per-sample squared error."""
         raise NotImplementedError
 
-    def content_scale(self, target: torch.Tensor) -> torch.Tensor:
-        """Persistent content slot: the per-sample factor of this frame's target (B x C x H x W) -> (B,)."""
+    def fill_content_scale(self, target: torch.Tensor, out: torch.Tensor) -> None:
+        """Persistent content slot: write the per-sample factor of this frame's target (B x C x H x W) into
+        ``out`` (B,), in place (no new tensor per frame)."""
         raise NotImplementedError
 
     def style_layer_fn(self, targets: dict[str, torch.Tensor]) -> Callable[[torch.Tensor, str], torch.Tensor]:
@@ -67,8 +68,9 @@ class ScaledUnits(Units):
     def content_coef(self, sample_numel: int, layers: int) -> float:
         return 1.0 / (sample_numel * max(1, layers))
 
-    def content_scale(self, target: torch.Tensor) -> torch.Tensor:
-        return target.pow(2).mean((1, 2, 3)).clamp_min(1e-12).reciprocal()
+    def fill_content_scale(self, target: torch.Tensor, out: torch.Tensor) -> None:
+        torch.mean(target.pow(2), (1, 2, 3), out=out)
+        out.clamp_min_(1e-12).reciprocal_()
 
     def style_layer_fn(self, targets: dict[str, torch.Tensor]) -> Callable[[torch.Tensor, str], torch.Tensor]:
         energy = {n: t.pow(2).sum().clamp_min(1e-12) for n, t in targets.items()}
@@ -98,8 +100,8 @@ class PaperUnits(Units):
     def content_coef(self, sample_numel: int, layers: int) -> float:
         return 0.5
 
-    def content_scale(self, target: torch.Tensor) -> torch.Tensor:
-        return torch.ones(target.shape[0], device=target.device)
+    def fill_content_scale(self, target: torch.Tensor, out: torch.Tensor) -> None:
+        out.fill_(1.0)
 
     def style_layer_fn(self, targets: dict[str, torch.Tensor]) -> Callable[[torch.Tensor, str], torch.Tensor]:
         return lambda features, name: style_layer_loss(features, targets[name])
