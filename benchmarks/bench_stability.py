@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=0, help="use at most N frames of each clip (exploring)")
     parser.add_argument("--optimizer", default="lbfgs", help="--optimizer of every run (lbfgs | adam)")
     parser.add_argument("--lr", type=float, default=0.02, help="--lr (Adam's step size)")
+    parser.add_argument("--crf", type=int, default=18, help="--crf of the written .mp4 (x264 quality)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own)")
     parser.add_argument("--keep", help="keep outputs (and generated clips) in this folder")
@@ -130,7 +131,8 @@ def main() -> None:
             for size, passes, first in settings:
                 base = Config(preset=args.preset, weights=args.weights, size=size, iterations=passes,
                               first_iterations=first, device=args.device, quiet=True, seed=0, overwrite=True,
-                              max_frames=frames, audio=False, optimizer=args.optimizer, lr=args.lr)
+                              max_frames=frames, audio=False, optimizer=args.optimizer, lr=args.lr,
+                              crf=args.crf)
                 for label, changes in variants:
                     out = root / f"{name}_{size}_{label.replace(' ', '_').replace('=', '')}.mp4"
                     started = time.perf_counter()
