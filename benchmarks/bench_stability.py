@@ -89,8 +89,9 @@ def table_row(res: dict, shot: dict) -> str:
             f"{shot['content_fidelity_first']:.2f} | {res['seconds_per_frame']:.3f} | {res['passes_per_frame']:.1f} |")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str = __doc__.splitlines()[0]) -> argparse.ArgumentParser:
+    """This benchmark's options (bench_drift.py adds its own to them)."""
+    parser = argparse.ArgumentParser(description=description)
     add_media_arguments(parser)
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--clips", default=",".join(REAL_CLIPS))
@@ -105,7 +106,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own)")
     parser.add_argument("--keep", help="keep outputs (and generated clips) in this folder")
     parser.add_argument("--json", help="also write the rows to this JSON file")
-    args = parser.parse_args()
+    return parser
+
+
+def run(args: argparse.Namespace, meter: LookMeter | None = None) -> None:
+    """Stylize and measure every clip, setting and mode of ``args``; print the table (and write the JSON)."""
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -113,7 +118,7 @@ def main() -> None:
     variants += [(f"flow g={w}", {"temporal": "flow", "temporal_weight": float(w)})
                  for w in args.temporal_weights.split(",") if w]
     settings = [tuple(int(v) for v in s.split(":")) for s in args.settings.split(",") if s]
-    meter = LookMeter(read_image(args.style), weights=args.weights)
+    meter = meter or LookMeter(read_image(args.style), weights=args.weights)
     print(f"preset {args.preset}, style {Path(args.style).name}, torch threads {torch.get_num_threads()}, "
           f"{platform.processor() or platform.machine()}; kept = share of the shot's first frame's figure, "
           "mean of the shot's last 10 frames / worst frame; warping error x the input's own for the shot "
@@ -152,6 +157,10 @@ def main() -> None:
                       if r["mode"] == rows[0]["mode"]))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+def main() -> None:
+    run(arguments().parse_args())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,278 @@
+"""Flow-mode variants against the content drift on real footage, measured as bench_stability measures them.
+
+    python benchmarks/bench_drift.py --variant leak --clips bikes,bunny --settings 160:8:40 --threads 1
+    python benchmarks/bench_drift.py --variant none --lossless --clips bunny --settings 160:8:40 --threads 1
+    python benchmarks/bench_drift.py --cold 30,45,60,66,72,75 --clips bikes --settings 160:8:40 --threads 1
+
+Each ``--variant`` (several may be joined by commas: ``leak,lookbudget``) wraps one piece of the package for the run (no package code is copied here; the pieces
+are restored afterwards) and hands the remaining options to bench_stability.py, which stylizes the real clips
+and prints its table (warping error, style and content kept per shot, the first frame's own figures, seconds
+and passes per frame). The variants are the directions of docs/real-footage.md's "Second round":
+
+  none        today's code
+  lookbudget  more passes (``--step`` at a time, at most ``--cap`` x --iterations) while the frame's style
+              strength or content fidelity, as the metric measures them on the delivered image, is below
+              ``--goal`` x its shot's first frame's
+  balance     the content weight of the frames after a shot's first multiplied by m, and m updated after each
+              frame by (content ratio / style ratio)^``--gain``, the ratios being the run's own losses over the
+              shot's first frame's (m within 0.5..``--most``)
+  lookbalance the same, steered by the metric's figures (style kept / content kept)
+  hybrid      L-BFGS for every cold start (a shot's first frame), Adam (``--lr``) for the frames carried over
+  photomask   the temporal weight times exp(-(d / 10)^2), d = the blurred gray change of the input since the
+              pixel was drawn
+  leak        the start image of pixels that are not still moved ``--amount`` of the way to the photo
+  lowfix      the start image plus ``--amount`` x the Gaussian low-pass (sigma 3) of (photo - start image)
+  nomem       no running mean of the content on still pixels (CONTENT_MEMORY 0)
+  bicubic     the previous stylized frame warped bicubically instead of bilinearly
+
+``--lossless`` also measures the frames as the engine delivered them (before the encoder), to separate the
+encoder's share. ``--cold I,J,...`` instead stylizes the listed frames of each clip from scratch (``FIRST``
+passes each) and prints their look relative to the first listed: how hard the later frames are on their own.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import tempfile
+import types
+from pathlib import Path
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import bench_stability  # noqa: E402
+from common import SHARED  # noqa: E402
+
+from vidstyle import Config  # noqa: E402
+from vidstyle.compose import build_stylizer  # noqa: E402
+from vidstyle.engine import StylizeResult, Stylizer  # noqa: E402
+from vidstyle.engine.optimizers import OPTIMISERS  # noqa: E402
+from vidstyle.io.images import read_image  # noqa: E402
+from vidstyle.io.video_files import iter_video_frames  # noqa: E402
+from vidstyle.metrics.look import FrameLook, LookMeter, measure_clip  # noqa: E402
+from vidstyle.temporal import flow as flow_module  # noqa: E402
+from vidstyle.temporal import stabilize  # noqa: E402
+from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
+from vidstyle.video import loop  # noqa: E402
+
+VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "nomem",
+            "bicubic")
+
+
+@contextlib.contextmanager
+def patched(owner: object, name: str, value: object) -> Iterator[None]:
+    """``owner.name`` is ``value`` inside the block."""
+    old = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, old)
+
+
+class Shot:
+    """What the variants remember within a shot: its first frame's losses and look, the frame being
+    stylized, and the content weight factor."""
+
+    def __init__(self, meter: LookMeter | None) -> None:
+        self.meter = meter
+        self.losses: dict[str, float] = {}
+        self.look: FrameLook | None = None
+        self.frame: np.ndarray | None = None
+        self.factor = 1.0
+
+    def kept(self, image: np.ndarray) -> tuple[float, float]:
+        """(style kept, content kept) of ``image`` as the metric measures them, against the shot's first frame."""
+        assert self.meter is not None and self.look is not None and self.frame is not None
+        look = self.meter.measure(image, self.frame)
+        return (look.style_strength / self.look.style_strength,
+                look.content_fidelity / self.look.content_fidelity)
+
+
+def _gauss(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian low-pass of a 1x3xHxW tensor, borders replicated."""
+    k = int(2 * round(3 * sigma) + 1)
+    xs = torch.arange(k, dtype=torch.float32, device=x.device) - k // 2
+    g = torch.exp(-xs ** 2 / (2 * sigma ** 2))
+    g = (g / g.sum()).repeat(3, 1, 1, 1)
+    x = F.conv2d(F.pad(x, (k // 2, k // 2, 0, 0), mode="replicate"), g.view(3, 1, 1, k), groups=3)
+    return F.conv2d(F.pad(x, (0, 0, k // 2, k // 2), mode="replicate"), g.view(3, 1, k, 1), groups=3)
+
+
+def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> contextlib.ExitStack:
+    """The wrappers of the variants ``names``, entered."""
+    stack = contextlib.ExitStack()
+    start, finish = TemporalPlanner.start, TemporalPlanner.finish
+    stylize, follow = Stylizer.stylize, stabilize.ShotFollower.follow
+
+    def remembering_start(self: TemporalPlanner, frame: np.ndarray, *rest: object) -> object:
+        shot.frame = frame
+        return start(self, frame, *rest)
+
+    def steered_finish(self: TemporalPlanner, begun: object, result: StylizeResult,
+                       again: Callable[[object, int], StylizeResult]) -> StylizeResult:
+        result = finish(self, begun, result, again)
+        if begun.cold:
+            shot.losses, shot.factor = dict(result.losses), 1.0
+            shot.look = shot.meter.measure(result.image, shot.frame) if shot.meter else None
+            return result
+        if "lookbudget" in names:
+            cap = round(args.cap * begun.iterations)
+            while result.iterations < cap and min(shot.kept(result.image)) < args.goal:
+                more = again(result.image if result.pixels is None else result.pixels,
+                             min(args.step, cap - result.iterations))
+                result = StylizeResult(more.image, more.losses, result.iterations + more.iterations,
+                                       result.seconds + more.seconds, more.pixels)
+        if "balance" in names:
+            ratio = (result.losses["content"] / shot.losses["content"]) / (result.losses["style"] / shot.losses["style"])
+            shot.factor = float(np.clip(shot.factor * ratio ** args.gain, 0.5, args.most))
+        elif "lookbalance" in names:
+            style_kept, content_kept = shot.kept(result.image)
+            shot.factor = float(np.clip(shot.factor * (style_kept / content_kept) ** args.gain, 0.5, args.most))
+        return result
+
+    def weighted_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
+        base = self.weight("content")
+        self.set_weight("content", base * (1.0 if kw.get("init") is None else shot.factor))
+        try:
+            return stylize(self, content, **kw)
+        finally:
+            self.set_weight("content", base)
+
+    def hybrid_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
+        cold = kw.get("init") is None
+        self.parts.optimizer = OPTIMISERS["lbfgs" if cold else "adam"]
+        self.parts.lr = args.lr
+        return stylize(self, content, **kw)
+
+    def changed_follow(self: stabilize.ShotFollower, prev_output: object, frame: np.ndarray, motion: object,
+                       prev_frame: np.ndarray | None = None) -> stabilize.Followed:
+        dev = prev_output.device if isinstance(prev_output, torch.Tensor) else self.device
+        current = stabilize.levels(frame, dev)
+        drawn = self._drawn_for if self._drawn_for is not None and self._drawn_for.shape == current.shape else (
+            stabilize.levels(prev_frame, dev) if prev_frame is not None else current)
+        f = follow(self, prev_output, frame, motion, prev_frame)
+        keep = f.still[None, None]
+        init, weight = f.init * 255, f.weight
+        if "photomask" in names:
+            flow = torch.from_numpy(np.ascontiguousarray(motion.flow, dtype=np.float32)).to(dev)
+            drawn_here = torch.where(keep, drawn, flow_module.warp_tensor(drawn, flow))
+            change = (stabilize._blurred_gray(current) - stabilize._blurred_gray(drawn_here)).abs()
+            weight = weight * torch.exp(-(change / 10) ** 2)
+        if "leak" in names:
+            init = torch.where(keep, init, ((1 - args.amount) * init + args.amount * current).round_())
+        elif "lowfix" in names:
+            init = torch.where(keep, init, (init + args.amount * _gauss(current - init, 3.0)).round_().clamp_(0, 255))
+        return stabilize.Followed(f.warped, weight, f.content, f.still, init / 255)
+
+    def bicubic_grid_sample(*a: object, **kw: object) -> torch.Tensor:
+        return F.grid_sample(*a, **{**kw, "mode": "bicubic"})
+
+    if names & {"lookbudget", "balance", "lookbalance"}:
+        stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
+        stack.enter_context(patched(TemporalPlanner, "finish", steered_finish))
+    if names & {"balance", "lookbalance"}:
+        stack.enter_context(patched(Stylizer, "stylize", weighted_stylize))
+    if "hybrid" in names:
+        stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
+    if names & {"photomask", "leak", "lowfix"}:
+        stack.enter_context(patched(stabilize.ShotFollower, "follow", changed_follow))
+    if "nomem" in names:
+        stack.enter_context(patched(stabilize, "CONTENT_MEMORY", 0.0))
+    if "bicubic" in names:
+        stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=bicubic_grid_sample)))
+    return stack
+
+
+@contextlib.contextmanager
+def lossless_frames(folder: Path) -> Iterator[list[Path]]:
+    """Inside the block every delivered frame is also saved as PNG in ``folder`` (the list holds the paths of
+    the latest run, in order)."""
+    saved: list[Path] = []
+    frames = loop.stylize_frames
+
+    def saving(*a: object, **kw: object) -> Iterator[loop.FinishedFrame]:
+        saved.clear()
+        for step in frames(*a, **kw):
+            path = folder / f"{step.index:06d}.png"
+            cv2.imwrite(str(path), cv2.cvtColor(step.image, cv2.COLOR_RGB2BGR))
+            saved.append(path)
+            yield step
+
+    with patched(loop, "stylize_frames", saving):
+        yield saved
+
+
+def cold_looks(args: argparse.Namespace, meter: LookMeter) -> None:
+    """Each listed frame stylized from scratch; its look relative to the first listed frame's."""
+    wanted = [int(i) for i in args.cold.split(",")]
+    for name in args.clips.split(","):
+        clip = SHARED / "media" / bench_stability.REAL_CLIPS[name][0]
+        for size, _passes, first in (tuple(int(v) for v in s.split(":")) for s in args.settings.split(",")):
+            stylizer = build_stylizer(Config(preset=args.preset, weights=args.weights, size=size, seed=0,
+                                             quiet=True, device=args.device), read_image(args.style), video=True)
+            reference = None
+            for index, frame in enumerate(iter_video_frames(clip, max_frames=max(wanted) + 1, size=size)):
+                if index not in wanted:
+                    continue
+                look = meter.measure(stylizer.stylize(frame, iterations=first).image, frame)
+                reference = reference or look
+                print(f"{name} {size} px frame {index}: cold {first} passes, style kept "
+                      f"{look.style_strength / reference.style_strength:.2f}, content kept "
+                      f"{look.content_fidelity / reference.content_fidelity:.2f}", flush=True)
+
+
+def main() -> None:
+    parser = bench_stability.arguments(__doc__.splitlines()[0])
+    parser.add_argument("--variant", default="none", help="one of the variants above, or several joined by commas")
+    parser.add_argument("--goal", type=float, default=0.9, help="lookbudget: kept figures wanted")
+    parser.add_argument("--cap", type=float, default=2.5, help="lookbudget: most passes, x --iterations")
+    parser.add_argument("--step", type=int, default=4, help="lookbudget: passes granted at a time")
+    parser.add_argument("--gain", type=float, default=0.5, help="balance, lookbalance: exponent of the update")
+    parser.add_argument("--most", type=float, default=4.0, help="balance, lookbalance: largest weight factor")
+    parser.add_argument("--amount", type=float, default=0.25, help="leak, lowfix: share moved toward the photo")
+    parser.add_argument("--lossless", action="store_true", help="also measure the frames before encoding")
+    parser.add_argument("--cold", help="stylize these frames from scratch instead (comma-separated indices)")
+    parser.set_defaults(settings="160:8:40")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    meter = LookMeter(read_image(args.style), weights=args.weights)
+    names = set(args.variant.split(","))
+    if names - set(VARIANTS):
+        parser.error(f"unknown variant {', '.join(sorted(names - set(VARIANTS)))}; choose from {', '.join(VARIANTS)}")
+    if args.cold:
+        cold_looks(args, meter)
+        return
+    shot = Shot(meter if names & {"lookbudget", "lookbalance"} else None)
+    with tempfile.TemporaryDirectory() as tmp, variant_patches(names, args, shot), \
+            contextlib.ExitStack() as stack:
+        if args.lossless:
+            saved = stack.enter_context(lossless_frames(Path(tmp)))
+            measure = bench_stability.measure
+
+            def measuring(output: Path, clip: Path, frames: int, meter_: LookMeter) -> dict[str, object]:
+                """bench_stability's figures of the .mp4, and a line of the same run's frames before encoding."""
+                pngs = (cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in saved)
+                err, look = measure_clip(pngs, iter_video_frames(clip, max_frames=frames), meter_,
+                                         quality=bench_stability.METRIC_FLOW)
+                tail = [content for _, content in look.drift()[-10:]]
+                print(f"{output.name} before encoding: warping error x input's {err.mean / err.reference_mean:.2f}, "
+                      f"content kept over the clip's last 10 frames {np.mean(tail):.2f} (the .mp4: its rows)",
+                      flush=True)
+                return measure(output, clip, frames, meter_)
+
+            stack.enter_context(patched(bench_stability, "measure", measuring))
+        bench_stability.run(args, meter)
+
+
+if __name__ == "__main__":
+    main()
