@@ -24,6 +24,9 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
   lowfix      the start image plus ``--amount`` x the Gaussian low-pass (sigma 3) of (photo - start image)
   nomem       no running mean of the content on still pixels (CONTENT_MEMORY 0)
   bicubic     the previous stylized frame warped bicubically instead of bilinearly
+  coldlow     each carried frame is first stylized from scratch at half size (``--half-passes``); the start
+              image's low frequencies (Gaussian, sigma 3) move ``--amount`` of the way to that cold
+              stylization's (upsampled): a fresh start's basin for the large shapes, the carried strokes on top
 
 ``--lossless`` also measures the frames as the engine delivered them (before the encoder), to separate the
 encoder's share. ``--cold I,J,...`` instead stylizes the listed frames of each clip from scratch (``FIRST``
@@ -64,7 +67,7 @@ from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
 VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "nomem",
-            "bicubic")
+            "bicubic", "coldlow")
 
 
 @contextlib.contextmanager
@@ -88,6 +91,7 @@ class Shot:
         self.look: FrameLook | None = None
         self.frame: np.ndarray | None = None
         self.factor = 1.0
+        self.fresh = False  # a frame was planned and its first stylize call has not come yet
 
     def kept(self, image: np.ndarray) -> tuple[float, float]:
         """(style kept, content kept) of ``image`` as the metric measures them, against the shot's first frame."""
@@ -114,7 +118,7 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     stylize, follow = Stylizer.stylize, stabilize.ShotFollower.follow
 
     def remembering_start(self: TemporalPlanner, frame: np.ndarray, *rest: object) -> object:
-        shot.frame = frame
+        shot.frame, shot.fresh = frame, True
         return start(self, frame, *rest)
 
     def steered_finish(self: TemporalPlanner, begun: object, result: StylizeResult,
@@ -173,6 +177,18 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
             init = torch.where(keep, init, (init + args.amount * _gauss(current - init, 3.0)).round_().clamp_(0, 255))
         return stabilize.Followed(f.warped, weight, f.content, f.still, init / 255)
 
+    def coldlow_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
+        init = kw.get("init")
+        if isinstance(init, torch.Tensor) and shot.fresh:  # the frame's own passes, not the budget's extra ones
+            shot.fresh = False
+            h, w = content.shape[:2]
+            half = stylize(self, cv2.resize(content, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA),
+                           iterations=args.half_passes)
+            cold = torch.from_numpy(cv2.resize(half.image, (w, h), interpolation=cv2.INTER_LINEAR)).to(init.device)
+            cold = cold.permute(2, 0, 1)[None].float() / 255
+            kw["init"] = (init + args.amount * _gauss(cold - init, 3.0)).clamp(0, 1)
+        return stylize(self, content, **kw)
+
     def bicubic_grid_sample(*a: object, **kw: object) -> torch.Tensor:
         return F.grid_sample(*a, **{**kw, "mode": "bicubic"})
 
@@ -181,6 +197,9 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         stack.enter_context(patched(TemporalPlanner, "finish", steered_finish))
     if names & {"balance", "lookbalance"}:
         stack.enter_context(patched(Stylizer, "stylize", weighted_stylize))
+    if "coldlow" in names:
+        stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
+        stack.enter_context(patched(Stylizer, "stylize", coldlow_stylize))
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
     if names & {"photomask", "leak", "lowfix"}:
@@ -239,6 +258,7 @@ def main() -> None:
     parser.add_argument("--gain", type=float, default=0.5, help="balance, lookbalance: exponent of the update")
     parser.add_argument("--most", type=float, default=4.0, help="balance, lookbalance: largest weight factor")
     parser.add_argument("--amount", type=float, default=0.25, help="leak, lowfix: share moved toward the photo")
+    parser.add_argument("--half-passes", type=int, default=8, help="coldlow: passes of the half-size cold start")
     parser.add_argument("--lossless", action="store_true", help="also measure the frames before encoding")
     parser.add_argument("--cold", help="stylize these frames from scratch instead (comma-separated indices)")
     parser.set_defaults(settings="160:8:40")
