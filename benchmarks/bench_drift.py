@@ -24,6 +24,13 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
   lowfix      the start image plus ``--amount`` x the Gaussian low-pass (sigma 3) of (photo - start image)
   nomem       no running mean of the content on still pixels (CONTENT_MEMORY 0)
   bicubic     the previous stylized frame warped bicubically instead of bilinearly
+  shotunits   the content term of every frame of a shot divided by the shot's first frame's content energy
+              (scaled units), not by its own
+  keyblend    every ``--every``-th frame of a shot is also stylized from scratch (``--first-passes``) and its
+              start image moved ``--amount`` of the way to that cold stylization
+  flowup      the run's optical flow estimated on the frames upsampled ``--factor`` times (bicubic), then
+              scaled back (the metric's flow unchanged)
+  nostill     no pixel is judged still (every pixel warped and held by Ruder's mask alone)
   coldlow     each carried frame is first stylized from scratch at half size (``--half-passes``); the start
               image's low frequencies (Gaussian, sigma 3) move ``--amount`` of the way to that cold
               stylization's (upsampled): a fresh start's basin for the large shapes, the carried strokes on top
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import sys
 import tempfile
 import types
@@ -57,17 +65,19 @@ from common import SHARED  # noqa: E402
 from vidstyle import Config  # noqa: E402
 from vidstyle.compose import build_stylizer  # noqa: E402
 from vidstyle.engine import StylizeResult, Stylizer  # noqa: E402
+from vidstyle.engine import units as units_module  # noqa: E402
 from vidstyle.engine.optimizers import OPTIMISERS  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.metrics.look import FrameLook, LookMeter, measure_clip  # noqa: E402
 from vidstyle.temporal import flow as flow_module  # noqa: E402
+from vidstyle.temporal import propagate as propagate_module  # noqa: E402
 from vidstyle.temporal import stabilize  # noqa: E402
 from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
 VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "nomem",
-            "bicubic", "coldlow")
+            "bicubic", "coldlow", "shotunits", "keyblend", "flowup", "nostill")
 
 
 @contextlib.contextmanager
@@ -92,6 +102,9 @@ class Shot:
         self.frame: np.ndarray | None = None
         self.factor = 1.0
         self.fresh = False  # a frame was planned and its first stylize call has not come yet
+        self.since = 0  # frames since the shot's first
+        self.cold = True  # the frame being stylized starts cold (a shot's first)
+        self.energy: dict[object, torch.Tensor] = {}  # shotunits: the shot's first frame's content energy
 
     def kept(self, image: np.ndarray) -> tuple[float, float]:
         """(style kept, content kept) of ``image`` as the metric measures them, against the shot's first frame."""
@@ -119,7 +132,29 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
 
     def remembering_start(self: TemporalPlanner, frame: np.ndarray, *rest: object) -> object:
         shot.frame, shot.fresh = frame, True
-        return start(self, frame, *rest)
+        begun = start(self, frame, *rest)
+        shot.cold = begun.cold
+        shot.since = 0 if begun.cold else shot.since + 1
+        return begun
+
+    def shot_fill(self: units_module.ScaledUnits, target: torch.Tensor, out: torch.Tensor) -> None:
+        key = tuple(target.shape)
+        if shot.cold or key not in shot.energy:
+            torch.mean(target.pow(2), (1, 2, 3), out=out)
+            shot.energy[key] = out.clone()
+        else:
+            out.copy_(shot.energy[key])
+        out.clamp_min_(1e-12).reciprocal_()
+
+    def shot_content_fn(self: units_module.ScaledUnits, targets: dict[str, torch.Tensor]) -> Callable:
+        if shot.cold or any(n not in shot.energy for n in targets):
+            shot.energy.update({n: p.float().pow(2).mean().clamp_min(1e-12) for n, p in targets.items()})
+        energy = {n: shot.energy[n] for n in targets}
+
+        def fn(features: dict[str, torch.Tensor], image: torch.Tensor) -> torch.Tensor:
+            return sum(((features[n].float() - p.float()).pow(2).mean() / energy[n] for n, p in targets.items()),
+                       image.new_zeros(())) / max(1, len(targets))
+        return fn
 
     def steered_finish(self: TemporalPlanner, begun: object, result: StylizeResult,
                        again: Callable[[object, int], StylizeResult]) -> StylizeResult:
@@ -189,6 +224,29 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
             kw["init"] = (init + args.amount * _gauss(cold - init, 3.0)).clamp(0, 1)
         return stylize(self, content, **kw)
 
+    def keyblend_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
+        init = kw.get("init")
+        if isinstance(init, torch.Tensor) and shot.fresh and shot.since % args.every == 0:
+            shot.fresh = False
+            cold = stylize(self, content, iterations=args.first_passes).image
+            cold = torch.from_numpy(cold).to(init.device).permute(2, 0, 1)[None].float() / 255
+            kw["init"] = ((1 - args.amount) * init + args.amount * cold).clamp(0, 1)
+        shot.fresh = False
+        return stylize(self, content, **kw)
+
+    def stillless_follow(self: stabilize.ShotFollower, prev_output: object, frame: np.ndarray, motion: object,
+                         prev_frame: np.ndarray | None = None) -> stabilize.Followed:
+        motion = dataclasses.replace(motion, still=np.zeros_like(motion.still))
+        return follow(self, prev_output, frame, motion, prev_frame)
+
+    class UpsampledFlow(flow_module.FlowEstimator):
+        """The run's flow (not the metric's) estimated on upsampled frames."""
+
+        def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            h, w = a.shape[:2]
+            up = [cv2.resize(x, (w * args.factor, h * args.factor), interpolation=cv2.INTER_CUBIC) for x in (a, b)]
+            return cv2.resize(super().__call__(*up), (w, h), interpolation=cv2.INTER_AREA) / args.factor
+
     def bicubic_grid_sample(*a: object, **kw: object) -> torch.Tensor:
         return F.grid_sample(*a, **{**kw, "mode": "bicubic"})
 
@@ -200,6 +258,17 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     if "coldlow" in names:
         stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
         stack.enter_context(patched(Stylizer, "stylize", coldlow_stylize))
+    if "keyblend" in names:
+        stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
+        stack.enter_context(patched(Stylizer, "stylize", keyblend_stylize))
+    if "nostill" in names:
+        stack.enter_context(patched(stabilize.ShotFollower, "follow", stillless_follow))
+    if "flowup" in names:
+        stack.enter_context(patched(propagate_module, "FlowEstimator", UpsampledFlow))
+    if "shotunits" in names:
+        stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
+        stack.enter_context(patched(units_module.ScaledUnits, "fill_content_scale", shot_fill))
+        stack.enter_context(patched(units_module.ScaledUnits, "content_fn", shot_content_fn))
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
     if names & {"photomask", "leak", "lowfix"}:
@@ -259,6 +328,9 @@ def main() -> None:
     parser.add_argument("--most", type=float, default=4.0, help="balance, lookbalance: largest weight factor")
     parser.add_argument("--amount", type=float, default=0.25, help="leak, lowfix: share moved toward the photo")
     parser.add_argument("--half-passes", type=int, default=8, help="coldlow: passes of the half-size cold start")
+    parser.add_argument("--every", type=int, default=15, help="keyblend: a cold stylization every N frames of a shot")
+    parser.add_argument("--first-passes", type=int, default=40, help="keyblend: passes of that cold stylization")
+    parser.add_argument("--factor", type=int, default=2, help="flowup: the frames' upsampling factor for the flow")
     parser.add_argument("--lossless", action="store_true", help="also measure the frames before encoding")
     parser.add_argument("--cold", help="stylize these frames from scratch instead (comma-separated indices)")
     parser.set_defaults(settings="160:8:40")
