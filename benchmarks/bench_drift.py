@@ -19,10 +19,9 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
   lookbalance the same, steered by the metric's figures (style kept / content kept)
   hybrid      L-BFGS for every cold start (a shot's first frame), Adam (``--lr``) for the frames carried over
   photomask   the temporal weight times exp(-(d / 10)^2), d = the blurred gray change of the input since the
-              pixel was drawn
-  leak        the start image of pixels that are not still moved ``--amount`` of the way to the photo
+              pixel was drawn (frame t-1, moved along the flow)
+  leak        the start image moved ``--amount`` of the way to the photo
   lowfix      the start image plus ``--amount`` x the Gaussian low-pass (sigma 3) of (photo - start image)
-  nomem       no running mean of the content on still pixels (CONTENT_MEMORY 0)
   bicubic     the previous stylized frame warped bicubically instead of bilinearly
   shotunits   the content term of every frame of a shot divided by the shot's first frame's content energy
               (scaled units), not by its own
@@ -30,7 +29,6 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
               start image moved ``--amount`` of the way to that cold stylization
   flowup      the run's optical flow estimated on the frames upsampled ``--factor`` times (bicubic), then
               scaled back (the metric's flow unchanged)
-  nostill     no pixel is judged still (every pixel warped and held by Ruder's mask alone)
   coldlow     each carried frame is first stylized from scratch at half size (``--half-passes``); the start
               image's low frequencies (Gaussian, sigma 3) move ``--amount`` of the way to that cold
               stylization's (upsampled): a fresh start's basin for the large shapes, the carried strokes on top
@@ -43,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import sys
 import tempfile
 import types
@@ -72,12 +69,12 @@ from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.metrics.look import FrameLook, LookMeter, measure_clip  # noqa: E402
 from vidstyle.temporal import flow as flow_module  # noqa: E402
 from vidstyle.temporal import propagate as propagate_module  # noqa: E402
-from vidstyle.temporal import stabilize  # noqa: E402
+from vidstyle.temporal import follow as follow_module  # noqa: E402
 from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
-VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "nomem",
-            "bicubic", "coldlow", "shotunits", "keyblend", "flowup", "nostill")
+VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "bicubic",
+            "coldlow", "shotunits", "keyblend", "flowup")
 
 
 @contextlib.contextmanager
@@ -128,7 +125,7 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     """The wrappers of the variants ``names``, entered."""
     stack = contextlib.ExitStack()
     start, finish = TemporalPlanner.start, TemporalPlanner.finish
-    stylize, follow = Stylizer.stylize, stabilize.ShotFollower.follow
+    stylize, follow = Stylizer.stylize, follow_module.follow
 
     def remembering_start(self: TemporalPlanner, frame: np.ndarray, *rest: object) -> object:
         shot.frame, shot.fresh = frame, True
@@ -192,25 +189,22 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         self.parts.lr = args.lr
         return stylize(self, content, **kw)
 
-    def changed_follow(self: stabilize.ShotFollower, prev_output: object, frame: np.ndarray, motion: object,
-                       prev_frame: np.ndarray | None = None) -> stabilize.Followed:
-        dev = prev_output.device if isinstance(prev_output, torch.Tensor) else self.device
-        current = stabilize.levels(frame, dev)
-        drawn = self._drawn_for if self._drawn_for is not None and self._drawn_for.shape == current.shape else (
-            stabilize.levels(prev_frame, dev) if prev_frame is not None else current)
-        f = follow(self, prev_output, frame, motion, prev_frame)
-        keep = f.still[None, None]
+    def changed_follow(prev_output: object, frame: np.ndarray, prev_frame: np.ndarray, motion: object,
+                       device: object = "cpu") -> follow_module.Followed:
+        f = follow(prev_output, frame, prev_frame, motion, device)
+        dev = f.init.device
+        current = follow_module.levels(frame, dev)
         init, weight = f.init * 255, f.weight
         if "photomask" in names:
-            flow = torch.from_numpy(np.ascontiguousarray(motion.flow, dtype=np.float32)).to(dev)
-            drawn_here = torch.where(keep, drawn, flow_module.warp_tensor(drawn, flow))
-            change = (stabilize._blurred_gray(current) - stabilize._blurred_gray(drawn_here)).abs()
-            weight = weight * torch.exp(-(change / 10) ** 2)
+            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            before = flow_module.warp(cv2.cvtColor(prev_frame, cv2.COLOR_RGB2GRAY).astype(np.float32), motion.flow)
+            change = np.abs(cv2.GaussianBlur(gray, (5, 5), 0) - cv2.GaussianBlur(before, (5, 5), 0))
+            weight = weight * torch.exp(-(torch.from_numpy(change).to(dev) / 10) ** 2)
         if "leak" in names:
-            init = torch.where(keep, init, ((1 - args.amount) * init + args.amount * current).round_())
+            init = ((1 - args.amount) * init + args.amount * current).round_()
         elif "lowfix" in names:
-            init = torch.where(keep, init, (init + args.amount * _gauss(current - init, 3.0)).round_().clamp_(0, 255))
-        return stabilize.Followed(f.warped, weight, f.content, f.still, init / 255)
+            init = (init + args.amount * _gauss(current - init, 3.0)).round_().clamp_(0, 255)
+        return follow_module.Followed(f.warped, weight, init / 255)
 
     def coldlow_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
         init = kw.get("init")
@@ -234,11 +228,6 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         shot.fresh = False
         return stylize(self, content, **kw)
 
-    def stillless_follow(self: stabilize.ShotFollower, prev_output: object, frame: np.ndarray, motion: object,
-                         prev_frame: np.ndarray | None = None) -> stabilize.Followed:
-        motion = dataclasses.replace(motion, still=np.zeros_like(motion.still))
-        return follow(self, prev_output, frame, motion, prev_frame)
-
     class UpsampledFlow(flow_module.FlowEstimator):
         """The run's flow (not the metric's) estimated on upsampled frames."""
 
@@ -261,8 +250,6 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     if "keyblend" in names:
         stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
         stack.enter_context(patched(Stylizer, "stylize", keyblend_stylize))
-    if "nostill" in names:
-        stack.enter_context(patched(stabilize.ShotFollower, "follow", stillless_follow))
     if "flowup" in names:
         stack.enter_context(patched(propagate_module, "FlowEstimator", UpsampledFlow))
     if "shotunits" in names:
@@ -272,9 +259,7 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
     if names & {"photomask", "leak", "lowfix"}:
-        stack.enter_context(patched(stabilize.ShotFollower, "follow", changed_follow))
-    if "nomem" in names:
-        stack.enter_context(patched(stabilize, "CONTENT_MEMORY", 0.0))
+        stack.enter_context(patched(propagate_module, "follow", changed_follow))
     if "bicubic" in names:
         stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=bicubic_grid_sample)))
     return stack

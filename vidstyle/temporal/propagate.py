@@ -13,7 +13,7 @@ from ..errors import VidstyleError
 from .budget import PassBudget
 from .flow import FlowEstimator
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
-from .stabilize import ShotFollower
+from .follow import follow
 
 
 @dataclass
@@ -27,8 +27,6 @@ class FrameStart:
     terms: list[Term] = field(default_factory=list)
     shot_change: bool = False  # flow mode: this frame was treated as the first of a new shot
     reliable: float | None = None  # flow mode: fraction of pixels the previous frame can be followed into
-    content: np.ndarray | None = None  # flow mode: the content frame to use instead of the input (denoised)
-    still: float | None = None  # flow mode: fraction of pixels judged still
     cold: bool = True  # the first frame, a cut, or --temporal none: nothing carried over
 
     def record(self) -> dict[str, object]:
@@ -36,8 +34,6 @@ class FrameStart:
         out: dict[str, object] = {}
         if self.reliable is not None:
             out.update(reliable=round(self.reliable, 4), shot_change=self.shot_change)
-        if self.still is not None:
-            out.update(still=round(self.still, 4))
         return out
 
 
@@ -46,10 +42,9 @@ class TemporalPlanner:
 
     none: every frame starts cold from --init. warm: frame t starts from stylized frame t-1. flow: stylized
     frame t-1 is warped along the backward optical flow into frame t with the input's change since it was
-    drawn added (stabilize.painted_init: unreliable pixels too start painted); ``weight`` * mean(mask * (x -
-    warped)^2) joins eq. 7 on the pixels Ruder's mask calls reliable; still pixels are copied exactly and get a
-    noise-averaged content (stabilize.py); a frame the flow cannot follow (a cut) starts cold with the
-    first-frame budget; ``finish`` gives a frame whose look lags its shot's first frame more passes (budget.py).
+    drawn added (follow.py: unreliable pixels too start painted); ``weight`` * mean(mask * (x - warped)^2)
+    joins eq. 7 on the pixels Ruder's mask calls reliable; a frame the flow cannot follow (a cut) starts cold
+    with the first-frame budget; ``finish`` gives a frame whose look lags its shot's first frame more passes (budget.py).
 
     Flow only depends on the input frames, so ``prefetch(frame_t, frame_t+1)`` analyses the next pair in a
     worker thread (OpenCV and NumPy release the GIL) while frame t is being optimised; on a GPU this hides
@@ -63,7 +58,6 @@ class TemporalPlanner:
         self.iterations, self.first_iterations = iterations, first_iterations
         self.shot_threshold = shot_threshold
         self.estimator = FlowEstimator(quality) if mode == "flow" else None
-        self.follower = ShotFollower(device)
         self.budget = PassBudget(iterations)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
@@ -115,12 +109,10 @@ class TemporalPlanner:
             return FrameStart(prev_output, self.iterations, cold=False)
         motion = self.motion(prev_frame, frame)
         if motion.shot_change:
-            self.follower.reset()
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        f = self.follower.follow(prev_output, frame, motion, prev_frame)
+        f = follow(prev_output, frame, prev_frame, motion, self.device)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
-        return FrameStart(f.init, self.iterations, terms, reliable=motion.matched, content=f.content,
-                          still=float(f.still.float().mean()), cold=False)
+        return FrameStart(f.init, self.iterations, terms, reliable=motion.matched, cold=False)
 
     def finish(self, start: FrameStart, result: StylizeResult,
                again: Callable[[np.ndarray | torch.Tensor, int], StylizeResult]) -> StylizeResult:

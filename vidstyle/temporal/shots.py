@@ -1,9 +1,8 @@
-"""Per-frame motion analysis: backward flow, reliability mask, still pixels and shot-change detection."""
+"""Per-frame motion analysis: backward flow, reliability mask and shot-change detection."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .flow import FlowEstimator, occlusion_mask, to_gray, warp
@@ -18,8 +17,6 @@ from .flow import FlowEstimator, occlusion_mask, to_gray, warp
 # it would be re-initialised from the content frame.
 SHOT_THRESHOLD = 0.25
 PHOTOMETRIC_TOLERANCE = 32.0  # gray levels (0..255)
-STILL_PX = 0.3  # flow shorter than this (px at the processing size) may be sensor noise, not motion
-STILL_TOLERANCE = 4.0  # gray levels: blurred |frame_t - frame_t-1| under this means "unchanged"
 
 
 @dataclass
@@ -30,7 +27,6 @@ class Motion:
     mask: np.ndarray  # HxW float32, 1 = reliable (Ruder's consistency + motion-boundary + in-frame mask)
     matched: float  # fraction of pixels reliable AND photometrically matched
     shot_change: bool  # matched < threshold: treat frame t as the first frame of a new shot
-    still: np.ndarray  # HxW bool: nothing moved here (still_pixels), e.g. a still camera's background
 
 
 def matched_fraction(prev: np.ndarray, cur: np.ndarray, flow_bwd: np.ndarray, mask: np.ndarray,
@@ -41,26 +37,12 @@ def matched_fraction(prev: np.ndarray, cur: np.ndarray, flow_bwd: np.ndarray, ma
     return float(np.mean(mask * close))
 
 
-def still_pixels(prev: np.ndarray, cur: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Pixels where nothing moved: short flow and the *unwarped* frames agree (blurred gray).
-
-    Ruder's mask is not asked: its motion-boundary test fires on the noise-sized flow of a still camera's
-    sensor noise (its gradient is all there is), and those pixels would be redrawn from scratch every frame.
-    """
-    a = cv2.GaussianBlur(to_gray(prev).astype(np.float32), (5, 5), 0)
-    b = cv2.GaussianBlur(to_gray(cur).astype(np.float32), (5, 5), 0)
-    short = np.hypot(flow[..., 0], flow[..., 1]) < STILL_PX
-    return short & (np.abs(a - b) <= STILL_TOLERANCE)
-
-
 def analyze_motion(prev: np.ndarray, cur: np.ndarray, estimator: FlowEstimator | str = "medium", *,
                    shot_threshold: float = SHOT_THRESHOLD) -> Motion:
-    """Forward and backward DIS flow between two input frames, Ruder's mask, the still pixels and the
-    shot-change verdict."""
+    """Forward and backward DIS flow between two input frames, Ruder's mask and the shot-change verdict."""
     est = estimator if isinstance(estimator, FlowEstimator) else FlowEstimator(estimator)
     flow_fwd, flow_bwd = est.pair(prev, cur)
     mask = occlusion_mask(flow_fwd, flow_bwd)
     matched = matched_fraction(prev, cur, flow_bwd, mask)
-    return Motion(flow=flow_bwd, mask=mask, matched=matched, shot_change=matched < shot_threshold,
-                  still=still_pixels(prev, cur, flow_bwd))
+    return Motion(flow=flow_bwd, mask=mask, matched=matched, shot_change=matched < shot_threshold)
 

@@ -68,13 +68,12 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
             planned = time.perf_counter() - planned
             planner.prefetch(frame, next_frame)  # flow t -> t+1 in a worker while frame t is optimised
             events.frame_started(start.iterations)
-            content = frame if start.content is None else start.content  # flow: denoised where still
             frame_mask = masks.for_frame(first + index) if masks else None
-            result = stylizer.stylize(content, init=start.init, iterations=start.iterations,
+            result = stylizer.stylize(frame, init=start.init, iterations=start.iterations,
                                       callback=events.pass_done if events.wants_passes else None,
                                       terms=start.terms, mask=frame_mask)
             # flow: more passes while the frame's look lags its shot's first frame's (temporal/budget.py)
-            result = planner.finish(start, result, lambda image, passes, content=content, start=start, mask=frame_mask:
+            result = planner.finish(start, result, lambda image, passes, content=frame, start=start, mask=frame_mask:
                                     stylizer.stylize(content, init=image, iterations=passes, terms=start.terms,
                                                      mask=mask))
             # the delivered image kept on the device where the engine has it: flow warps it there
