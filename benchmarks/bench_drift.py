@@ -29,6 +29,9 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
               start image moved ``--amount`` of the way to that cold stylization
   flowup      the run's optical flow estimated on the frames upsampled ``--factor`` times (bicubic), then
               scaled back (the metric's flow unchanged)
+  zoomrelease the temporal weight times exp(-(g / ``--scale-step``)^2), g = the log of the local magnification
+              of frame t-1 into frame t (the backward flow's Jacobian, blurred flow): magnified strokes
+              are free to be repainted at the style's scale
   coldlow     each carried frame is first stylized from scratch at half size (``--half-passes``); the start
               image's low frequencies (Gaussian, sigma 3) move ``--amount`` of the way to that cold
               stylization's (upsampled): a fresh start's basin for the large shapes, the carried strokes on top
@@ -74,7 +77,7 @@ from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
 VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "bicubic",
-            "coldlow", "shotunits", "keyblend", "flowup")
+            "coldlow", "shotunits", "keyblend", "flowup", "zoomrelease")
 
 
 @contextlib.contextmanager
@@ -200,6 +203,12 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
             before = flow_module.warp(cv2.cvtColor(prev_frame, cv2.COLOR_RGB2GRAY).astype(np.float32), motion.flow)
             change = np.abs(cv2.GaussianBlur(gray, (5, 5), 0) - cv2.GaussianBlur(before, (5, 5), 0))
             weight = weight * torch.exp(-(torch.from_numpy(change).to(dev) / 10) ** 2)
+        if "zoomrelease" in names:
+            w = cv2.GaussianBlur(motion.flow, (0, 0), 2)
+            det = ((1 + np.gradient(w[..., 0], axis=1)) * (1 + np.gradient(w[..., 1], axis=0))
+                   - np.gradient(w[..., 0], axis=0) * np.gradient(w[..., 1], axis=1))
+            grown = np.maximum(-np.log(np.clip(det, 0.2, 5)), 0).astype(np.float32)  # > 0: magnified since t-1
+            weight = weight * torch.exp(-(torch.from_numpy(grown).to(dev) / args.scale_step) ** 2)
         if "leak" in names:
             init = ((1 - args.amount) * init + args.amount * current).round_()
         elif "lowfix" in names:
@@ -258,7 +267,7 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         stack.enter_context(patched(units_module.ScaledUnits, "content_fn", shot_content_fn))
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
-    if names & {"photomask", "leak", "lowfix"}:
+    if names & {"photomask", "leak", "lowfix", "zoomrelease"}:
         stack.enter_context(patched(propagate_module, "follow", changed_follow))
     if "bicubic" in names:
         stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=bicubic_grid_sample)))
@@ -316,6 +325,8 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=15, help="keyblend: a cold stylization every N frames of a shot")
     parser.add_argument("--first-passes", type=int, default=40, help="keyblend: passes of that cold stylization")
     parser.add_argument("--factor", type=int, default=2, help="flowup: the frames' upsampling factor for the flow")
+    parser.add_argument("--scale-step", type=float, default=0.05,
+                        help="zoomrelease: the log magnification a frame at which the temporal weight falls to 1/e")
     parser.add_argument("--lossless", action="store_true", help="also measure the frames before encoding")
     parser.add_argument("--cold", help="stylize these frames from scratch instead (comma-separated indices)")
     parser.set_defaults(settings="160:8:40")
