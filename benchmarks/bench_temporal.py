@@ -89,12 +89,13 @@ def main() -> None:
     args = parser.parse_args()
 
     base = Config(preset=args.preset, weights=args.weights, size=None, iterations=args.iterations,
-                  first_iterations=args.first_iterations, device=args.device, quiet=True, seed=0,
-                  temporal_weight=args.temporal_weight, flow_quality=args.flow_quality)
-    variants: list[tuple[str, dict[str, object]]] = [(m, {"temporal": m}) for m in args.modes.split(",") if m]
-    variants += [(f"flow g={w}", {"temporal": "flow", "temporal_weight": float(w)})
-                 for w in args.temporal_weights.split(",") if w]
-    variants += [(f"flow {q}", {"temporal": "flow", "flow_quality": q}) for q in args.flow_qualities.split(",") if q]
+                  first_iterations=args.first_iterations, device=args.device, quiet=True, seed=0)
+    flow = {"temporal": "flow", "temporal_weight": args.temporal_weight, "flow_quality": args.flow_quality}
+    # the flow options only where they apply (a Config refuses them with --temporal none or warm)
+    variants: list[tuple[str, dict[str, object]]] = [(m, flow if m == "flow" else {"temporal": m})
+                                                     for m in args.modes.split(",") if m]
+    variants += [(f"flow g={w}", {**flow, "temporal_weight": float(w)}) for w in args.temporal_weights.split(",") if w]
+    variants += [(f"flow {q}", {**flow, "flow_quality": q}) for q in args.flow_qualities.split(",") if q]
     scene, sprite = read_image(args.scene), read_image(args.sprite)
     print(f"{args.frames} frames of {args.size}x{args.size * 3 // 4}, preset {args.preset}, first frame "
           f"{args.first_iterations} iterations, then {args.iterations}; temporal weight {args.temporal_weight:g}, "
