@@ -57,9 +57,10 @@ def test_the_inputs_change_since_frame_t_minus_1_is_added_to_the_start() -> None
 
 
 def test_a_noise_sized_flow_resamples_bilinearly_like_cv2() -> None:
-    """No pixel is held still: a sub-pixel flow moves the output as cv2.remap does (within one level)."""
+    """No pixel is held still: a sub-pixel flow moves the output as cv2.remap does (within one level on a
+    smooth texture: OpenCV 4 quantises the sampling position to 1/32 px)."""
     rng = np.random.default_rng(4)
-    frame, output = texture(5), rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    frame, output = texture(5), texture(6)
     flow = rng.uniform(-0.2, 0.2, (H, W, 2)).astype(np.float32)
     f = follow(output, frame, frame, motion(flow, np.ones((H, W), np.float32)))
     got = to_image(f.warped).astype(int)
@@ -78,18 +79,19 @@ def _numpy_follow(prev_output: np.ndarray, frame: np.ndarray, prev_frame: np.nda
 
 def test_device_follow_matches_the_host_follow_on_a_moving_clip(tubingen: Path) -> None:
     """Stylized frames carried along a small clip (a subject moving over a noisy background) on the device
-    equal the host's cv2/NumPy computation within one 8-bit level."""
+    equal the host's cv2/NumPy computation within two 8-bit levels, under a third of a level on average."""
     frames = [cv2.resize(f, (W, H), interpolation=cv2.INTER_AREA)
               for f in realistic_frames("handheld", read_image(tubingen), frames=5, width=4 * W, height=4 * H)]
     rng = np.random.default_rng(2)
     for t in range(1, len(frames)):
-        output = np.clip(frames[t - 1].astype(int) + rng.integers(-40, 41, frames[t - 1].shape), 0, 255
-                         ).astype(np.uint8)  # a stylized-looking frame t-1
+        strokes = cv2.GaussianBlur(rng.integers(-40, 41, frames[t - 1].shape).astype(np.float32), (0, 0), 1)
+        output = np.clip(frames[t - 1] + 3 * strokes, 0, 255).astype(np.uint8)  # a stylized-looking frame t-1
         m = analyze_motion(frames[t - 1], frames[t], "medium")
         f = follow(to_tensor(output, "cpu"), frames[t], frames[t - 1], m)
         warped, init, weight = _numpy_follow(output, frames[t], frames[t - 1], m)
         assert torch.equal(f.weight, torch.from_numpy(weight))
         for got, expected in ((to_image(f.warped), warped), (to_image(f.init), init)):
-            assert np.abs(got.astype(int) - expected).max() <= 1
-            assert np.mean(got != expected) < 0.02
+            # within 2 levels: cv2 (OpenCV 4) samples at 1/32 px, and the init rounds a sum of two warps
+            assert np.abs(got.astype(int) - expected).max() <= 2
+            assert np.abs(got.astype(int) - expected).mean() < 0.3
         assert np.mean(to_image(f.warped) != output) > 0.2  # the camera moved: the warp was exercised
