@@ -7,7 +7,7 @@
 Each ``--variant`` (several may be joined by commas: ``leak,lookbudget``) wraps one piece of the package for the run (no package code is copied here; the pieces
 are restored afterwards) and hands the remaining options to bench_stability.py, which stylizes the real clips
 and prints its table (warping error, style and content kept per shot, the first frame's own figures, seconds
-and passes per frame). The variants are the directions of docs/real-footage.md's "Second round":
+and passes per frame). The variants are the directions of docs/real-footage.md's second and third rounds:
 
   none        today's code
   lookbudget  more passes (``--step`` at a time, at most ``--cap`` x --iterations) while the frame's style
