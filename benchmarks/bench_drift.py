@@ -192,16 +192,17 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         self.parts.lr = args.lr
         return stylize(self, content, **kw)
 
-    def changed_follow(prev_output: object, frame: np.ndarray, prev_frame: np.ndarray, motion: object,
-                       device: object = "cpu") -> follow_module.Followed:
-        f = follow(prev_output, frame, prev_frame, motion, device)
+    def changed_follow(prev_output: object, current: torch.Tensor, drawn: torch.Tensor,
+                       motion: object) -> follow_module.Followed:
+        f = follow(prev_output, current, drawn, motion)
         dev = f.init.device
-        current = follow_module.levels(frame, dev)
         init, weight = f.init * 255, f.weight
         if "photomask" in names:
-            gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
-            before = flow_module.warp(cv2.cvtColor(prev_frame, cv2.COLOR_RGB2GRAY).astype(np.float32), motion.flow)
-            change = np.abs(cv2.GaussianBlur(gray, (5, 5), 0) - cv2.GaussianBlur(before, (5, 5), 0))
+            def gray(image: torch.Tensor) -> np.ndarray:
+                rgb = image[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+                return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+            before = flow_module.warp(gray(drawn), motion.flow)
+            change = np.abs(cv2.GaussianBlur(gray(current), (5, 5), 0) - cv2.GaussianBlur(before, (5, 5), 0))
             weight = weight * torch.exp(-(torch.from_numpy(change).to(dev) / 10) ** 2)
         if "zoomrelease" in names:
             w = cv2.GaussianBlur(motion.flow, (0, 0), 2)

@@ -11,7 +11,7 @@ from samples.realistic_clips import realistic_frames
 from vidstyle.engine.tensors import to_image, to_tensor
 from vidstyle.io.images import read_image
 from vidstyle.temporal import warp
-from vidstyle.temporal.follow import follow
+from vidstyle.temporal.follow import follow, levels
 from vidstyle.temporal.shots import Motion, analyze_motion
 
 W, H = 96, 64
@@ -34,7 +34,7 @@ def test_moving_pixels_follow_the_flow_and_keep_ruders_mask() -> None:
     flow[..., 0] = -2.0
     mask = np.ones((H, W), np.float32)
     mask[:, :2] = 0  # uncovered on the left
-    f = follow(output, cur, prev, motion(flow, mask))
+    f = follow(output, levels(cur, "cpu"), levels(prev, "cpu"), motion(flow, mask))
     inner = np.s_[:, 4:-4]
     assert np.array_equal(to_image(f.warped)[inner], output[:, 2:-6])
     assert np.array_equal(f.weight.numpy(), mask)
@@ -50,7 +50,7 @@ def test_the_inputs_change_since_frame_t_minus_1_is_added_to_the_start() -> None
     output = np.random.default_rng(3).integers(20, 200, (H, W, 3), dtype=np.uint8)
     mask = np.ones((H, W), np.float32)
     mask[: H // 2] = 0
-    f = follow(output, cur, prev, motion(np.zeros((H, W, 2), np.float32), mask))
+    f = follow(output, levels(cur, "cpu"), levels(prev, "cpu"), motion(np.zeros((H, W, 2), np.float32), mask))
     assert np.array_equal(to_image(f.warped), output)  # a zero flow resamples nothing
     assert np.array_equal(to_image(f.init).astype(int), output.astype(int) + 6)
     assert np.array_equal(f.weight.numpy(), mask)
@@ -62,7 +62,7 @@ def test_a_noise_sized_flow_resamples_bilinearly_like_cv2() -> None:
     rng = np.random.default_rng(4)
     frame, output = texture(5), texture(6)
     flow = rng.uniform(-0.2, 0.2, (H, W, 2)).astype(np.float32)
-    f = follow(output, frame, frame, motion(flow, np.ones((H, W), np.float32)))
+    f = follow(output, levels(frame, "cpu"), levels(frame, "cpu"), motion(flow, np.ones((H, W), np.float32)))
     got = to_image(f.warped).astype(int)
     assert np.abs(got - warp(output, flow).astype(int)).max() <= 1
     assert not np.array_equal(got, output)
@@ -87,7 +87,7 @@ def test_device_follow_matches_the_host_follow_on_a_moving_clip(tubingen: Path) 
         strokes = cv2.GaussianBlur(rng.integers(-40, 41, frames[t - 1].shape).astype(np.float32), (0, 0), 1)
         output = np.clip(frames[t - 1] + 3 * strokes, 0, 255).astype(np.uint8)  # a stylized-looking frame t-1
         m = analyze_motion(frames[t - 1], frames[t], "medium")
-        f = follow(to_tensor(output, "cpu"), frames[t], frames[t - 1], m)
+        f = follow(to_tensor(output, "cpu"), levels(frames[t], "cpu"), levels(frames[t - 1], "cpu"), m)
         warped, init, weight = _numpy_follow(output, frames[t], frames[t - 1], m)
         assert torch.equal(f.weight, torch.from_numpy(weight))
         for got, expected in ((to_image(f.warped), warped), (to_image(f.init), init)):

@@ -40,19 +40,20 @@ def levels(image: np.ndarray | torch.Tensor, device: torch.device | str) -> torc
     return t.permute(2, 0, 1)[None].to(torch.float32).contiguous()
 
 
-def follow(prev_output: np.ndarray | torch.Tensor, frame: np.ndarray, prev_frame: np.ndarray, motion: Motion,
-           device: torch.device | str = "cpu") -> Followed:
+def follow(prev_output: np.ndarray | torch.Tensor, current: torch.Tensor, drawn: torch.Tensor,
+           motion: Motion) -> Followed:
     """Move stylized frame t-1 into frame t along ``motion`` (its backward flow and Ruder's mask).
 
     ``prev_output``: stylized frame t-1, best as the engine's delivered device tensor (1x3xHxW in 0..1); an
-    HxWx3 uint8 array (a resumed run's last written frame) is uploaded to ``device``. ``prev_frame``: input
-    frame t-1, what stylized frame t-1 was drawn for. Only the frames, the flow and the mask are uploaded."""
-    dev = prev_output.device if isinstance(prev_output, torch.Tensor) else torch.device(device)
+    HxWx3 uint8 array (a resumed run's last written frame) is uploaded to the frames' device. ``current``
+    and ``drawn``: input frames t and t-1 (what stylized frame t-1 was drawn for) as ``levels`` on the device
+    the result is made on. Only the flow and the mask are uploaded here."""
+    dev = current.device
     flow = torch.from_numpy(np.ascontiguousarray(motion.flow, dtype=np.float32)).to(dev)
     reliable = torch.from_numpy(np.ascontiguousarray(motion.mask, dtype=np.float32)).to(dev)
     # cv2.remap of the uint8 output rounded to levels; the input's change is kept unrounded until the sum
     warped = warp_tensor(levels(prev_output, dev), flow).round_().clamp_(0, 255)
-    change = levels(frame, dev) - warp_tensor(levels(prev_frame, dev), flow)
+    change = current - warp_tensor(drawn, flow)
     return Followed(warped / 255, (reliable > 0).to(torch.float32), painted_init(warped, change) / 255)
 
 

@@ -13,7 +13,7 @@ from ..errors import VidstyleError
 from .budget import PassBudget
 from .flow import FlowEstimator
 from .shots import SHOT_THRESHOLD, Motion, analyze_motion
-from .follow import follow
+from .follow import follow, levels
 
 
 @dataclass
@@ -61,6 +61,7 @@ class TemporalPlanner:
         self.budget = PassBudget(iterations)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[np.ndarray, np.ndarray, Future[Motion]] | None = None
+        self._uploaded: tuple[np.ndarray, torch.Tensor] | None = None  # the last input frame and its levels
 
     def __enter__(self) -> "TemporalPlanner":
         return self
@@ -110,9 +111,18 @@ class TemporalPlanner:
         motion = self.motion(prev_frame, frame)
         if motion.shot_change:
             return FrameStart(None, self.first_iterations, shot_change=True, reliable=motion.matched)
-        f = follow(prev_output, frame, prev_frame, motion, self.device)
+        dev = prev_output.device if isinstance(prev_output, torch.Tensor) else torch.device(self.device)
+        drawn = self._levels(prev_frame, dev)  # uploaded as frame t-1's input: not again
+        f = follow(prev_output, self._levels(frame, dev), drawn, motion)
         terms = [temporal_term(f.warped, f.weight, self.weight, self.device)] if self.weight > 0 else []
         return FrameStart(f.init, self.iterations, terms, reliable=motion.matched, cold=False)
+
+    def _levels(self, frame: np.ndarray, device: torch.device) -> torch.Tensor:
+        """``frame``'s 8-bit levels on ``device``, uploaded once: frame t's are frame t+1's "drawn for"."""
+        if self._uploaded is not None and self._uploaded[0] is frame and self._uploaded[1].device == device:
+            return self._uploaded[1]
+        self._uploaded = (frame, levels(frame, device))
+        return self._uploaded[1]
 
     def finish(self, start: FrameStart, result: StylizeResult,
                again: Callable[[np.ndarray | torch.Tensor, int], StylizeResult]) -> StylizeResult:
