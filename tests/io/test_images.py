@@ -5,7 +5,7 @@ from tests.helpers import smooth_image
 
 from vidstyle.errors import VidstyleError
 from vidstyle.io.atomic import check_output_path
-from vidstyle.io.images import read_image, resize_long_side, write_image
+from vidstyle.io.images import fitted_size, read_image, resize_long_side, write_image
 
 
 @pytest.mark.parametrize("ext", [".png", ".bmp"])
@@ -28,6 +28,28 @@ def test_resize_long_side():
     img = smooth_image(50, 100)
     assert resize_long_side(img, 64).shape == (32, 64, 3)
     assert resize_long_side(img, None) is img
+
+
+@pytest.mark.parametrize("shape, size, plain, even", [
+    ((544, 1280), 256, (109, 256), (108, 256)),  # bikes.mp4 at 256 px: 108.8 rows
+    ((544, 1280), 160, (68, 160), (68, 160)),
+    ((1280, 544), 255, (255, 108), (254, 108)),  # an odd long side rounds down to even
+    ((480, 640), 100, (75, 100), (76, 100)),  # 75 rows: the nearest even number is 76
+    ((5, 1000), 64, (1, 64), (2, 64)),  # never below 2
+])
+def test_fitted_size_even_sides_for_video(shape, size, plain, even):
+    assert fitted_size(*shape, size) == plain
+    assert fitted_size(*shape, size, even=True) == even
+    img = smooth_image(*shape)
+    assert resize_long_side(img, size, even=True).shape[:2] == even
+    assert resize_long_side(img, size).shape[:2] == plain
+
+
+def test_even_resize_keeps_an_even_image_and_fixes_an_odd_one():
+    img = smooth_image(32, 64)
+    assert resize_long_side(img, 64, even=True) is img
+    odd = smooth_image(33, 64)
+    assert resize_long_side(odd, 64, even=True).shape[:2] == (32, 64)
 
 
 def test_bad_files(tmp_path):

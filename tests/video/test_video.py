@@ -6,6 +6,7 @@ import tracemalloc
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from tests.helpers.clips import count_frames_ffmpeg, make_clip
@@ -15,7 +16,7 @@ from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, styli
 from vidstyle.cli.main import main
 from vidstyle.io.frames import iter_frame_dir, list_frames
 from vidstyle.io.images import write_image
-from vidstyle.io.video_files import probe_video
+from vidstyle.io.video_files import iter_video_frames, probe_video
 from vidstyle.engine import Stylizer
 from vidstyle.video import input_kind, output_kind
 
@@ -284,3 +285,22 @@ def test_flow_loop_hands_the_planner_the_delivered_frame_on_the_device(weights_p
     for previous, image in zip(seen[1:], written):
         assert isinstance(previous, torch.Tensor) and previous.device == stylizer.device
         assert np.array_equal(to_image(previous), image)
+
+
+def test_frames_are_stylized_at_the_even_size_the_video_is_written_at(style: Path, weights_path: Path,
+                                                                     tmp_path: Path) -> None:
+    # 60x100 at --size 32 is 19.2 rows: a video needs even sides, so the frames are made 20 rows before they are
+    # stylized (not padded by a repeated row afterwards), and a frame folder gets the same frames
+    src = frame_dir(tmp_path / "in", [smooth_image(60, 100, seed=i) for i in range(3)])
+    settings = cfg(weights_path, temporal="none", iterations=0, first_iterations=0)
+    folder, video = tmp_path / "out", tmp_path / "out.mp4"
+    stylize_video(src, style, folder, settings)
+    stylize_video(src, style, video, settings)
+    written = list(iter_frame_dir(folder))
+    decoded = list(iter_video_frames(video))
+    assert [f.shape for f in written] == [(20, 32, 3)] * 3 == [f.shape for f in decoded]
+    # the same picture, its last row included (not a copy of the row above it); luma: 4:2:0 halves the colour
+    for w, d in zip(written, decoded):
+        luma_w, luma_d = (cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(int) for x in (w, d))
+        assert np.abs(luma_w - luma_d).mean() < 5
+        assert np.abs(luma_w[-1] - luma_d[-1]).mean() < np.abs(luma_w[-2] - luma_d[-1]).mean()

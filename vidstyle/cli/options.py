@@ -99,7 +99,7 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     o.add_argument("--seed", type=_integer, help="random seed; makes CPU runs reproducible (default: none)")
     o.add_argument("--size", type=_integer, default=d.size,
                    help="long side in pixels of the processed image and of the output; the style image is "
-                   "scaled to the same long side (default: %(default)s)")
+                   "scaled to the same long side; a video's sides are made even (default: %(default)s)")
     p = parser.add_argument_group("photorealism and semantic masks (Luan et al. 2017)")
     p.add_argument("--photo-weight", type=_real, metavar="LAMBDA",
                    help="weight of the matting-Laplacian photorealism term that keeps the output a locally affine "

@@ -62,7 +62,7 @@ class Camera:
 
     ``capture`` is an opened cv2.VideoCapture (or a fake with ``read``/``release``). ``first`` is a frame
     already read from it (BGR), delivered as frame 0. Every frame is converted to RGB, resized to ``size``
-    (long side), mirrored when ``mirror``, and kept at frame 0's size.
+    (long side; even sides, as a recording needs), mirrored when ``mirror``, and kept at frame 0's size.
     """
 
     def __init__(self, capture: Capture, name: str, *, is_file: bool, fps: Fraction | float,
@@ -158,7 +158,7 @@ class Camera:
             self._cond.notify_all()
 
     def _publish(self, bgr: np.ndarray) -> None:
-        image = resize_long_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.size)
+        image = resize_long_side(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.size, even=True)
         if self._shape is None:
             self._shape = image.shape[:2]
         elif image.shape[:2] != self._shape:  # a source that changes resolution keeps the first one

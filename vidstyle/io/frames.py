@@ -123,8 +123,9 @@ def check_frame_sizes(files: list[Path]) -> tuple[int, int]:
 
 
 def iter_frame_dir(directory: str | os.PathLike, *, start: int = 0, max_frames: int | None = None,
-                   size: int | None = None) -> Iterator[np.ndarray]:
-    """Yield the directory's frames (natural order) as RGB uint8, one at a time, optionally resized.
+                   size: int | None = None, even: bool = False) -> Iterator[np.ndarray]:
+    """Yield the directory's frames (natural order) as RGB uint8, one at a time, optionally resized (``even``:
+    to even sides, images.fitted_size).
 
     ``start`` skips that many frames first. Every frame must have the first frame's size.
     """
@@ -134,7 +135,7 @@ def iter_frame_dir(directory: str | os.PathLike, *, start: int = 0, max_frames: 
     if start >= stop:
         raise VidstyleError(f"directory {directory} has no frames in the requested range")
     for p in files[start:stop]:
-        yield resize_long_side(read_image(p), size)
+        yield resize_long_side(read_image(p), size, even=even)
 
 
 def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:

@@ -79,16 +79,30 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def resize_long_side(image: np.ndarray, size: int | None) -> np.ndarray:
-    """Scale so the longer side is ``size`` pixels (aspect kept); None keeps the image as is."""
+def fitted_size(height: int, width: int, size: int, *, even: bool = False) -> tuple[int, int]:
+    """(height, width) with the longer side scaled to ``size`` pixels, aspect kept.
+
+    ``even``: both sides even, as 4:2:0 video needs (ffmpeg's ``scale=-2``): the long side is ``size`` rounded
+    down to even, the short side the nearest even number to the aspect-kept one. A video's frames are then
+    processed at the size they are written at, instead of being padded by a repeated row or column after the
+    fact (which also put the output's picture off by up to a pixel from the input scaled to the video's size)."""
+    if not even:
+        scale = size / max(height, width)
+        return max(1, round(height * scale)), max(1, round(width * scale))
+    scale = max(2, size - size % 2) / max(height, width)
+    return max(2, 2 * round(height * scale / 2)), max(2, 2 * round(width * scale / 2))
+
+
+def resize_long_side(image: np.ndarray, size: int | None, *, even: bool = False) -> np.ndarray:
+    """Scale so the longer side is ``size`` pixels (aspect kept; ``even``: see ``fitted_size``); None keeps
+    the image as is."""
     if size is None:
         return image
     h, w = image.shape[:2]
-    scale = size / max(h, w)
-    if scale == 1.0:
+    new_h, new_w = fitted_size(h, w, size, even=even)
+    if (new_h, new_w) == (h, w):
         return image
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    interp = cv2.INTER_AREA if new_h <= h and new_w <= w else cv2.INTER_CUBIC
     return cv2.resize(image, (new_w, new_h), interpolation=interp)
 
 

@@ -176,8 +176,9 @@ def frame_range(fps: Fraction, start: float | None = None, end: float | None = N
 
 def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, end: float | None = None,
                       max_frames: int | None = None, size: int | None = None,
-                      fps: Fraction | None = None) -> Iterator[np.ndarray]:
-    """Yield the video's frames one by one as HxWx3 RGB uint8, optionally trimmed and resized.
+                      fps: Fraction | None = None, even: bool = False) -> Iterator[np.ndarray]:
+    """Yield the video's frames one by one as HxWx3 RGB uint8, optionally trimmed and resized (``even``: to
+    even sides, images.fitted_size).
 
     Frame i has timestamp i/fps (``fps`` from ``probe_video`` when not given); frames before ``start`` are
     skipped by decoding (exact, not keyframe seeking). Subsampled colour (yuv420p) is interpolated, as a
@@ -209,7 +210,7 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
                 # Shrinking to half size or less averages whole blocks anyway (INTER_AREA): skip the work.
                 if chroma is not None and (size is None or 2 * size > max(rgb.shape[:2])):
                     rgb = chroma.apply(rgb)
-                yield resize_long_side(rgb, size)
+                yield resize_long_side(rgb, size, even=even)
     finally:
         cap.release()
     if produced == 0:

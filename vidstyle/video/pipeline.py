@@ -89,7 +89,10 @@ def output_kind(path: str | os.PathLike) -> str:
 
 
 def open_source(path: Path, kind: str, config: InputSettings) -> Source:
-    """Validate the input (VidstyleError for corrupt, empty, mixed sizes...) and describe its frames."""
+    """Validate the input (VidstyleError for corrupt, empty, mixed sizes...) and describe its frames.
+
+    Frames resized to --size get even sides (io/images.fitted_size): they are stylized at the size the
+    4:2:0 video is written at, whatever the output, so a video's and a frame folder's frames are the same."""
     stat = path.stat()
     if kind == "video":
         info = probe_video(path)
@@ -107,7 +110,8 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
         total = None if known is None and stop is None else min(x for x in (known, stop) if x is not None) - first
         return Source("video", info.fps, first, total if total is None else max(total, 0),
                       lambda: iter_video_frames(path, start=config.start, end=config.end,
-                                                max_frames=config.max_frames, size=config.size, fps=info.fps),
+                                                max_frames=config.max_frames, size=config.size, fps=info.fps,
+                                                even=True),
                       path if info.has_audio and config.audio else None,
                       {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns})
     files = list_frames(path)
@@ -120,7 +124,7 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
     names = hashlib.sha256("\n".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
                                      for f in files).encode()).hexdigest()[:16]
     return Source("frames", fps, first, stop - first,
-                  lambda: iter_frame_dir(path, start=first, max_frames=stop - first, size=config.size),
+                  lambda: iter_frame_dir(path, start=first, max_frames=stop - first, size=config.size, even=True),
                   None, {"path": str(path.resolve()), "files": names})
 
 
