@@ -7,7 +7,7 @@
 Each ``--variant`` (several may be joined by commas: ``leak,lookbudget``) wraps one piece of the package for the run (no package code is copied here; the pieces
 are restored afterwards) and hands the remaining options to bench_stability.py, which stylizes the real clips
 and prints its table (warping error, style and content kept per shot, the first frame's own figures, seconds
-and passes per frame). The variants are the directions of docs/real-footage.md's second and third rounds:
+and passes per frame). The variants are the directions of docs/real-footage.md's second to fourth rounds:
 
   none        today's code
   lookbudget  more passes (``--step`` at a time, at most ``--cap`` x --iterations) while the frame's style
@@ -32,6 +32,12 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
   zoomrelease the temporal weight times exp(-(g / ``--scale-step``)^2), g = the log of the local magnification
               of frame t-1 into frame t (the backward flow's Jacobian, blurred flow): magnified strokes
               are free to be repainted at the style's scale
+  detail      the temporal target (stylized t-1 moved along the flow) plus the high frequencies of the input's
+              change since the pixel was drawn (change minus its Gaussian low-pass, sigma ``--sigma``): what
+              the bilinear warp blurs and what a magnified object newly shows is not held back as blur
+  rekey       a carried frame whose content term (the run's own) is still more than ``--ratio`` x its shot's
+              first frame's after its pass budget is stylized again from the photo with --first-iterations
+              passes, the temporal term kept (``--rekey-free``: dropped, a cut that the input does not show)
   coldlow     each carried frame is first stylized from scratch at half size (``--half-passes``); the start
               image's low frequencies (Gaussian, sigma 3) move ``--amount`` of the way to that cold
               stylization's (upsampled): a fresh start's basin for the large shapes, the carried strokes on top
@@ -77,7 +83,7 @@ from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
 VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "bicubic",
-            "coldlow", "shotunits", "keyblend", "flowup", "zoomrelease")
+            "coldlow", "shotunits", "keyblend", "flowup", "zoomrelease", "rekey", "detail")
 
 
 @contextlib.contextmanager
@@ -196,7 +202,10 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
                        motion: object) -> follow_module.Followed:
         f = follow(prev_output, current, drawn, motion)
         dev = f.init.device
-        init, weight = f.init * 255, f.weight
+        init, weight, target = f.init * 255, f.weight, f.warped
+        if "detail" in names:
+            change = current - flow_module.warp_tensor(drawn, torch.from_numpy(motion.flow).to(dev))
+            target = (f.warped * 255 + change - _gauss(change, args.sigma)).round_().clamp_(0, 255) / 255
         if "photomask" in names:
             def gray(image: torch.Tensor) -> np.ndarray:
                 rgb = image[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
@@ -214,7 +223,7 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
             init = ((1 - args.amount) * init + args.amount * current).round_()
         elif "lowfix" in names:
             init = (init + args.amount * _gauss(current - init, 3.0)).round_().clamp_(0, 255)
-        return follow_module.Followed(f.warped, weight, init / 255)
+        return follow_module.Followed(target, weight, init / 255)
 
     def coldlow_stylize(self: Stylizer, content: np.ndarray, **kw: object) -> StylizeResult:
         init = kw.get("init")
@@ -246,6 +255,18 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
             up = [cv2.resize(x, (w * args.factor, h * args.factor), interpolation=cv2.INTER_CUBIC) for x in (a, b)]
             return cv2.resize(super().__call__(*up), (w, h), interpolation=cv2.INTER_AREA) / args.factor
 
+    def rekey_finish(self: TemporalPlanner, begun: object, result: StylizeResult,
+                     again: Callable[[object, int], StylizeResult]) -> StylizeResult:
+        result = finish(self, begun, result, again)
+        reference = self.budget.reference
+        if begun.cold or not reference or result.losses["content"] <= args.ratio * reference["content"]:
+            return result
+        if args.rekey_free:
+            begun.terms = []  # the closure ``again`` reads the frame's terms from this FrameStart
+        fresh = again(None, self.first_iterations)  # None: the engine's --init, the photo
+        return StylizeResult(fresh.image, fresh.losses, result.iterations + fresh.iterations,
+                             result.seconds + fresh.seconds, fresh.pixels)
+
     def bicubic_grid_sample(*a: object, **kw: object) -> torch.Tensor:
         return F.grid_sample(*a, **{**kw, "mode": "bicubic"})
 
@@ -268,8 +289,10 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         stack.enter_context(patched(units_module.ScaledUnits, "content_fn", shot_content_fn))
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
-    if names & {"photomask", "leak", "lowfix", "zoomrelease"}:
+    if names & {"photomask", "leak", "lowfix", "zoomrelease", "detail"}:
         stack.enter_context(patched(propagate_module, "follow", changed_follow))
+    if "rekey" in names:
+        stack.enter_context(patched(TemporalPlanner, "finish", rekey_finish))
     if "bicubic" in names:
         stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=bicubic_grid_sample)))
     return stack
@@ -328,6 +351,9 @@ def main() -> None:
     parser.add_argument("--factor", type=int, default=2, help="flowup: the frames' upsampling factor for the flow")
     parser.add_argument("--scale-step", type=float, default=0.05,
                         help="zoomrelease: the log magnification a frame at which the temporal weight falls to 1/e")
+    parser.add_argument("--sigma", type=float, default=1.5, help="detail: the low-pass kept out of the change")
+    parser.add_argument("--ratio", type=float, default=1.12, help="rekey: content term over the shot's first frame's")
+    parser.add_argument("--rekey-free", action="store_true", help="rekey: without the temporal term")
     parser.add_argument("--lossless", action="store_true", help="also measure the frames before encoding")
     parser.add_argument("--cold", help="stylize these frames from scratch instead (comma-separated indices)")
     parser.set_defaults(settings="160:8:40")

@@ -15,7 +15,9 @@ def test_no_reference_no_extra_passes() -> None:
 
 def test_a_lagging_frame_gets_more_passes_up_to_the_cap() -> None:
     budget = PassBudget(8)
+    assert budget.reference is None
     budget.shot_started({"style": 1.0, "content": 2.0, "total": 9.0})
+    assert budget.reference == {"style": 1.0, "content": 2.0}  # the terms "kept" is judged by, nothing else
     assert budget.more({"style": 1.05, "content": 2.1}, 8) == 0  # within 10 %
     assert budget.more({"style": 1.2, "content": 2.0}, 8) == 4  # style lags: half a budget more
     assert budget.more({"style": 1.0, "content": 2.5}, 8) == 4  # content lags

@@ -27,6 +27,11 @@ class PassBudget:
     _reference: dict[str, float] | None = field(default=None, repr=False)
 
     @property
+    def reference(self) -> dict[str, float] | None:
+        """The shot's first frame's style and content terms (None before a first frame was seen)."""
+        return self._reference
+
+    @property
     def limit(self) -> int:
         """Most passes a frame may spend."""
         return max(self.iterations, round(self.cap * self.iterations))
