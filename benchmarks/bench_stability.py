@@ -39,6 +39,7 @@ from common import SHARED, add_media_arguments  # noqa: E402
 
 from samples.realistic_clips import REALISTIC_KINDS, make_realistic_clip  # noqa: E402
 from vidstyle import Config, stylize_video  # noqa: E402
+from vidstyle.io.frames import iter_frame_dir  # noqa: E402
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.metrics.look import LookMeter, measure_clip  # noqa: E402
@@ -62,9 +63,10 @@ def clip_path(name: str, root: Path, args: argparse.Namespace) -> tuple[Path, in
 
 
 def measure(output: Path, clip: Path, frames: int, meter: LookMeter) -> dict[str, object]:
-    """`vidstyle metrics OUTPUT --reference CLIP --max-frames N --style STYLE`'s figures."""
-    err, look = measure_clip(iter_video_frames(output), iter_video_frames(clip, max_frames=frames), meter,
-                             quality=METRIC_FLOW)
+    """`vidstyle metrics OUTPUT --reference CLIP --max-frames N --style STYLE`'s figures (OUTPUT: a video or a
+    folder of frames)."""
+    written = iter_frame_dir(output) if output.is_dir() else iter_video_frames(output)
+    err, look = measure_clip(written, iter_video_frames(clip, max_frames=frames), meter, quality=METRIC_FLOW)
     shots = []
     for shot in look.shots():
         inside = range(shot.start + 1, shot.stop)  # per_frame[i - 1] belongs to frame i; a shot's first is left out
