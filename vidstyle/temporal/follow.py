@@ -54,7 +54,7 @@ def follow(prev_output: np.ndarray | torch.Tensor, current: torch.Tensor, drawn:
     # cv2.remap of the uint8 output rounded to levels; the input's change is kept unrounded until the sum
     warped = warp_tensor(levels(prev_output, dev), flow).round_().clamp_(0, 255)
     change = current - warp_tensor(drawn, flow)
-    return Followed(warped / 255, (reliable > 0).to(torch.float32), painted_init(warped, change) / 255)
+    return Followed(warped / 255, reliable, painted_init(warped, change) / 255)  # the mask is 0/1 already
 
 
 def painted_init(warped: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
