@@ -35,6 +35,11 @@ and passes per frame). The variants are the directions of docs/real-footage.md's
   detail      the temporal target (stylized t-1 moved along the flow) plus the high frequencies of the input's
               change since the pixel was drawn (change minus its Gaussian low-pass, sigma ``--sigma``): what
               the bilinear warp blurs and what a magnified object newly shows is not held back as blur
+  mirror      pixels whose flow points out of the frame start from the painting mirrored at the border
+              (the warp's padding "reflection") instead of its edge row repeated
+  contentrelease  the temporal weight divided by 1 + (e / (``--k`` x mean e))^2, e = the start image's
+              relu3_2 error against the frame (upsampled): pixels whose carried painting no longer shows the
+              frame are free to be repainted
   rekey       a carried frame whose content term (the run's own) is still more than ``--ratio`` x its shot's
               first frame's after its pass budget is stylized again from the photo with --first-iterations
               passes, the temporal term kept (``--rekey-free``: dropped, a cut that the input does not show)
@@ -83,7 +88,8 @@ from vidstyle.temporal.propagate import TemporalPlanner  # noqa: E402
 from vidstyle.video import loop  # noqa: E402
 
 VARIANTS = ("none", "lookbudget", "balance", "lookbalance", "hybrid", "photomask", "leak", "lowfix", "bicubic",
-            "coldlow", "shotunits", "keyblend", "flowup", "zoomrelease", "rekey", "detail")
+            "coldlow", "shotunits", "keyblend", "flowup", "zoomrelease", "rekey", "detail",
+            "mirror", "contentrelease")
 
 
 @contextlib.contextmanager
@@ -130,8 +136,9 @@ def _gauss(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(F.pad(x, (0, 0, k // 2, k // 2), mode="replicate"), g.view(3, 1, k, 1), groups=3)
 
 
-def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> contextlib.ExitStack:
-    """The wrappers of the variants ``names``, entered."""
+def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot,
+                    encoder: Callable[[torch.Tensor], dict[str, torch.Tensor]]) -> contextlib.ExitStack:
+    """The wrappers of the variants ``names``, entered (``encoder``: the metric's network, for contentrelease)."""
     stack = contextlib.ExitStack()
     start, finish = TemporalPlanner.start, TemporalPlanner.finish
     stylize, follow = Stylizer.stylize, follow_module.follow
@@ -203,6 +210,11 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         f = follow(prev_output, current, drawn, motion)
         dev = f.init.device
         init, weight, target = f.init * 255, f.weight, f.warped
+        if "contentrelease" in names:
+            with torch.no_grad():
+                error = (encoder(f.init)["relu3_2"] - encoder(current / 255)["relu3_2"]).pow(2).mean(1, keepdim=True)
+            error = F.interpolate(error, size=tuple(weight.shape), mode="bilinear", align_corners=False)[0, 0]
+            weight = weight / (1 + (error / (args.k * error.mean().clamp_min(1e-12))) ** 2)
         if "detail" in names:
             change = current - flow_module.warp_tensor(drawn, torch.from_numpy(motion.flow).to(dev))
             target = (f.warped * 255 + change - _gauss(change, args.sigma)).round_().clamp_(0, 255) / 255
@@ -270,6 +282,9 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
     def bicubic_grid_sample(*a: object, **kw: object) -> torch.Tensor:
         return F.grid_sample(*a, **{**kw, "mode": "bicubic"})
 
+    def mirrored_grid_sample(*a: object, **kw: object) -> torch.Tensor:
+        return F.grid_sample(*a, **{**kw, "padding_mode": "reflection"})
+
     if names & {"lookbudget", "balance", "lookbalance"}:
         stack.enter_context(patched(TemporalPlanner, "start", remembering_start))
         stack.enter_context(patched(TemporalPlanner, "finish", steered_finish))
@@ -289,12 +304,14 @@ def variant_patches(names: set[str], args: argparse.Namespace, shot: Shot) -> co
         stack.enter_context(patched(units_module.ScaledUnits, "content_fn", shot_content_fn))
     if "hybrid" in names:
         stack.enter_context(patched(Stylizer, "stylize", hybrid_stylize))
-    if names & {"photomask", "leak", "lowfix", "zoomrelease", "detail"}:
+    if names & {"photomask", "leak", "lowfix", "zoomrelease", "detail", "contentrelease"}:
         stack.enter_context(patched(propagate_module, "follow", changed_follow))
     if "rekey" in names:
         stack.enter_context(patched(TemporalPlanner, "finish", rekey_finish))
     if "bicubic" in names:
         stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=bicubic_grid_sample)))
+    if "mirror" in names:
+        stack.enter_context(patched(flow_module, "F", types.SimpleNamespace(grid_sample=mirrored_grid_sample)))
     return stack
 
 
@@ -351,6 +368,7 @@ def main() -> None:
     parser.add_argument("--factor", type=int, default=2, help="flowup: the frames' upsampling factor for the flow")
     parser.add_argument("--scale-step", type=float, default=0.05,
                         help="zoomrelease: the log magnification a frame at which the temporal weight falls to 1/e")
+    parser.add_argument("--k", type=float, default=2.0, help="contentrelease: error, x its mean, at half weight")
     parser.add_argument("--sigma", type=float, default=1.5, help="detail: the low-pass kept out of the change")
     parser.add_argument("--ratio", type=float, default=1.12, help="rekey: content term over the shot's first frame's")
     parser.add_argument("--rekey-free", action="store_true", help="rekey: without the temporal term")
@@ -368,7 +386,7 @@ def main() -> None:
         cold_looks(args, meter)
         return
     shot = Shot(meter if names & {"lookbudget", "lookbalance"} else None)
-    with tempfile.TemporaryDirectory() as tmp, variant_patches(names, args, shot), \
+    with tempfile.TemporaryDirectory() as tmp, variant_patches(names, args, shot, meter.encoder), \
             contextlib.ExitStack() as stack:
         if args.lossless:
             saved = stack.enter_context(lossless_frames(Path(tmp)))

@@ -77,7 +77,7 @@ def measure(output: Path, clip: Path, frames: int, meter: LookMeter) -> dict[str
                       "content_fidelity_first": look.frames[shot.start].content_fidelity})
     return {"warping_error": err.mean, "input_error": err.reference_mean,
             "ratio": err.mean / err.reference_mean if err.reference_mean > 0 else None,
-            "shot_changes": err.shot_changes, "shots": shots}
+            "shot_changes": err.shot_changes, "shots": shots, "kept_per_frame": look.drift()}
 
 
 def table_row(res: dict, shot: dict) -> str:
@@ -108,6 +108,8 @@ def arguments(description: str = __doc__.splitlines()[0]) -> argparse.ArgumentPa
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own)")
     parser.add_argument("--keep", help="keep outputs (and generated clips) in this folder")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument("--per-frame", action="store_true",
+                        help="also print every frame's style and content kept (relative to its shot's first)")
     return parser
 
 
@@ -154,6 +156,9 @@ def run(args: argparse.Namespace, meter: LookMeter | None = None) -> None:
                     rows.append(res)
                     for shot in res["shots"]:
                         print(table_row(res, shot), flush=True)
+                    if args.per_frame:
+                        print(f"{name} {size} px {label}, frame: style kept / content kept: " + ", ".join(
+                            f"{i} {st:.2f}/{ct:.2f}" for i, (st, ct) in enumerate(res["kept_per_frame"])), flush=True)
     print(f"device: {rows[0]['device']}; input's own warping error: "
           + ", ".join(f"{r['clip']} {r['size']} px {r['input_error']:.6f}" for r in rows
                       if r["mode"] == rows[0]["mode"]))
