@@ -152,6 +152,25 @@ def test_overwrite_discards_a_mismatched_work_dir(style: Path, weights_path: Pat
     assert computed == [0, 1, 2, 3] and count_frames_ffmpeg(tmp_path / "o.mp4") == 4
 
 
+@pytest.mark.parametrize("temporal", ["none", "flow"])
+def test_resume_refuses_finished_frames_of_another_size_and_keeps_them(temporal: str, style: Path,
+                                                                       weights_path: Path, tmp_path: Path) -> None:
+    """Frames an earlier version sized otherwise (odd sides before even sizing) are never mixed with new ones."""
+    src = frame_dir(tmp_path / "in", moving(4))
+    out, config = tmp_path / "o.mp4", cfg(weights_path, temporal=temporal)
+    with pytest.raises(VideoInterrupted):
+        stylize_video(src, style, out, config, progress=interrupt_after(2, []))
+    kept = sorted((tmp_path / "o.mp4.work").glob("frame_*.png"))
+    assert len(kept) == 2
+    for path in kept:  # as if sized by another version: one row more
+        frame = cv2.imread(str(path))
+        cv2.imwrite(str(path), np.concatenate([frame, frame[-1:]], axis=0))
+    before = [p.read_bytes() for p in kept]
+    with pytest.raises(VidstyleError, match="finished frames kept for this run are .*--overwrite"):
+        stylize_video(src, style, out, config)
+    assert [p.read_bytes() for p in kept] == before and not out.exists()
+
+
 def test_cli_ctrl_c_exits_130_and_says_how_to_resume(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:

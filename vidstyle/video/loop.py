@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..engine import Stylizer
+from ..errors import VidstyleError
 from ..io.mask_files import MaskSequence
 from ..settings import TemporalSettings
 from ..temporal.propagate import TemporalPlanner
@@ -63,6 +64,10 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
                 if load_previous is None:
                     raise ValueError("resuming after the first frame needs load_previous")
                 previous = load_previous(index - 1)
+                if previous.shape[:2] != frame.shape[:2]:  # every --temporal mode: frames of one size are written
+                    raise VidstyleError(f"the finished frames kept for this run are {previous.shape[1]}x"
+                                        f"{previous.shape[0]} but its frames are {frame.shape[1]}x{frame.shape[0]} "
+                                        "(made by another version of vidstyle?); pass --overwrite to start over")
             planned = time.perf_counter()
             start = planner.start(frame, prev_frame, previous)  # --temporal none | warm | flow
             planned = time.perf_counter() - planned
