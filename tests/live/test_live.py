@@ -153,6 +153,17 @@ def test_camera_that_cannot_be_opened_exits_2(weights_path: Path, starry_night: 
         assert rc == 2 and source in err and err.count("\n") == 1, err
 
 
+def test_frames_too_small_for_the_flow_exit_2_before_the_session(weights_path: Path, starry_night: Path,
+                                                                 tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    wide = make_clip(tmp_path / "wide.mp4", size="96x16", rate="10", frames=3)  # 36x6 frames at --size 36
+    argv = ["live", str(starry_night), "--camera", str(wide), "--no-window", "--weights", str(weights_path),
+            "--quiet", "--size"]
+    assert main([*argv, "36"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "36x6 pixels are too small for optical flow" in err and "--size" in err, err
+
+
 def test_bad_live_options_exit_2(starry_night: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["live", str(starry_night), "--iterations", "0", "--no-window"]) == 2
     assert "--iterations" in capsys.readouterr().err

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from vidstyle.engine.tensors import to_image, to_tensor
-from vidstyle.temporal.flow import warp, warp_tensor
+from vidstyle.errors import VidstyleError
+from vidstyle.temporal.flow import FLOW_PRESETS, FlowEstimator, warp, warp_tensor
 
 
 def test_device_warp_is_cv2_remap_within_one_level_on_a_subpixel_shift() -> None:
@@ -21,3 +23,17 @@ def test_device_warp_is_cv2_remap_within_one_level_on_a_subpixel_shift() -> None
     assert np.abs(got[inner].astype(int) - expected[inner]).max() <= 1
     assert np.abs(got.astype(int) - expected).max() <= 1  # border replicated the same way
     assert np.abs(got[inner].astype(int) - image[inner]).mean() > 5  # it moved: not the identity
+
+
+@pytest.mark.parametrize("quality", sorted(FLOW_PRESETS))
+def test_frames_too_small_for_dis_get_a_vidstyle_error_not_an_opencv_assertion(quality: str) -> None:
+    """DIS asserts below 8 px on the short side or 12 on the long one; the estimator says so in one line."""
+    estimator = FlowEstimator(quality)
+    rng = np.random.default_rng(1)
+    for h, w in ((8, 12), (12, 8), (8, 40)):  # the smallest it takes
+        frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        assert estimator(frame, frame).shape == (h, w, 2)
+    for h, w in ((7, 40), (40, 7), (8, 11), (11, 11)):
+        frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        with pytest.raises(VidstyleError, match=f"{w}x{h} pixels are too small for optical flow"):
+            estimator(frame, frame)

@@ -239,6 +239,18 @@ def test_cli_bad_input_exit_2_one_line_nothing_written(clip: Path, style: Path, 
     assert (tmp_path / "existing.mp4").read_bytes() == b"keep me"
 
 
+def test_frames_too_small_for_the_flow_are_refused_before_any_work(style: Path, weights_path: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    src = frame_dir(tmp_path / "in", moving(3, h=6, w=32))  # 32x6 at --size 32: DIS needs a short side of 8
+    argv = [str(src), str(style), str(tmp_path / "o.mp4"), "--weights", str(weights_path), "--preset", "fast",
+            "--size", "32", "--iterations", "1", "--first-iterations", "1", "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "32x6 pixels are too small for optical flow" in err and "--size" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no output, no work dir
+    assert main([*argv, "--temporal", "warm"]) == 0  # the same frames without flow
+
+
 @pytest.mark.slow
 def test_memory_stays_flat_over_hundreds_of_frames(style: Path, weights_path: Path, tmp_path: Path) -> None:
     src = make_clip(tmp_path / "long.mp4", size="48x48", rate="25", frames=300)

@@ -30,7 +30,7 @@ from ..io.encode import VideoWriter
 from ..io.path_registry import Target, check_run_paths
 from ..io.checkpoint_files import local_weights_path
 from ..io.images import write_image
-from ..temporal.flow import FlowEstimator
+from ..temporal.flow import FlowEstimator, check_flow_size
 from .config import LiveConfig
 from .display import WindowView, check_display, compose, window_image
 from .keys import (
@@ -243,6 +243,8 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
     session: _Session | None = None
     try:
         first = cam.latest()
+        if first is not None:  # the display follows the newest result along the optical flow
+            check_flow_size(*first.image.shape[:2], remedy="raise --size")
         engine = config.engine
 
         def build(index: int) -> Stylizer:

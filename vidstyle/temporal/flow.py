@@ -31,6 +31,19 @@ FLOW_PRESETS: dict[str, tuple[int, int | None]] = {
 }
 
 
+# DIS refuses smaller images (OpenCV asserts): a short side under 8 or a long side under 12 pixels.
+FLOW_MIN_SHORT_SIDE, FLOW_MIN_LONG_SIDE = 8, 12
+
+
+def check_flow_size(height: int, width: int, remedy: str = "") -> None:
+    """VidstyleError unless frames of ``height`` x ``width`` are large enough for optical flow; ``remedy`` ends
+    the message (what the user can change)."""
+    if min(height, width) < FLOW_MIN_SHORT_SIDE or max(height, width) < FLOW_MIN_LONG_SIDE:
+        raise VidstyleError(f"frames of {width}x{height} pixels are too small for optical flow (it needs at least "
+                            f"{FLOW_MIN_SHORT_SIDE} pixels on the short side and {FLOW_MIN_LONG_SIDE} on the long "
+                            "side)" + (f": {remedy}" if remedy else ""))
+
+
 def to_gray(frame: np.ndarray) -> np.ndarray:
     """An RGB (HxWx3) or gray (HxW) frame as contiguous uint8 grayscale, the input DIS needs."""
     if frame.ndim == 3:
@@ -58,6 +71,7 @@ class FlowEstimator:
         a, b = to_gray(frame_a), to_gray(frame_b)
         if a.shape != b.shape:
             raise VidstyleError(f"flow needs frames of one size, got {a.shape} and {b.shape}")
+        check_flow_size(*a.shape)
         return self._dis.calc(a, b, None).astype(np.float32, copy=False)
 
     def pair(self, prev: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
