@@ -55,6 +55,10 @@ def test_video_helpers():
     assert Config().frame_rate() == 25
     with pytest.raises(VidstyleError, match="fps"):
         Config(fps="0")
+    assert Config(fps="1/3600").frame_rate() == Fraction(1, 3600)  # one frame an hour still encodes
+    for tiny in ("1e-5", "1/100000", "1/3601"):  # ffmpeg's mp4 muxer fails on 1e5-second frames, after the work
+        with pytest.raises(VidstyleError, match="one frame an hour"):
+            Config(fps=tiny)
 
 
 def test_init_and_mask_kinds(tmp_path):

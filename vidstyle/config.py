@@ -67,6 +67,7 @@ TEMPORAL_WEIGHTS = {"scaled": 100.0, "paper": 3e11}
 
 
 MAX_FPS = 1000
+MIN_FPS = Fraction(1, 3600)  # one frame an hour; ffmpeg's mp4 muxer fails on frames lasting ~1e5 s
 _WEIGHT_CAP = 1e30  # loss weights beyond this overflow float32 losses
 
 
@@ -213,9 +214,9 @@ class Config:
             rate = Fraction(str(self.fps))
         except (ValueError, ZeroDivisionError):
             rate = Fraction(0)
-        if not 0 < rate <= MAX_FPS:
-            raise VidstyleError(f"--fps must be a positive number or fraction like 30000/1001, at most {MAX_FPS}, "
-                                f"got {self.fps!r}")
+        if not MIN_FPS <= rate <= MAX_FPS:
+            raise VidstyleError(f"--fps must be a number or fraction like 30000/1001 from {MIN_FPS} (one frame an "
+                                f"hour) to {MAX_FPS}, got {self.fps!r}")
         return rate
 
     @property

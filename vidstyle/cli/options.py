@@ -176,7 +176,7 @@ def add_video_options(parser: argparse.ArgumentParser, defaults: Config | None =
     v.add_argument("--max-frames", type=_integer, default=d.max_frames, metavar="N",
                    help="stylize at most N frames")
     v.add_argument("--fps", default=d.fps, metavar="RATE",
-                   help="frame rate of a frame-directory INPUT, e.g. 24 or 30000/1001 (default: 25)")
+                   help="frame rate of a frame-directory INPUT, e.g. 24 or 30000/1001; 1/3600 to 1000 (default: 25)")
     v.add_argument("--crf", type=_integer, default=d.crf,
                    help="video quality, 0 (lossless) .. 51 (worst); H.264, VP9 for .webm (default: %(default)s)")
     v.add_argument("--no-audio", dest="audio", action="store_false", help="drop the input's audio")
