@@ -72,3 +72,12 @@ def test_init_and_mask_kinds(tmp_path):
 
 def test_every_field_has_a_default():
     assert all(f.default is not dataclasses.MISSING for f in dataclasses.fields(Config))
+
+
+def test_an_empty_layer_override_is_refused_not_a_silently_dropped_term():
+    for field, option in (("style_layers", "--style-layers"), ("content_layers", "--content-layers")):
+        with pytest.raises(VidstyleError, match=f"{option} names no layer"):
+            Config(**{field: ()})
+    assert Config(style_layers=("relu1_1",), content_layers=("relu2_2",)).layer_plan().style == (("relu1_1", 1.0),)
+    Config(style_weight=0.0)  # what the message offers instead
+    Config(content_weight=0.0)

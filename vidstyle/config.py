@@ -192,9 +192,11 @@ class Config:
         self._validate_video()
         self._validate_style_controls()
         self._validate_photo()
-        plan = self.layer_plan()
-        if not plan.content and not plan.style:
-            raise VidstyleError("no loss layers selected")
+        for option, layers, weight in (("--content-layers", self.content_layers, "--content-weight"),
+                                       ("--style-layers", self.style_layers, "--style-weight")):
+            if layers is not None and not layers:  # an empty override would silently drop the term
+                raise VidstyleError(f"{option} names no layer; name at least one (to drop the term, {weight} 0)")
+        self.layer_plan()
 
     def _validate_photo(self) -> None:
         if (self.content_mask is None) != (self.style_mask is None):
