@@ -18,6 +18,7 @@ from ..engine import Stylizer
 from ..errors import VidstyleError
 from ..io.mask_files import MaskSequence
 from ..settings import TemporalSettings
+from ..temporal.flow import check_flow_size
 from ..temporal.propagate import TemporalPlanner
 from ..progress.frame_bar import CallbackEvents, FrameBar, FrameEvents, FrameUpdate, Watchers
 from .stages import Decoder, Writer
@@ -34,6 +35,14 @@ class FinishedFrame:
     index: int
     image: np.ndarray
     record: dict[str, Any]  # iterations, losses, seconds, temporal fields (what the work directory logs)
+
+
+def check_flow_frames(source: Source, temporal: TemporalSettings) -> None:
+    """Flow mode: refuse frames too small for the optical flow (its first frame decoded once to see its size)."""
+    if temporal.mode == "flow":
+        first = next(source.stream(), None)
+        if first is not None:
+            check_flow_size(*first.shape[:2], remedy="raise --size, or use --temporal warm or none")
 
 
 def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: TemporalSettings, *, done: int = 0,

@@ -45,9 +45,8 @@ from ..io.checkpoint_files import resolve_weights_path, weights_digest
 from ..progress.bars import STDERR
 from ..still import stylize_still
 from ..engine import make_stylizer
-from ..temporal.flow import check_flow_size
 from ..settings import InputSettings, OutputSettings, RunSettings
-from .loop import ProgressCallback, run_frames, watch_frames
+from .loop import ProgressCallback, check_flow_frames, run_frames, watch_frames
 from .source import Source
 from ..progress.video_report import build_report
 from .paths import check_video_paths, input_file_identity
@@ -227,10 +226,7 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
         return stylize_still(input_path, styles, output, config)
     run = resolve_run(config, here=runner is None)  # every setting below comes from here, resolved once
     source = open_source(input_path, in_kind, run.input)
-    if run.temporal.mode == "flow":  # refused before any work, not after the first frame
-        first_frame = next(source.stream(), None)
-        if first_frame is not None:
-            check_flow_size(*first_frame.shape[:2], remedy="raise --size, or use --temporal warm or none")
+    check_flow_frames(source, run.temporal)  # before any work, not after the first frame
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
                 **input_file_identity(resolve_files(config), config.init),
