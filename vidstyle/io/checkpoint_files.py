@@ -61,7 +61,6 @@ def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
         TransferSpeedColumn,
     )
 
-    tmp = dest.with_name(dest.name + ".part")
     sha = hashlib.sha256()
     hint = (f"pass --weights PATH or set VIDSTYLE_WEIGHTS to a local VGG-19 checkpoint "
             f"(torchvision's {dest.name}, {TORCHVISION_SIZE_MB} MB, or a caffe-converted one)")
@@ -72,25 +71,27 @@ def download_weights(url: str, dest: Path, quiet: bool = False) -> None:
     except OSError as exc:
         raise VidstyleError(f"cannot store the VGG-19 weights in {dest.parent} ({exc.strerror or exc}; from "
                             f"TORCH_HOME or the torch hub default); {hint}") from None
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as fh:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            columns = (TextColumn("downloading VGG-19 weights"), BarColumn(), DownloadColumn(),
-                       TransferSpeedColumn(), TimeRemainingColumn())
-            with Progress(*columns, disable=quiet, transient=True) as progress:
-                task = progress.add_task("download", total=total)
-                while chunk := response.read(1 << 20):
-                    fh.write(chunk)
-                    sha.update(chunk)
-                    progress.advance(task, len(chunk))
-    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:  # ValueError: not a URL
-        tmp.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
-        raise VidstyleError(f"cannot download VGG-19 weights from {url} ({reason}); offline? {hint}") from None
-    if url == TORCHVISION_URL and not sha.hexdigest().startswith(TORCHVISION_SHA256_PREFIX):
-        tmp.unlink(missing_ok=True)
-        raise VidstyleError(f"downloaded weights failed the hash check (got sha256 {sha.hexdigest()[:8]}...); {hint}")
-    os.replace(tmp, dest)
+    # a private temporary (removed on any failure, Ctrl-C and SIGTERM included), renamed once it is verified
+    with atomic_path(dest) as tmp:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response, open(tmp, "wb") as fh:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                columns = (TextColumn("downloading VGG-19 weights"), BarColumn(), DownloadColumn(),
+                           TransferSpeedColumn(), TimeRemainingColumn())
+                with Progress(*columns, disable=quiet, transient=True) as progress:
+                    task = progress.add_task("download", total=total)
+                    while chunk := response.read(1 << 20):
+                        fh.write(chunk)
+                        sha.update(chunk)
+                        progress.advance(task, len(chunk))
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as exc:  # ValueError: not a URL
+            reason = getattr(exc, "reason", None) or exc
+            raise VidstyleError(f"cannot download VGG-19 weights from {url} ({reason}); offline? {hint}") from None
+        # a mirror ($VIDSTYLE_WEIGHTS_URL) must serve the same file: it is cached under torchvision's name
+        if not sha.hexdigest().startswith(TORCHVISION_SHA256_PREFIX):
+            raise VidstyleError(f"the weights downloaded from {url} failed the hash check (sha256 "
+                                f"{sha.hexdigest()[:8]}..., torchvision's {dest.name} has "
+                                f"{TORCHVISION_SHA256_PREFIX}...); {hint}")
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}
@@ -137,7 +138,9 @@ def read_checkpoint(path: Path) -> dict[str, object]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or non-checkpoint files
-        raise VidstyleError(f"cannot read weights file {path}: not a PyTorch checkpoint ({type(exc).__name__})") from None
+        again = "; delete it to download it again" if path == default_cache_path() else ""
+        raise VidstyleError(f"cannot read weights file {path}: not a PyTorch checkpoint "
+                            f"({type(exc).__name__}){again}") from None
     if isinstance(data, dict) and isinstance(data.get("state_dict"), dict):
         data = data["state_dict"]
     if not isinstance(data, dict):
