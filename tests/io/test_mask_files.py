@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from tests.helpers.label_masks import BLUE, GREEN, RED, two_region_mask
 from vidstyle.engine.tensors import one_hot
-from vidstyle.io.images import write_image
+from vidstyle.errors import VidstyleError
+from vidstyle.io.images import fitted_size, write_image
 from vidstyle.io.mask_files import LabelMap, parse_labels, read_label_mask
 
 
@@ -58,3 +60,15 @@ def test_read_and_resize_keeps_labels(tmp_path) -> None:
 def test_labelmap_is_a_value() -> None:
     lm = LabelMap(np.zeros((2, 2), np.int64), (RED,))
     assert lm.resized(2, 2) is lm
+
+
+def test_a_mask_of_the_image_s_own_size_fits_it_at_any_processing_size() -> None:
+    """The aspect check allows for the image's rounding to whole pixels at small --size (1000x427 -> 32x14)."""
+    mask = LabelMap(np.zeros((427, 1000), np.int64), ((0, 0, 0),))
+    for size in (16, 32, 64, 512):
+        h, w = fitted_size(427, 1000, size)
+        mask.check_fits((h, w, 3), "content")
+        video_h, video_w = fitted_size(427, 1000, size, even=True)
+        mask.check_fits((video_h, video_w, 3), "content")
+    with pytest.raises(VidstyleError, match="mask is 1000x427 but its image is processed at 32x24"):
+        mask.check_fits((24, 32, 3), "content")  # 4:3 is another picture

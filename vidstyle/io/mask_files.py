@@ -58,11 +58,13 @@ class LabelMap:
         return LabelMap(lab.astype(np.int64), self.colors)
 
     def check_fits(self, image_shape: tuple[int, ...], what: str) -> None:
-        """Raise VidstyleError when the mask's aspect ratio differs from the image's (more than 2 %)."""
+        """Raise VidstyleError when the mask's aspect ratio differs from the image's by more than 2 % plus what
+        rounding the image to whole pixels at its processing size can do (a pixel on its short side)."""
         h, w = image_shape[:2]
         mh, mw = self.shape
-        if abs((mw / mh) / (w / h) - 1) > 0.02:
-            raise VidstyleError(f"{what} mask is {mw}x{mh} but its image is {w}x{h}; they must have the same shape")
+        if abs((mw / mh) / (w / h) - 1) > 0.02 + 1 / min(h, w):
+            raise VidstyleError(f"{what} mask is {mw}x{mh} but its image is processed at {w}x{h}; they must have "
+                                "the same aspect ratio")
 
 
 
