@@ -1,12 +1,12 @@
 """The one rule for options that do not apply to a run: every option listed in OPTION_SCOPES, given where its
-scope does not hold (the input or output kind, the --temporal mode), is refused with one line naming it,
+scope does not hold (the input or output kind, the --temporal mode, another setting it needs), is refused with one line naming it,
 never silently ignored. The CLI passes the options the user typed; the Python API, the fields that differ
 from their default."""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .errors import VidstyleError
 
@@ -16,16 +16,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Scope:
-    """Where an option means something: the INPUT and OUTPUT kinds ('image', 'video', 'frames') and the
-    --temporal modes it needs (None: any)."""
+    """Where an option means something: the INPUT and OUTPUT kinds ('image', 'video', 'frames'), the
+    --temporal modes it needs (None: any) and another setting it needs (``requires``: a Config field and the
+    values that give the option a meaning; None: any)."""
 
     what: str  # for the message: "videos and frame folders", ...
     inputs: tuple[str, ...] = ("video", "frames")
     outputs: tuple[str, ...] = ("video", "frames", "image")
     temporal: tuple[str, ...] | None = None
+    requires: tuple[str, Callable[[object], bool]] | None = None
 
 
 _MANY = "videos and frame folders"
+_ANY = ("image", "video", "frames")
 # Options not listed apply everywhere.
 OPTION_SCOPES: dict[str, Scope] = {
     **{name: Scope(_MANY) for name in ("temporal", "first_iterations", "start", "end", "max_frames", "work_dir",
@@ -35,6 +38,10 @@ OPTION_SCOPES: dict[str, Scope] = {
     "fps": Scope("a frame-folder INPUT (a video keeps its own rate)", inputs=("frames",)),
     "crf": Scope("a video OUTPUT", outputs=("video",)),
     "audio": Scope("a video INPUT written to a video OUTPUT", inputs=("video",), outputs=("video",)),
+    "lr": Scope("--optimizer adam (L-BFGS takes its steps from its line search)", inputs=_ANY,
+                requires=("optimizer", lambda value: value == "adam")),
+    "orphan_labels": Scope("semantic masks (--content-mask and --style-mask)", inputs=_ANY,
+                           requires=("content_mask", lambda value: value is not None)),
 }
 _OPTION_NAMES = {"audio": "--no-audio"}
 _KIND_NAMES = {"image": "an image", "video": "a video", "frames": "a frame folder"}
@@ -66,3 +73,5 @@ def check_applies(config: "Config", in_kind: str, out_kind: str, given: set[str]
         if scope.temporal is not None and config.temporal not in scope.temporal:
             raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run has "
                                 f"--temporal {config.temporal}")
+        if scope.requires is not None and not scope.requires[1](getattr(config, scope.requires[0])):
+            raise VidstyleError(f"{option_name(name)} applies only to {scope.what}")

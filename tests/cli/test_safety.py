@@ -154,6 +154,21 @@ def test_options_for_other_runs_are_refused_for_a_video(tmp_path, capsys, clip, 
     assert not (tmp_path / output).exists()
 
 
+@pytest.mark.parametrize("argv, option, allowed", [
+    (["--lr", "0.5"], "--lr", ["--optimizer", "adam"]),
+    (["--orphan-labels", "whole"], "--orphan-labels", None),
+])
+def test_options_that_need_another_setting_are_refused_without_it(tmp_path, capsys, images, weights_path, argv,
+                                                                  option, allowed):
+    """--lr means nothing to L-BFGS and --orphan-labels nothing without masks: refused, not ignored."""
+    refused(capsys, [images["content"], images["style"], tmp_path / "o.png", *fast(weights_path), *argv],
+            f"{option} applies only to")
+    assert not (tmp_path / "o.png").exists()
+    if allowed:
+        assert main([str(images["content"]), str(images["style"]), str(tmp_path / "o.png"), *fast(weights_path),
+                     *argv, *allowed]) == 0
+
+
 def test_non_utf8_video_names_work(tmp_path, capsys, clip, images, weights_path):
     """A video named with an undecodable byte crashed OpenCV (SIGSEGV, which would end this test process) as
     INPUT and as metrics' reference."""
