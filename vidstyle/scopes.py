@@ -1,7 +1,7 @@
 """The one rule for options that do not apply to a run: every option listed in OPTION_SCOPES, given where its
-scope does not hold (the input or output kind, the --temporal mode, another setting it needs), is refused with one line naming it,
-never silently ignored. The CLI passes the options the user typed; the Python API, the fields that differ
-from their default."""
+scope does not hold (the input or output kind, the --temporal mode, another setting it needs), is refused
+with one line naming it, never silently ignored. The CLI passes the options the user typed; the Python API,
+the fields that differ from their default."""
 from __future__ import annotations
 
 import dataclasses
