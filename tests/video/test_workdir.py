@@ -78,3 +78,13 @@ def test_the_lock_is_held_until_release(tmp_path):
         WorkDir(tmp_path / "w", SETTINGS)
     work.release()
     WorkDir(tmp_path / "w", SETTINGS).release()
+
+
+def test_a_damaged_finished_frame_says_to_start_over(tmp_path):
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    work.save(0, smooth_image(12, 16), {})
+    path = work.frame_path(0)
+    path.write_bytes(path.read_bytes()[:40])  # cut by something else than vidstyle
+    with pytest.raises(VidstyleError, match="is damaged: pass --overwrite to start over"):
+        work.load(0)
+    work.release()

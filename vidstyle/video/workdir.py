@@ -182,7 +182,11 @@ class WorkDir:
 
     def load(self, index: int) -> np.ndarray:
         """A finished frame, exactly as it was computed (lossless)."""
-        return read_image(self.frame_path(index))
+        try:
+            return read_image(self.frame_path(index))
+        except VidstyleError as exc:  # written atomically by us: damaged from outside
+            raise VidstyleError(f"{exc}; the work directory {self.path} is damaged: pass --overwrite to start "
+                                "over") from None
 
     def save(self, index: int, image: np.ndarray, record: dict[str, Any]) -> None:
         """Store a finished frame's log record, then the frame (atomically): a kill between the two leaves
