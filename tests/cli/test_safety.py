@@ -169,6 +169,16 @@ def test_options_that_need_another_setting_are_refused_without_it(tmp_path, caps
                      *argv, *allowed]) == 0
 
 
+def test_empty_paths_are_refused_by_name(tmp_path, capsys, images, weights_path):
+    """'' would be read as the current folder (INPUT) or reported as a clash with it (STYLE)."""
+    paths = [str(images["content"]), str(images["style"]), str(tmp_path / "o.png")]
+    for i, name in enumerate(("CONTENT", "STYLE", "OUTPUT")):
+        argv = list(paths)
+        argv[i] = ""
+        refused(capsys, [*argv, *fast(weights_path)], f"{name} is an empty path")
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_non_utf8_video_names_work(tmp_path, capsys, clip, images, weights_path):
     """A video named with an undecodable byte crashed OpenCV (SIGSEGV, which would end this test process) as
     INPUT and as metrics' reference."""
