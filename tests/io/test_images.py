@@ -69,3 +69,18 @@ def test_existing_output_needs_overwrite(tmp_path):
     assert check_output_path(tmp_path / "o.png", overwrite=True).name == "o.png"
     with pytest.raises(VidstyleError, match="does not exist"):
         check_output_path(tmp_path / "nodir" / "o.png", overwrite=False)
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png"])
+def test_a_file_cut_short_is_refused_not_half_grey(tmp_path, capfd, ext):
+    """OpenCV decodes half a JPEG as a picture with a grey lower half, and libpng prints its own lines."""
+    image = smooth_image(64, 80, seed=4)
+    whole = tmp_path / f"whole{ext}"
+    write_image(whole, image)
+    assert read_image(whole).shape == image.shape
+    cut = tmp_path / f"cut{ext}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    capfd.readouterr()
+    with pytest.raises(VidstyleError, match="cut short"):
+        read_image(cut)
+    assert capfd.readouterr().err == ""  # no decoder chatter on the terminal

@@ -46,6 +46,20 @@ def _has_alpha(data: np.ndarray) -> bool:
     return head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and len(head) > 20 and bool(head[20] & 0x10)
 
 
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk: length 0, type, CRC
+
+
+def _truncated(data: np.ndarray) -> bool:
+    """True for a PNG without its end chunk or a JPEG whose last scan has no end marker after it: decoders
+    return a partly grey picture (JPEG) or print their own errors (PNG) for such a cut file."""
+    raw = data.tobytes()
+    if raw[:8] == b"\x89PNG\r\n\x1a\n":
+        return _PNG_END not in raw
+    if raw[:2] == b"\xff\xd8":  # in a scan 0xFF is always followed by 0x00 or a restart marker, never D9
+        return raw.rfind(b"\xff\xd9") < raw.rfind(b"\xff\xda")
+    return False
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as an HxWx3 RGB uint8 array; raise VidstyleError if missing or unreadable.
 
@@ -61,6 +75,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         data = np.fromfile(str(p), dtype=np.uint8)
     except OSError as exc:
         raise VidstyleError(f"cannot read image {p}: {exc.strerror or exc}") from None
+    if _truncated(data):
+        raise VidstyleError(f"cannot decode image {p}: the file is cut short (an incomplete copy or download?)")
     try:
         with quiet_opencv(silent=True):
             bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
