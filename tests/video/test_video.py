@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tracemalloc
 from fractions import Fraction
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from tests.helpers.clips import count_frames_ffmpeg, make_clip
+from tests.helpers.clips import count_frames_ffmpeg, ffmpeg_exe, make_clip
 from tests.helpers import smooth_image
 
 from vidstyle import Config, FrameUpdate, VideoInterrupted, VidstyleError, stylize_video
@@ -249,6 +250,23 @@ def test_frames_too_small_for_the_flow_are_refused_before_any_work(style: Path, 
     assert err.count("\n") == 1 and "32x6 pixels are too small for optical flow" in err and "--size" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no output, no work dir
     assert main([*argv, "--temporal", "warm"]) == 0  # the same frames without flow
+
+
+def test_a_video_cut_short_is_stylized_as_far_as_it_decodes_and_says_so(style: Path, weights_path: Path,
+                                                                         tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    whole = make_clip(tmp_path / "whole.mp4", size="128x96", rate="10", frames=30)
+    front = tmp_path / "front.mp4"  # the index first (as phones and web videos are), so a cut file still opens
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(whole), "-c", "copy", "-movflags",
+                    "+faststart", str(front)], check=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(front.read_bytes()[: front.stat().st_size * 6 // 10])
+    argv = [str(cut), str(style), str(tmp_path / "o.mp4"), "--weights", str(weights_path), "--preset", "fast",
+            "--size", "32", "--iterations", "0", "--first-iterations", "0", "--temporal", "none"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    written = count_frames_ffmpeg(tmp_path / "o.mp4")
+    assert 0 < written < 30 and f"declares 30 frames in this range but only {written} could be decoded" in err
 
 
 @pytest.mark.slow

@@ -249,6 +249,9 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     except BaseException:
         work.clear() if work.kept_frames() == 0 else work.release()
         raise
+    if source.kind == "video" and source.total and frames < 0.98 * source.total - 1 and not run.quiet:
+        STDERR.print(f"note: {input_path.name} declares {source.total} frames in this range but only {frames} could "
+                     "be decoded; the file may be cut short", markup=False, highlight=False, soft_wrap=True)
     report = build_report(settings=run.record, device=outcome.device, input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
                                  (style if isinstance(style, (list, tuple)) else [style])],
