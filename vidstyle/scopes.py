@@ -73,5 +73,13 @@ def check_applies(config: "Config", in_kind: str, out_kind: str, given: set[str]
         if scope.temporal is not None and config.temporal not in scope.temporal:
             raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run has "
                                 f"--temporal {config.temporal}")
+    check_requirements(config, given)
+
+
+def check_requirements(config: "Config", given: set[str]) -> None:
+    """Refuse an option given without the other setting it needs (``Scope.requires``), whatever the run reads
+    and writes (the live preview has no input or output kinds but the same engine options)."""
+    for name in sorted(given & OPTION_SCOPES.keys(), key=list(OPTION_SCOPES).index):
+        scope = OPTION_SCOPES[name]
         if scope.requires is not None and not scope.requires[1](getattr(config, scope.requires[0])):
             raise VidstyleError(f"{option_name(name)} applies only to {scope.what}")

@@ -169,6 +169,11 @@ def test_bad_live_options_exit_2(starry_night: Path, capsys: pytest.CaptureFixtu
     assert "--iterations" in capsys.readouterr().err
     assert main(["live", f"{starry_night},{starry_night}", "--style-weights", "1,2", "--no-window"]) == 2
     assert "n/p" in capsys.readouterr().err
+    # options that mean nothing here are refused, not ignored
+    assert main(["live", str(starry_night), "--no-window", "--window-size", "300"]) == 2
+    assert "--window-size applies only to the preview window" in capsys.readouterr().err
+    assert main(["live", str(starry_night), "--no-window", "--optimizer", "lbfgs", "--lr", "0.3"]) == 2
+    assert "--lr applies only to --optimizer adam" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="DISPLAY/WAYLAND_DISPLAY are Linux conventions")

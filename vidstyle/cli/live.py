@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..config import Config
+from ..errors import VidstyleError
 from ..live.config import (
     CPU_ITERATIONS,
     CPU_SIZE,
@@ -15,6 +16,7 @@ from ..live.config import (
 from ..live.keys import HELP
 from ..live.session import run_live
 from ..compose import select_device
+from ..scopes import check_requirements
 from ..vocab import FLOW_QUALITIES
 from .options import (
     ENGINE_FIELDS,
@@ -22,6 +24,7 @@ from .options import (
     _integer,
     add_engine_options,
     config_from_args,
+    given_options,
     style_paths,
 )
 
@@ -67,7 +70,11 @@ def build_parser() -> Parser:
 
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and run a live session."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = given_options(parser, argv)
+    if "window_size" in given and not args.window:
+        raise VidstyleError("--window-size applies only to the preview window; this session has --no-window")
     size, iterations = device_defaults(select_device(args.device))
     args.size = size if args.size is None else args.size
     args.iterations = iterations if args.iterations is None else args.iterations
@@ -75,5 +82,6 @@ def run(argv: list[str]) -> int:
                         window=args.window, max_frames=args.max_frames, mirror=args.mirror, report=args.report,
                         snapshot_dir=args.snapshot_dir, flow_quality=args.flow_quality, threads=args.threads,
                         window_size=args.window_size)
+    check_requirements(config.engine, given)
     run_live(style_paths(args.style), config)
     return 0
