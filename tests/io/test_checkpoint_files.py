@@ -19,6 +19,8 @@ def test_corrupt_and_missing_files(tmp_path):
         read_checkpoint(tmp_path / "junk.pth")
     with pytest.raises(VidstyleError, match="not found"):
         resolve_weights_path(str(tmp_path / "absent.pth"))
+    with pytest.raises(VidstyleError, match="is a folder"):
+        resolve_weights_path(str(tmp_path))
 
 
 def test_resolution_order(monkeypatch, tmp_path, weights_path):

@@ -40,6 +40,8 @@ def resolve_weights_path(explicit: str | None, quiet: bool = False) -> Path:
     for source, value in (("--weights", explicit), ("VIDSTYLE_WEIGHTS", os.environ.get("VIDSTYLE_WEIGHTS"))):
         if value:
             path = Path(value).expanduser()
+            if path.is_dir():
+                raise VidstyleError(f"weights path {path} (from {source}) is a folder; name the checkpoint file in it")
             if not path.is_file():
                 raise VidstyleError(f"weights file not found: {path} (from {source})")
             return path
