@@ -176,6 +176,14 @@ def test_bad_live_options_exit_2(starry_night: Path, capsys: pytest.CaptureFixtu
     assert "--lr applies only to --optimizer adam" in capsys.readouterr().err
 
 
+def test_a_snapshot_folder_that_is_a_file_is_called_one(weights_path: Path, starry_night: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for target, words in ((starry_night, "is a file"), (tmp_path / "absent", "does not exist")):
+        assert main(["live", str(starry_night), "--no-window", "--weights", str(weights_path), "--snapshot-dir",
+                     str(target), "--camera", str(tmp_path / "no-camera.mp4")]) == 2
+        assert f"snapshot folder {target} {words}" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="DISPLAY/WAYLAND_DISPLAY are Linux conventions")
 def test_no_display_in_window_mode_exits_2(clip: Path, weights_path: Path, starry_night: Path,
                                            capsys: pytest.CaptureFixture[str],

@@ -214,7 +214,7 @@ def _check_outputs(config: LiveConfig, styles: Sequence[ImageLike]) -> None:
         VideoWriter(config.record, 25)  # validates the container early (no process is started)
     folder = Path(config.snapshot_dir)
     if not folder.is_dir():
-        raise VidstyleError(f"snapshot folder {folder} does not exist")
+        raise VidstyleError(f"snapshot folder {folder} " + ("is a file" if folder.exists() else "does not exist"))
 
 
 def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
