@@ -144,8 +144,9 @@ def _check_paths(input_path: Path, style: Any, output: Path, in_kind: str, out_k
     if in_kind == "image" and out_kind != "image":
         raise VidstyleError("INPUT is a single image, so OUTPUT must be an image file too")
     if in_kind != "image" and out_kind == "image":
-        raise VidstyleError(f"INPUT has many frames but OUTPUT {output.name!r} is an image; give a video file "
-                            f"({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) or a directory")
+        raise VidstyleError(f"INPUT is a {'video' if in_kind == 'video' else 'frame folder'} but OUTPUT "
+                            f"{output.name!r} is an image; give a video file ({', '.join(VIDEO_OUTPUT_EXTENSIONS)}) "
+                            "or a directory")
     work = check_video_paths(input_path, style, output, out_kind, resolve_files(config), in_kind)
     if out_kind == "frames":
         check_output_dir(output, overwrite)
