@@ -60,13 +60,17 @@ def given_fields(config: "Config") -> set[str]:
             if getattr(config, f.name) != (f.default if f.default is not dataclasses.MISSING else f.default_factory())}
 
 
+def _scopes_of(given: set[str]) -> list[tuple[str, Scope]]:
+    """The scoped options among ``given``, in OPTION_SCOPES order (the first one refused is named)."""
+    return [(name, scope) for name, scope in OPTION_SCOPES.items() if name in given]
+
+
 def check_applies(config: "Config", in_kind: str, out_kind: str, given: set[str] | None = None) -> None:
     """Refuse (VidstyleError naming it) an option given for a run it does not apply to.
 
     ``given``: the options the user set (the CLI knows); default: the fields that differ from their default."""
     given = given_fields(config) if given is None else given
-    for name in sorted(given & OPTION_SCOPES.keys(), key=list(OPTION_SCOPES).index):
-        scope = OPTION_SCOPES[name]
+    for name, scope in _scopes_of(given):
         if in_kind not in scope.inputs or out_kind not in scope.outputs:
             raise VidstyleError(f"{option_name(name)} applies only to {scope.what}; this run reads "
                                 f"{_KIND_NAMES[in_kind]} and writes {_KIND_NAMES[out_kind]}")
@@ -79,7 +83,6 @@ def check_applies(config: "Config", in_kind: str, out_kind: str, given: set[str]
 def check_requirements(config: "Config", given: set[str]) -> None:
     """Refuse an option given without the other setting it needs (``Scope.requires``), whatever the run reads
     and writes (the live preview has no input or output kinds but the same engine options)."""
-    for name in sorted(given & OPTION_SCOPES.keys(), key=list(OPTION_SCOPES).index):
-        scope = OPTION_SCOPES[name]
+    for name, scope in _scopes_of(given):
         if scope.requires is not None and not scope.requires[1](getattr(config, scope.requires[0])):
             raise VidstyleError(f"{option_name(name)} applies only to {scope.what}")

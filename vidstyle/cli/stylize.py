@@ -41,13 +41,14 @@ def build_parser() -> Parser:
 
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize an image, a video or a frame directory (the kinds follow the paths)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     for name in ("content", "style", "output"):  # '' would read as the current folder
         if not getattr(args, name).strip():
             raise VidstyleError(f"{name.upper()} is an empty path")
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
     # every option the user typed must mean something for this run (scopes.OPTION_SCOPES), also at its default
-    check_applies(config, input_kind(args.content), output_kind(args.output), given_options(build_parser(), argv))
+    check_applies(config, input_kind(args.content), output_kind(args.output), given_options(parser, argv))
     ray_options = ray_options_from_args(args)
     runner = None
     if ray_options is not None:
