@@ -6,7 +6,9 @@ SIGHUP likewise, 143 and 129; vidstyle/cli/guard.py).
 """
 from __future__ import annotations
 
+import errno
 import importlib
+import resource
 import signal
 import sys
 
@@ -59,17 +61,55 @@ def _run(argv: list[str], signals: SignalState) -> int:
             return 128 + signals.received
         sys.stderr.write(f"vidstyle: interrupted{detail}\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - only allocation failures are handled, the rest re-raised
-        if not _out_of_memory(exc):
+    except Exception as exc:  # noqa: BLE001 - only the machine's limits are handled, the rest re-raised
+        message = resource_failure(exc)
+        if message is None:
             raise
-        sys.stderr.write("vidstyle: error: out of memory at this --size; try a smaller --size (or --device cpu "
-                         "for a GPU with little memory)\n")
+        sys.stderr.write(f"vidstyle: error: {message}\n")
         return 2
 
 
 def one_line(text: str) -> str:
     """A message as one line even when a file name in it holds a line break or another control character."""
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+# the packages vidstyle cannot start without, by import name, as pip installs them
+_DEPENDENCIES = {"torch": "torch", "cv2": "opencv-python", "numpy": "numpy", "imageio_ffmpeg": "imageio-ffmpeg",
+                 "rich": "rich"}
+
+
+def resource_failure(exc: BaseException) -> str | None:
+    """The one line for a failure that comes from the machine's limits or a broken install rather than from
+    vidstyle (out of memory, ``ulimit -v`` too low to load torch or OpenCV, ``ulimit -n`` too low, a missing
+    dependency); None for anything else, which stays a traceback (a bug to report)."""
+    if _out_of_memory(exc) or (_address_space_limited() and "could not create a primitive" in str(exc)):
+        return "out of memory at this --size; try a smaller --size (or --device cpu for a GPU with little memory)"
+    if isinstance(exc, ImportError):
+        text = str(exc)
+        if "failed to map segment" in text or "cannot allocate memory" in text.lower():
+            library = text.split(":", 1)[0]
+            return (f"not enough memory to load {library} (torch and OpenCV need about 1 GB of address space); "
+                    "raise the memory limit (ulimit -v) or free memory")
+        top = (exc.name or "").split(".")[0]
+        if isinstance(exc, ModuleNotFoundError) and top in _DEPENDENCIES:
+            return f"vidstyle needs {_DEPENDENCIES[top]}, which is not installed: pip install {_DEPENDENCIES[top]}"
+        return None
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        scope = "this process's limit" if exc.errno == errno.EMFILE else "the system's limit"
+        return (f"too many open files ({scope}; ulimit -n is {soft}): raise it, e.g. ulimit -n 1024, and run "
+                "again")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return "out of memory; free memory or try a smaller --size"
+    return None
+
+
+def _address_space_limited() -> bool:
+    """A ``ulimit -v`` is set: oneDNN then reports a failed allocation as "could not create a primitive"."""
+    from ..io.environment import address_space_limit
+
+    return address_space_limit() is not None
 
 
 def _out_of_memory(exc: BaseException) -> bool:

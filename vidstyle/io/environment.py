@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 
 from ..errors import VidstyleError
 
@@ -16,10 +17,23 @@ from ..errors import VidstyleError
 OPENCV_SIZE_VARIABLES = ("OPENCV_IO_MAX_IMAGE_PIXELS", "OPENCV_IO_MAX_IMAGE_WIDTH", "OPENCV_IO_MAX_IMAGE_HEIGHT")
 _OPENCV_SIZE = re.compile(r"^([0-9]+)(KB|MB)?$")
 _checked: dict[str, str | None] = {}
+# The address space below which torch and OpenCV fail to load or to run the smallest job, each in its own way
+# (an ImportError, a segmentation fault inside OpenCV's loader, std::bad_alloc, oneDNN's "could not create a
+# primitive"): measured on the CPU build, a 32 px image ran at 1.3 GB and a 64 px video needed 1.8 GB; the
+# floor keeps room above that. Below it the run is refused before anything loads.
+ADDRESS_SPACE_FLOOR = 2 << 30
 
 
 def check_environment() -> None:
-    """Raise VidstyleError for a variable OpenCV or torch would choke on (checked once per value)."""
+    """Raise VidstyleError for a variable OpenCV or torch would choke on (checked once per value), or a
+    current folder that no longer exists (relative paths mean nothing there, and oneMKL aborts the process
+    with "Cannot load libtorch_cpu.so" while torch loads)."""
+    try:
+        os.getcwd()
+    except OSError:
+        raise VidstyleError("the current folder no longer exists (deleted or moved away); cd into an existing "
+                            "folder and run again") from None
+    check_address_space()
     for name in OPENCV_SIZE_VARIABLES:
         value = os.environ.get(name)
         if value is None or _checked.get(name) == value:
@@ -41,3 +55,19 @@ def check_environment() -> None:
     url = os.environ.get("VIDSTYLE_WEIGHTS_URL")
     if url is not None and not re.match(r"^(https?|file)://\S+$", url):
         raise VidstyleError(f"VIDSTYLE_WEIGHTS_URL={url!r} is not an http(s):// or file:// URL")
+
+
+def address_space_limit() -> int | None:
+    """The process's soft address-space limit in bytes (``ulimit -v``), None when unlimited."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def check_address_space() -> None:
+    """Refuse a ``ulimit -v`` too small to load torch and OpenCV (they crash or abort in ways no handler can
+    turn into one line)."""
+    limit = address_space_limit()
+    if limit is not None and limit < ADDRESS_SPACE_FLOOR:
+        raise VidstyleError(f"the address-space limit (ulimit -v) is {limit >> 20} MB; torch and OpenCV need at "
+                            f"least {ADDRESS_SPACE_FLOOR >> 20} MB to load and run: raise it "
+                            f"(ulimit -v {ADDRESS_SPACE_FLOOR >> 10}, or unlimited)")
