@@ -267,6 +267,50 @@ def test_a_video_cut_short_is_stylized_as_far_as_it_decodes_and_says_so(style: P
     err = capsys.readouterr().err
     written = count_frames_ffmpeg(tmp_path / "o.mp4")
     assert 0 < written < 30 and f"declares 30 frames in this range but only {written} could be decoded" in err
+    # a note about lost frames is about the data, not progress: --quiet hides the bar, never the loss
+    assert main([*argv, "--quiet", "--overwrite"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"declares 30 frames in this range but only {written} could be decoded" in err
+
+
+def _joined_clip(tmp_path: Path) -> Path:
+    """A .ts joined from a 64x36 part and a 96x96 part (10 frames each, a big circle on grey): OpenCV gives
+    all 20 frames at 64x36, the second part stretched sideways."""
+    parts = []
+    for name, size in (("wide", "64x36"), ("square", "96x96")):
+        part = tmp_path / f"{name}.ts"
+        w, h = map(int, size.split("x"))
+        subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i", f"color=gray:size={size}:rate=10",
+                        "-vf", f"geq=lum='if(lt(hypot(X-{w / 2},Y-{h / 2}),{min(w, h) * 0.4}),235,128)':cb=128:cr=128",
+                        "-frames:v", "10", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(part)], check=True)
+        parts.append(part.read_bytes())
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(parts))
+    return joined
+
+
+def test_a_stream_that_changes_size_is_fitted_with_its_aspect_and_says_so(style: Path, weights_path: Path,
+                                                                           tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The circle of the second, square part stays a circle (inside black bars) instead of becoming an
+    ellipse 1.8 times as wide as high; a note says so, --quiet or not."""
+    joined = _joined_clip(tmp_path)
+    info = probe_video(joined)
+    assert (info.width, info.height) == (64, 36) and [c[1:] for c in info.size_changes] == [(96, 96)]
+    out = tmp_path / "frames"
+    argv = [str(joined), str(style), str(out) + "/", "--weights", str(weights_path), "--preset", "fast",
+            "--size", "64", "--iterations", "0", "--first-iterations", "0", "--temporal", "none", "--quiet"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "changes its picture size at 1.00 s (64x36 to 96x96)" in err, err
+    frames = list(iter_frame_dir(out))
+    assert len(frames) == 20 and {f.shape for f in frames} == {(36, 64, 3)}
+    last = frames[-1].mean(axis=2)
+    bright = last > 180
+    rows, cols = np.nonzero(bright)
+    width, height = cols.max() - cols.min() + 1, rows.max() - rows.min() + 1
+    assert abs(width / height - 1) < 0.2, (width, height)  # stretched it measured about 1.8
+    assert last[:, :10].max() < 20 and last[:, -10:].max() < 20  # the bars beside the square picture
 
 
 @pytest.mark.slow

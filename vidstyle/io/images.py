@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -11,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..errors import VidstyleError
+from ..progress.notes import data_note
 from .atomic import atomic_path
 from .environment import check_environment
 
@@ -90,8 +90,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise VidstyleError(f"cannot decode image {p} (corrupt or unsupported format)")
     if p.parent not in _ALPHA_NOTED and _has_alpha(data):
         _ALPHA_NOTED.add(p.parent)
-        sys.stderr.write(f"vidstyle: note: {p.name} has an alpha channel; transparency is ignored "
-                         "(the colour values under it are used)\n")
+        data_note(f"{p.name} has an alpha channel; transparency is ignored (the colour values under it are used)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
@@ -148,10 +147,56 @@ def write_image(path: str | os.PathLike, image: np.ndarray, *, replace: bool = T
 ImageLike = str | os.PathLike | np.ndarray
 
 
-def load_rgb(image: ImageLike) -> np.ndarray:
-    """A path is read from disk; an array must already be H x W x 3 RGB uint8."""
+def value_kind(value: object) -> str:
+    """What ``value`` is, for a message: 'None', 'a list', 'an int', 'bytes'."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return name if name == "bytes" else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def check_frame(image: object, name: str) -> np.ndarray:
+    """The one rule for an image given as an array, at every entry that takes one (the Python API's content,
+    style, init and batch frames, read by the engine as they are): H x W x 3 RGB uint8 with both sides at least
+    one pixel, else a VidstyleError naming the argument. Other forms are refused rather than converted: a float
+    image may mean 0..1 or 0..255, a uint16 one 0..65535 or 0..4095, and guessing gave black or white frames;
+    uint8 also rules out NaN and infinity. The message says how to convert the common ones."""
+    if not isinstance(image, np.ndarray):
+        raise VidstyleError(f"{name} must be an H x W x 3 RGB uint8 array, got {value_kind(image)}")
+    if image.dtype != np.uint8:
+        hint = (" (0..1 floats: (x * 255).round().astype(np.uint8))" if image.dtype.kind == "f" else
+                " (scale it to 0..255 first)" if image.dtype.kind in "iu" else "")
+        raise VidstyleError(f"{name} must be an H x W x 3 RGB uint8 array, got a {image.dtype} array{hint}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        hint = (" (a grey image: np.stack([x] * 3, axis=-1))" if image.ndim == 2 else
+                " (RGBA: drop the alpha with x[..., :3])" if image.ndim == 3 and image.shape[2] == 4 else "")
+        got = f"{image.shape[2]} channels" if image.ndim == 3 else f"shape {image.shape}"
+        raise VidstyleError(f"{name} must be an H x W x 3 RGB uint8 array, got {got}{hint}")
+    if 0 in image.shape[:2]:
+        raise VidstyleError(f"{name} is an empty image ({image.shape[1]}x{image.shape[0]} pixels)")
+    return image
+
+
+def load_rgb(image: object, name: str = "image") -> np.ndarray:
+    """An image given to the Python API as a path (read from disk) or an array (checked by ``check_frame``);
+    anything else is a VidstyleError naming the argument (``name``)."""
     if isinstance(image, np.ndarray):
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError("image arrays must be H x W x 3 RGB uint8")
-        return image
-    return read_image(image)
+        return check_frame(image, name)
+    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
+    if not isinstance(path, str):  # bytes: Path() and OpenCV take text; os.fsdecode gives it
+        hint = "; decode a bytes path with os.fsdecode" if isinstance(image, bytes) or path is not None else ""
+        raise VidstyleError(f"{name} must be an image file path or an H x W x 3 RGB uint8 array, "
+                            f"got {value_kind(image)}{hint}")
+    if not path.strip():  # '' would read as the current folder
+        raise VidstyleError(f"{name} is an empty path")
+    return read_image(path)
+
+
+def load_styles(style: object, name: str = "style") -> list[np.ndarray]:
+    """One style image or a list (tuple) of them, each a path or an array, as ``load_rgb`` takes them; the
+    items of a list are named ``style[i]``."""
+    if not isinstance(style, (list, tuple)):
+        return [load_rgb(style, name)]
+    if not style:
+        raise VidstyleError(f"{name} names no image; give one image or a list of several")
+    return [load_rgb(item, f"{name}[{i}]") for i, item in enumerate(style)]

@@ -70,6 +70,9 @@ class VideoInfo:
     # variable frame rate: the frames' timestamps are uneven, so ``fps`` is the average rate (frame count /
     # duration) that keeps the duration and the whole audio; None when the rate is constant
     variable_rate: tuple[float, Fraction] | None = None  # (duration in seconds, the rate the stream declares)
+    # the picture's size changes mid-stream (a .ts or .mkv joined from two sources): (seconds, width, height)
+    # of each key frame whose size differs from the one before; empty for the usual stream of one size
+    size_changes: tuple[tuple[float, int, int], ...] = ()
 
 
 def exact_fps(value: float) -> Fraction:
@@ -129,7 +132,28 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         fps = exact_fps(frame_count / variable)  # type: ignore[operator]  # frame_count is known here
     return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=frame_count,
                      has_audio=audio is not None, audio_codec=audio.group(1) if audio else None,
-                     variable_rate=None if variable is None else (variable, _declared(fps, info)))
+                     variable_rate=None if variable is None else (variable, _declared(fps, info)),
+                     size_changes=_size_changes(p, (width, height)))
+
+
+def _size_changes(path: Path, first: tuple[int, int]) -> tuple[tuple[float, int, int], ...]:
+    """(seconds, width, height) where the stream's picture size changes. A new size starts at a key frame, so
+    ffmpeg decodes the key frames alone (``-skip_frame nokey``: about a tenth of a second for a 720p clip).
+    OpenCV cannot tell: it scales every frame to the first frame's size, whatever its aspect."""
+    try:
+        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i",
+                               ffmpeg_path(path), "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"],
+                              capture_output=True, text=True, errors="replace", timeout=120)
+    except subprocess.TimeoutExpired:
+        return ()  # a stream too long to scan in time: decoded as before, at the first frame's size
+    changes: list[tuple[float, int, int]] = []
+    size = first
+    for m in re.finditer(r"pts_time:\s*(-?[\d.]+)\b.*?\bs:(\d+)x(\d+)", proc.stderr):
+        now = (int(m.group(2)), int(m.group(3)))
+        if now != size:
+            changes.append((max(0.0, float(m.group(1))), *now))
+            size = now
+    return tuple(changes)
 
 
 def _declared(fps: Fraction, info: str) -> Fraction:
@@ -176,7 +200,8 @@ def frame_range(fps: Fraction, start: float | None = None, end: float | None = N
 
 def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, end: float | None = None,
                       max_frames: int | None = None, size: int | None = None,
-                      fps: Fraction | None = None, even: bool = False) -> Iterator[np.ndarray]:
+                      fps: Fraction | None = None, even: bool = False,
+                      fit: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield the video's frames one by one as HxWx3 RGB uint8, optionally trimmed and resized (``even``: to
     even sides, images.fitted_size).
 
@@ -184,34 +209,76 @@ def iter_video_frames(path: str | os.PathLike, *, start: float | None = None, en
     skipped by decoding (exact, not keyframe seeking). Subsampled colour (yuv420p) is interpolated, as a
     player does, where OpenCV repeated it (chroma.py). Raises VidstyleError when the video cannot be opened or
     yields no frame in the range.
+
+    ``fit`` (width, height): a stream whose picture size changes (``VideoInfo.size_changes``) is decoded by
+    ffmpeg instead, every frame fitted into that size with its aspect kept and black bars, where OpenCV would
+    stretch it to the first frame's size.
     """
     p = Path(path)
     if fps is None and (start or end is not None):
         fps = probe_video(p).fps
     first, stop = frame_range(fps or Fraction(1), start, end, max_frames)
+    produced = 0
+    for index, rgb in enumerate(_opencv_frames(p, size, first) if fit is None else _fitted_frames(p, fit, first)):
+        if stop is not None and index >= stop:
+            break
+        if rgb is None:  # skipped by grabbing, not decoded
+            continue
+        produced += 1
+        yield resize_long_side(rgb, size, even=even)
+    if produced == 0:
+        raise VidstyleError(f"video {p} has no frames in the requested range")
+
+
+def _opencv_frames(p: Path, size: int | None, first: int) -> Iterator[np.ndarray | None]:
+    """The stream's frames as RGB by OpenCV; None for the frames before ``first`` (grabbed, not decoded)."""
     cap = _open_capture(p)
     layout = codec_layout(cap.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT))
     chroma = ChromaUpsampler(layout) if layout is not None else None
-    index = produced = 0
+    index = 0
     try:
         with quiet_opencv():
-            while stop is None or index < stop:
+            while True:
                 if index < first:
                     if not cap.grab():
                         break
                     index += 1
+                    yield None
                     continue
                 ok, bgr = cap.read()
                 if not ok or bgr is None:
                     break
                 index += 1
-                produced += 1
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 # Shrinking to half size or less averages whole blocks anyway (INTER_AREA): skip the work.
                 if chroma is not None and (size is None or 2 * size > max(rgb.shape[:2])):
                     rgb = chroma.apply(rgb)
-                yield resize_long_side(rgb, size, even=even)
+                yield rgb
     finally:
         cap.release()
-    if produced == 0:
-        raise VidstyleError(f"video {p} has no frames in the requested range")
+
+
+def _fitted_frames(p: Path, fit: tuple[int, int], first: int) -> Iterator[np.ndarray | None]:
+    """The stream's frames as RGB by ffmpeg, each fitted into ``fit`` (width, height) with its aspect kept
+    and black bars; one output frame per decoded frame (``-fps_mode passthrough``), as OpenCV gives."""
+    if not p.is_file():
+        raise VidstyleError(f"video not found: {p}")
+    w, h = fit
+    scale = (f"scale={w}:{h}:force_original_aspect_ratio=decrease:flags=area,"
+             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1")
+    proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", ffmpeg_path(p),
+                             "-map", "0:v:0", "-vf", scale, "-fps_mode", "passthrough", "-pix_fmt", "rgb24",
+                             "-f", "rawvideo", "-"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    index = 0
+    try:
+        while True:
+            data = proc.stdout.read(w * h * 3)
+            if len(data) < w * h * 3:
+                break
+            yield np.frombuffer(data, np.uint8).reshape(h, w, 3).copy() if index >= first else None
+            index += 1
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.wait()

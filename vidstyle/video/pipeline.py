@@ -43,6 +43,7 @@ from ..io.video_files import (
 )
 from ..io.checkpoint_files import resolve_weights_path, weights_digest
 from ..progress.bars import STDERR
+from ..progress.notes import data_note, info_note
 from ..still import stylize_still
 from ..engine import make_stylizer
 from ..settings import InputSettings, OutputSettings, RunSettings
@@ -96,12 +97,18 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
     stat = path.stat()
     if kind == "video":
         info = probe_video(path)
-        if info.variable_rate is not None and not config.quiet:  # said once, before the work
+        if info.variable_rate is not None:  # said once, before the work
             seconds, declared = info.variable_rate
-            STDERR.print(f"note: {path.name} has a variable frame rate ({info.frame_count} frames over "
-                         f"{seconds:.2f} s, declared {float(declared):.3g} fps); the output uses the average rate "
-                         f"{float(info.fps):.4g} fps, keeping its duration and whole audio", markup=False,
-                         highlight=False, soft_wrap=True)
+            info_note(f"{path.name} has a variable frame rate ({info.frame_count} frames over {seconds:.2f} s, "
+                      f"declared {float(declared):.3g} fps); the output uses the average rate "
+                      f"{float(info.fps):.4g} fps, keeping its duration and whole audio", config.quiet)
+        fit = (info.width, info.height) if info.size_changes else None
+        if fit is not None:
+            seconds, w, h = info.size_changes[0]
+            more = f" and {len(info.size_changes) - 1} more time(s)" if len(info.size_changes) > 1 else ""
+            data_note(f"{path.name} changes its picture size at {seconds:.2f} s ({info.width}x{info.height} to "
+                      f"{w}x{h}){more}; every frame is fitted into {info.width}x{info.height} with its aspect kept "
+                      "and black bars, not stretched")
         first, stop = frame_range(info.fps, config.start, config.end, config.max_frames)
         known = info.frame_count
         if known is not None and first >= known:
@@ -111,7 +118,7 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
         return Source("video", info.fps, first, total if total is None else max(total, 0),
                       lambda: iter_video_frames(path, start=config.start, end=config.end,
                                                 max_frames=config.max_frames, size=config.size, fps=info.fps,
-                                                even=True),
+                                                even=True, fit=fit),
                       path if info.has_audio and config.audio else None,
                       {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns})
     files = list_frames(path)
@@ -250,9 +257,9 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     except BaseException:
         work.clear() if work.kept_frames() == 0 else work.release()
         raise
-    if source.kind == "video" and source.total and frames < 0.98 * source.total - 1 and not run.quiet:
-        STDERR.print(f"note: {input_path.name} declares {source.total} frames in this range but only {frames} could "
-                     "be decoded; the file may be cut short", markup=False, highlight=False, soft_wrap=True)
+    if source.kind == "video" and source.total and frames < 0.98 * source.total - 1:  # a loss: --quiet or not
+        data_note(f"{input_path.name} declares {source.total} frames in this range but only {frames} could be "
+                  "decoded; the file may be cut short")
     report = build_report(settings=run.record, device=outcome.device, input_path=str(input_path),
                           style=[str(s) if not isinstance(s, np.ndarray) else "<array>" for s in
                                  (style if isinstance(style, (list, tuple)) else [style])],
