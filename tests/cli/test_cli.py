@@ -132,3 +132,16 @@ def test_interrupt_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch, w
     code = main([str(tubingen), str(starry_night), str(tmp_path / "o.png"), *base_args(weights_path)])
     assert code == 130 and "interrupted" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_style_weights_with_one_style_are_refused(tmp_path, capsys, weights_path, tubingen, starry_night):
+    """--style-weights blends several STYLE images; with one it meant nothing and was silently ignored."""
+    from vidstyle.io.images import write_image
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    write_image(frames / "f1.png", read_image(tubingen)[:32, :32])
+    for content, out in ((tubingen, tmp_path / "o.png"), (frames, tmp_path / "o.mp4")):
+        expect_exit_2(capsys, [str(content), str(starry_night), str(out), *base_args(weights_path),
+                               "--style-weights", "1"], "--style-weights blends several STYLE images")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]  # nothing written, no work directory

@@ -33,6 +33,14 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
     ``style_weights`` overrides ``settings.style_weights``; ``reference``: the content image the style colours
     are matched to (colour preservation); default: the first frame stylized.
     """
+    styles = list(styles)
+    weights = settings.style_weights if style_weights is None else tuple(style_weights)
+    # before the weights are read: a mistake in the STYLE list is one line at once
+    if weights is not None and len(styles) == 1:
+        raise VidstyleError("--style-weights blends several STYLE images; this run has only one (several: STYLE as "
+                            "a.jpg,b.jpg, or a list in Python)")
+    if weights is not None and len(weights) != len(styles):
+        raise VidstyleError(f"--style-weights has {len(weights)} values for {len(styles)} style images")
     device, dtype = settings.device, settings.dtype
     encoder = load_encoder(settings.weights, settings.weights_format, settings.layers, settings.pooling, device,
                            quiet=settings.quiet)
@@ -42,10 +50,6 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
             return encoder(image)
 
     colour = COLOUR_MODES[settings.color_mode]
-    styles = list(styles)
-    weights = settings.style_weights if style_weights is None else tuple(style_weights)
-    if weights is not None and len(weights) != len(styles):
-        raise VidstyleError(f"--style-weights has {len(weights)} values for {len(styles)} style images")
     style_labels = read_label_mask(settings.style_mask) if settings.style_mask else None
     targets = StyleTargets(styles, list(weights) if weights is not None else [1.0] * len(styles),
                            tuple(n for n, _ in settings.style_layers), features, device, scale=settings.style_scale,
