@@ -172,6 +172,11 @@ def test_bad_live_options_exit_2(starry_night: Path, capsys: pytest.CaptureFixtu
     # options that mean nothing here are refused, not ignored
     assert main(["live", str(starry_night), "--no-window", "--window-size", "300"]) == 2
     assert "--window-size applies only to the preview window" in capsys.readouterr().err
+    # the s key that writes snapshots is the window's: headless, --snapshot-dir means nothing
+    assert main(["live", str(starry_night), "--no-window", "--snapshot-dir", "snaps"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vidstyle: error: --snapshot-dir applies only to the preview window") and \
+        err.count("\n") == 1 and "--no-window" in err, err
     assert main(["live", str(starry_night), "--no-window", "--optimizer", "lbfgs", "--lr", "0.3"]) == 2
     assert "--lr applies only to --optimizer adam" in capsys.readouterr().err
 
@@ -179,7 +184,8 @@ def test_bad_live_options_exit_2(starry_night: Path, capsys: pytest.CaptureFixtu
 def test_a_snapshot_folder_that_is_a_file_is_called_one(weights_path: Path, starry_night: Path, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     for target, words in ((starry_night, "is a file"), (tmp_path / "absent", "does not exist")):
-        assert main(["live", str(starry_night), "--no-window", "--weights", str(weights_path), "--snapshot-dir",
+        # with a window (the folder is checked before the display is opened)
+        assert main(["live", str(starry_night), "--weights", str(weights_path), "--snapshot-dir",
                      str(target), "--camera", str(tmp_path / "no-camera.mp4")]) == 2
         assert f"snapshot folder {target} {words}" in capsys.readouterr().err
 

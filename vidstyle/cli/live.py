@@ -16,7 +16,7 @@ from ..live.config import (
 from ..live.keys import HELP
 from ..live.session import run_live
 from ..compose import select_device
-from ..scopes import check_requirements
+from ..scopes import check_requirements, option_name
 from ..vocab import FLOW_QUALITIES
 from .options import (
     ENGINE_FIELDS,
@@ -27,6 +27,11 @@ from .options import (
     given_options,
     style_paths,
 )
+
+
+# Options of the preview window, which --no-window leaves out: the keys come only from the window on the command
+# line (run_live's Python callers may pass key sources of their own, so LiveConfig takes a snapshot folder headless).
+WINDOW_OPTIONS = {"window_size": "its size", "snapshot_dir": "its s key saves the snapshots there"}
 
 
 def build_parser() -> Parser:
@@ -73,8 +78,10 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     given = given_options(parser, argv)
-    if "window_size" in given and not args.window:
-        raise VidstyleError("--window-size applies only to the preview window; this session has --no-window")
+    for name in WINDOW_OPTIONS:  # typed, even at its default: refused headless, as scopes.py does for the rest
+        if name in given and not args.window:
+            raise VidstyleError(f"{option_name(name)} applies only to the preview window ({WINDOW_OPTIONS[name]}); "
+                                "this session has --no-window")
     size, iterations = device_defaults(select_device(args.device))
     args.size = size if args.size is None else args.size
     args.iterations = iterations if args.iterations is None else args.iterations
