@@ -13,10 +13,12 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .config import Config
+from .config import Config, checked_config
 from .engine import Stylizer, make_stylizer
 from .errors import VidstyleError
+from .io.images import ImageLike, check_frame, load_styles
 from .runtime import autocast_dtype
+from .scopes import check_applies
 from .settings import EngineSettings, InputSettings, OutputSettings, RunFiles, RunSettings, TemporalSettings
 
 # Settings that do not change the stylized frames: a work directory stays valid when only these differ.
@@ -108,13 +110,19 @@ def fingerprint_settings(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in NOT_FINGERPRINTED}
 
 
-def build_stylizer(config: Config, styles: np.ndarray | Sequence[np.ndarray], *,
+def build_stylizer(config: Config, styles: ImageLike | Sequence[ImageLike], *,
                    style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
                    video: bool = False) -> Stylizer:
-    """The stylizer for ``config`` and one or more style images (blended by ``config.style_weights``, or by
-    ``style_weights``): ``resolve_engine`` then the engine's one constructor, ``engine.make_stylizer``, which
-    the pipelines call directly with settings resolved earlier. ``reference``: the image the style colours are
-    matched to (default: the first frame stylized). ``video``: it stylizes a video's frames."""
-    images = [styles] if isinstance(styles, np.ndarray) else list(styles)
+    """The stylizer for ``config`` and one or more style images (paths or H x W x 3 RGB uint8 arrays, as
+    stylize_image takes them; blended by ``config.style_weights``, or by ``style_weights``): ``resolve_engine``
+    then the engine's one constructor, ``engine.make_stylizer``, which the pipelines call directly with settings
+    resolved earlier. ``reference``: the image the style colours are matched to (default: the first frame
+    stylized). ``video``: it stylizes a video's frames (the temporal options apply; options about files never
+    do: it returns arrays)."""
+    config = checked_config(config)
+    check_applies(config, "video" if video else "image", "array")
+    images = load_styles(styles)
+    if reference is not None:
+        check_frame(reference, "reference")
     return make_stylizer(resolve_engine(config, video=video), images, style_weights=style_weights,
                          reference=reference)

@@ -272,6 +272,15 @@ class Config:
         )
 
 
+def checked_config(value: object, name: str = "config") -> Config:
+    """``value`` when it is a Config; a VidstyleError naming the argument otherwise (the Python API's entries:
+    a dict or None failed deep inside with an AttributeError)."""
+    if not isinstance(value, Config):
+        kind = "None" if value is None else f"a {type(value).__name__}"
+        raise VidstyleError(f"{name} must be a vidstyle.Config, got {kind}")
+    return value
+
+
 @dataclass(frozen=True)
 class LayerPlan:
     """Resolved loss specification: which layers, with which weights (eqs. 1, 5, 7)."""

@@ -7,36 +7,46 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .config import Config
-from .compose import build_stylizer
-from .engine import StylizeResult
+from .config import Config, checked_config
+from .compose import resolve_engine
+from .engine import StylizeResult, make_stylizer
 from .errors import VidstyleError
-from .io.images import ImageLike, load_rgb, resize_long_side, write_image
+from .io.images import ImageLike, load_rgb, load_styles, read_image, resize_long_side, write_image
 from .progress.bars import STDERR, iteration_progress
 from .io.report_files import staged_report
+from .scopes import check_applies
 
 
 def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], config: Config | None = None,
                   progress: Callable[[int, dict[str, float]], None] | None = None) -> StylizeResult:
     """Stylize one image (resized to ``config.size``) and return the result with its losses.
 
-    ``style`` may be one image or several, blended by ``config.style_weights`` (default: equally); every
-    other control of ``config`` applies too. ``progress`` is called after every pass with the pass number
-    and the current losses.
+    ``content`` and each style: an image path or an H x W x 3 RGB uint8 array. ``style`` may be one image or
+    several, blended by ``config.style_weights`` (default: equally); every other control of ``config``
+    applies too, and a field that means nothing for one image returned as an array (``crf``, ``temporal``,
+    ``report``, ...; vidstyle/scopes.py) is refused. ``progress`` is called after every pass with the pass
+    number and the current losses.
     """
-    config = config or Config()
+    config = Config() if config is None else checked_config(config)
+    check_applies(config, "image", "array")
+    return _stylize(load_rgb(content, "content"), load_styles(style), config, progress)
+
+
+def _stylize(content: np.ndarray, styles: list[np.ndarray], config: Config,
+             progress: Callable[[int, dict[str, float]], None] | None) -> StylizeResult:
+    """One image, its arguments checked (by stylize_frame, or by the command line for stylize_still)."""
     if config.content_mask_is_folder():
         raise VidstyleError("--content-mask must be an image file for an image input (folders are for videos)")
-    styles = [load_rgb(s) for s in style] if isinstance(style, (list, tuple)) else [load_rgb(style)]
-    frame = resize_long_side(load_rgb(content), config.size)
-    return build_stylizer(config, styles, reference=frame).stylize(frame, callback=progress)
+    frame = resize_long_side(content, config.size)
+    return make_stylizer(resolve_engine(config), styles, reference=frame).stylize(frame, callback=progress)
 
 
 def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, config: Config) -> dict[str, Any]:
     """Image in, image out, with a progress bar over the passes; the report (if any) is staged before OUTPUT
     is committed, so a report that cannot be written leaves no OUTPUT behind."""
     with iteration_progress(config.iterations, config.quiet) as callback:  # --quiet: no callback at all
-        result = stylize_frame(input_path, styles, config, progress=None if config.quiet else callback)
+        # not stylize_frame: the options were checked for this image-to-file run (it has --report, --overwrite)
+        result = _stylize(read_image(input_path), styles, config, progress=None if config.quiet else callback)
     record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds}
     report = {"input": str(input_path), "output": str(output), "kinds": {"input": "image", "output": "image"},
               "settings": dataclasses.asdict(config), "frames": [{"index": 0, **record}]}

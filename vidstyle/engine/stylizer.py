@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import VidstyleError
+from ..io.images import check_frame, value_kind
 from ..io.mask_files import LabelMap
 from .optimizers import Callback, Objective, floats
 from .parts import EngineParts
@@ -49,9 +50,21 @@ def _start_tensor(init: np.ndarray | torch.Tensor, device: torch.device) -> torc
     return to_tensor(init, device)
 
 
-def _start_shape(init: np.ndarray | torch.Tensor) -> tuple[int, int]:
-    """(height, width) of an init image in either layout."""
-    return tuple(init.shape[-2:]) if isinstance(init, torch.Tensor) else init.shape[:2]  # type: ignore[return-value]
+def _check_init(init: object, content: np.ndarray) -> None:
+    """An init image is an HxWx3 uint8 array (the frame rule, io/images.check_frame) or a 1x3xHxW float tensor
+    (the engine's layout; its values are not read here, which would wait for the device), of the content's size."""
+    if isinstance(init, torch.Tensor):
+        if init.ndim != 4 or tuple(init.shape[:2]) != (1, 3) or not init.is_floating_point():
+            raise VidstyleError(f"init must be a 1 x 3 x H x W float tensor in 0..1 (or an H x W x 3 RGB uint8 "
+                                f"array), got a {init.dtype} tensor of shape {tuple(init.shape)}")
+        h, w = init.shape[-2:]
+    elif isinstance(init, np.ndarray):
+        h, w = check_frame(init, "init").shape[:2]
+    else:
+        raise VidstyleError(f"init must be an H x W x 3 RGB uint8 array or a 1 x 3 x H x W float tensor, got "
+                            f"{value_kind(init)}")
+    if (h, w) != content.shape[:2]:
+        raise VidstyleError(f"init image is {w}x{h}, content is {content.shape[1]}x{content.shape[0]}")
 
 
 class Stylizer:
@@ -83,6 +96,7 @@ class Stylizer:
 
     def set_reference(self, content: np.ndarray) -> None:
         """Match the style colours to ``content`` (colour preservation); default: the first frame stylized."""
+        check_frame(content, "content")
         self.parts.targets.set_reference(content)
         self.problems.clear()
 
@@ -100,12 +114,11 @@ class Stylizer:
         """
         start = time.perf_counter()
         p = self.parts
+        check_frame(content, "content")
+        if init is not None:
+            _check_init(init, content)
         if p.targets.reference is None:
             p.targets.set_reference(content)
-        if init is not None and (_start_shape(init) != content.shape[:2] or
-                                 (isinstance(init, torch.Tensor) and tuple(init.shape[:2]) != (1, 3))):
-            h, w = _start_shape(init)
-            raise VidstyleError(f"init image is {w}x{h}, content is {content.shape[1]}x{content.shape[0]}")
         work = p.colour.work(content)
         if init is not None:
             init = p.colour.start_image(init)
@@ -166,6 +179,13 @@ class Stylizer:
         """
         start = time.perf_counter()
         p = self.parts
+        if isinstance(contents, np.ndarray) and contents.ndim == 4:  # B x H x W x 3: its frames
+            contents = list(contents)
+        if not isinstance(contents, (list, tuple)):
+            raise VidstyleError("contents must be a list of H x W x 3 RGB uint8 arrays (or one B x H x W x 3 "
+                                f"array), got {value_kind(contents)}")
+        for i, frame in enumerate(contents):
+            check_frame(frame, f"contents[{i}]")
         if not contents:
             return []
         if len({c.shape for c in contents}) != 1:
@@ -212,6 +232,11 @@ class Stylizer:
     def evaluate(self, image: np.ndarray, content: np.ndarray, mask: LabelMap | None = None,
                  terms: Sequence[Term] = ()) -> dict[str, float]:
         """Every term's value and the total for ``image`` (8-bit RGB) as the stylization of ``content``."""
+        check_frame(image, "image")
+        check_frame(content, "content")
+        if image.shape != content.shape:
+            raise VidstyleError(f"image is {image.shape[1]}x{image.shape[0]}, content is "
+                                f"{content.shape[1]}x{content.shape[0]}")
         if self.parts.targets.reference is None:
             self.parts.targets.set_reference(content)
         work = self.parts.colour.work(content)

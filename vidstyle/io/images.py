@@ -147,12 +147,18 @@ def write_image(path: str | os.PathLike, image: np.ndarray, *, replace: bool = T
 ImageLike = str | os.PathLike | np.ndarray
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 def value_kind(value: object) -> str:
-    """What ``value`` is, for a message: 'None', 'a list', 'an int', 'bytes'."""
+    """What ``value`` is, for a message: 'None', 'a list', 'an int', 'bytes', 'an array of shape (2, 3)'."""
     if value is None:
         return "None"
+    if isinstance(value, np.ndarray):
+        return f"{_a(str(value.dtype))} array of shape {value.shape}"
     name = type(value).__name__
-    return name if name == "bytes" else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return name if name == "bytes" else _a(name)
 
 
 def check_frame(image: object, name: str) -> np.ndarray:
@@ -166,7 +172,7 @@ def check_frame(image: object, name: str) -> np.ndarray:
     if image.dtype != np.uint8:
         hint = (" (0..1 floats: (x * 255).round().astype(np.uint8))" if image.dtype.kind == "f" else
                 " (scale it to 0..255 first)" if image.dtype.kind in "iu" else "")
-        raise VidstyleError(f"{name} must be an H x W x 3 RGB uint8 array, got a {image.dtype} array{hint}")
+        raise VidstyleError(f"{name} must be an H x W x 3 RGB uint8 array, got {_a(str(image.dtype))} array{hint}")
     if image.ndim != 3 or image.shape[2] != 3:
         hint = (" (a grey image: np.stack([x] * 3, axis=-1))" if image.ndim == 2 else
                 " (RGBA: drop the alpha with x[..., :3])" if image.ndim == 3 and image.shape[2] == 4 else "")
