@@ -64,7 +64,8 @@ def test_loss_decreases_and_budget_is_exact(weights_path, pair, optimizer):
     seen = []
     # Adam's losses reach the callback every READ_EVERY (10) passes, read without waiting for the device
     passes = 6 if optimizer == "lbfgs" else 11
-    cfg = fast_config(weights_path, optimizer=optimizer, iterations=passes, size=48, lr=0.05)
+    step = {"lr": 0.05} if optimizer == "adam" else {}  # L-BFGS takes its steps from its line search
+    cfg = fast_config(weights_path, optimizer=optimizer, iterations=passes, size=48, **step)
     result = build_stylizer(cfg, style).stylize(resize_long_side(content, 48), callback=lambda i, l: seen.append(l["total"]))
     assert len(seen) == passes and result.iterations == passes
     assert min(seen[1:]) < seen[0]
@@ -167,7 +168,8 @@ def test_every_evaluated_image_stays_inside_0_1(weights_path, pair, optimizer):
         seen.append((float(x.detach().min()), float(x.detach().max())))
         return x.sum() * 0
 
-    cfg = fast_config(weights_path, iterations=20, optimizer=optimizer, lr=0.2, style_weight=1e6)
+    step = {"lr": 0.2} if optimizer == "adam" else {}
+    cfg = fast_config(weights_path, iterations=20, optimizer=optimizer, style_weight=1e6, **step)
     build_stylizer(cfg, style).stylize(resize_long_side(content, 32), terms=[Term("spy", 1.0, spy)])
     assert len(seen) >= 20 and min(lo for lo, _ in seen) >= 0.0 and max(hi for _, hi in seen) <= 1.0
 
@@ -179,3 +181,30 @@ def test_a_non_finite_loss_stops_the_run_with_a_clear_error(weights_path, pair, 
     with pytest.raises(VidstyleError, match="NaN or infinite"):
         build_stylizer(fast_config(weights_path, iterations=3, optimizer=optimizer), style).stylize(
             resize_long_side(content, 32), terms=[poison])
+
+
+def test_one_adam_pass_delivers_the_image_its_update_made(weights_path, pair):
+    """Every pass measures the image it starts from; the image the last update made was never among the
+    candidates, so ``--iterations 1`` gave back the content unchanged and N passes the best of N - 1 updates."""
+    content, style = pair
+    small = resize_long_side(content, 64)
+    stylizer = build_stylizer(fast_config(weights_path, size=64, iterations=1, optimizer="adam"), style)
+    result = stylizer.stylize(small)
+    assert result.iterations == 1
+    assert np.abs(result.image.astype(int) - small).mean() > 0.5  # something happened
+    assert stylizer.evaluate(result.image, small)["total"] < 0.999 * stylizer.evaluate(small, small)["total"]
+
+
+def test_lbfgs_keeps_the_trial_point_its_spent_budget_left_unevaluated():
+    """With one pass, L-BFGS evaluates the start, moves to its line search's first trial point and runs out
+    of budget there: that point is now measured and delivered when better (before, the start came back). The
+    step is torch's first one, 1 / |g|_1 long, so on an image it stays below one 8-bit level."""
+    import torch
+
+    target = torch.linspace(0, 1, 12).view(1, 3, 2, 2)
+    x = torch.full((1, 3, 2, 2), 0.5, requires_grad=True)
+    objective = optimizers.Objective(lambda: {"total": ((x - target) ** 2).sum()}, x, 1, None)
+    optimizers.run_lbfgs(x, objective)
+    assert objective.done == 1
+    start = ((0.5 - target) ** 2).sum()
+    assert float(((x.detach() - target) ** 2).sum()) < float(start) * 0.999

@@ -177,7 +177,9 @@ def test_quiet_passes_no_callback(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     stylize_still(MEDIA / "tubingen.jpg", [style], tmp_path / "out.png", cfg(iterations=1, quiet=quiet))
     stylize_video(moving_frames(tmp_path / "in", 2), MEDIA / "starry_night.jpg", tmp_path / "out",
                   cfg(iterations=1, first_iterations=1, quiet=quiet))
-    assert len(callbacks) == 3 and all((c is None) == quiet for c in callbacks)
+    # the image and two frames (a top-up of the second frame's budget, when its look lags the first's, is a
+    # continuation of that frame's bar and passes none)
+    assert len(callbacks) >= 3 and all((c is None) == quiet for c in callbacks[:3])
 
 
 def test_no_capture_flag_reaches_the_engine() -> None:

@@ -78,6 +78,17 @@ class Objective:
             raise VidstyleError("the loss became NaN or infinite during the optimisation; check the weights file "
                                 "and the loss weights (a checkpoint holding NaN, or weights too large)")
 
+    def consider_current(self) -> None:
+        """The point the optimiser moved to last among the candidates: when the budget runs out inside a line
+        search, that trial point was never evaluated (with one pass, the only step taken). Measured once
+        without a gradient, kept when better."""
+        with torch.no_grad():
+            self.x.clamp_(0, 1)
+            value = self.losses()["total"].float()
+            better = value < self.best_value  # False for NaN: a broken trial point is never delivered
+            self.best_value = torch.where(better, value, self.best_value)
+            self.best_x.copy_(torch.where(better, self.x.detach(), self.best_x))
+
     def finish(self) -> None:
         """Leave the best image seen in ``x``."""
         self.check_finite()
@@ -107,6 +118,7 @@ def run_lbfgs(x: torch.Tensor, objective: Objective, lr: float = 1.0) -> None:
         try:
             optimizer.step(objective)
         except _BudgetSpent:
+            objective.consider_current()
             break
         objective.finish()
         if objective.done - before <= 1:  # converged: nothing left to gain

@@ -141,6 +141,16 @@ class Problem:
         parts, total = self.losses(x)
         return (total / self.scale).sum(), (total.detach(), parts)
 
+    def consider_last(self) -> None:
+        """The image the last pass's update made, among the candidates: every pass measures the image it
+        starts from, so without this N passes would deliver the best of N - 1 updates (one pass: the start
+        image). One forward without a gradient per frame, no host read."""
+        with torch.no_grad():
+            _, total = self.losses(self.x)
+            better = total < self.best_value  # False for NaN: the finite check sees the passes' values
+            torch.where(better, total, self.best_value, out=self.best_value)
+            torch.where(better.view(-1, 1, 1, 1), self.x, self.best_x, out=self.best_x)
+
     def check_finite(self) -> None:
         """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read per frame)."""
         if not bool(torch.isfinite(self.worst).all()):

@@ -269,6 +269,8 @@ class Stylizer:
             step()
             if reader is not None and callback is not None:
                 callback(done, reader.after_pass(done))
+        if passes:
+            problem.consider_last()
         problem.check_finite()
         return passes
 
