@@ -10,7 +10,7 @@ import torch
 import vidstyle
 from vidstyle import Config, VidstyleError, build_stylizer, stylize_frame, stylize_image
 from vidstyle.io.images import read_image
-from tests.helpers import MEDIA, WEIGHTS, smooth_image
+from tests.helpers import MEDIA, REPO, WEIGHTS, smooth_image
 
 STYLE = MEDIA / "starry_night.jpg"
 CONTENT = MEDIA / "tubingen.jpg"
@@ -88,6 +88,20 @@ def test_a_path_argument_of_the_wrong_type_is_refused_by_name(value, needle):
         refused(lambda: stylize_image(CONTENT, value, cfg()), needle, "style")
         refused(lambda: build_stylizer(cfg(), value), needle, "style")
     refused(lambda: stylize_image(CONTENT, [STYLE, value], cfg(style_weights=(1, 1))), needle, "style[1]")
+
+
+@pytest.mark.parametrize("value, needle", [(None, "None"), ([1], "a list"), (3, "an int"),
+                                           (b"clip.mp4", "bytes"), ("", "empty path")])
+def test_stylize_video_refuses_paths_of_the_wrong_type_by_name(value, needle, tmp_path):
+    """stylize_video's INPUT and OUTPUT raised pathlib TypeErrors (None, an int, bytes) naming no argument."""
+    clip = REPO / "samples" / "pan.mp4"
+    refused(lambda: vidstyle.stylize_video(value, STYLE, tmp_path / "o.mp4", cfg()), needle, "input")
+    refused(lambda: vidstyle.stylize_video(clip, STYLE, value, cfg()), needle, "output")
+    if not isinstance(value, list):
+        refused(lambda: vidstyle.stylize_video(clip, value, tmp_path / "o.mp4", cfg()), needle, "style")
+    refused(lambda: vidstyle.stylize_video(clip, [], tmp_path / "o.mp4", cfg()), "no image", "style")
+    refused(lambda: vidstyle.stylize_video(clip, STYLE, tmp_path / "o.mp4", {}), "a dict", "config")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_no_style_and_a_config_that_is_not_one_are_refused_by_name():

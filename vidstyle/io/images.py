@@ -183,19 +183,24 @@ def check_frame(image: object, name: str) -> np.ndarray:
     return image
 
 
+def path_argument(value: object, name: str, what: str = "a file path") -> str:
+    """A path given to the Python API as text (``str`` or ``os.PathLike``), checked before pathlib sees it (a
+    pathlib TypeError names no argument); anything else is a VidstyleError naming ``name``."""
+    path = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(path, str):  # bytes: Path() and OpenCV take text; os.fsdecode gives it
+        hint = "; decode a bytes path with os.fsdecode" if isinstance(value, bytes) or path is not None else ""
+        raise VidstyleError(f"{name} must be {what}, got {value_kind(value)}{hint}")
+    if not path.strip():  # '' would read as the current folder
+        raise VidstyleError(f"{name} is an empty path")
+    return path
+
+
 def load_rgb(image: object, name: str = "image") -> np.ndarray:
     """An image given to the Python API as a path (read from disk) or an array (checked by ``check_frame``);
     anything else is a VidstyleError naming the argument (``name``)."""
     if isinstance(image, np.ndarray):
         return check_frame(image, name)
-    path = os.fspath(image) if isinstance(image, (str, os.PathLike)) else None
-    if not isinstance(path, str):  # bytes: Path() and OpenCV take text; os.fsdecode gives it
-        hint = "; decode a bytes path with os.fsdecode" if isinstance(image, bytes) or path is not None else ""
-        raise VidstyleError(f"{name} must be an image file path or an H x W x 3 RGB uint8 array, "
-                            f"got {value_kind(image)}{hint}")
-    if not path.strip():  # '' would read as the current folder
-        raise VidstyleError(f"{name} is an empty path")
-    return read_image(path)
+    return read_image(path_argument(image, name, "an image file path or an H x W x 3 RGB uint8 array"))
 
 
 def load_styles(style: object, name: str = "style") -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from ..compose import fingerprint_settings, on_this_machine, resolve_files, resolve_run
-from ..config import Config
+from ..config import Config, checked_config
 from ..errors import VidstyleError
 from ..scopes import check_applies
 from ..io.atomic import check_output_path, clean_stale_temps
@@ -30,7 +30,7 @@ from ..io.frames import (
     iter_frame_dir,
     list_frames,
 )
-from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_rgb
+from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_styles, path_argument
 from ..io.mask_files import MaskSequence
 from ..io.report_files import staged_report
 from ..io.video_files import (
@@ -136,8 +136,10 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
 
 
 def _styles(style: ImageLike | Sequence[ImageLike]) -> tuple[list[np.ndarray], list[str]]:
+    """The style images (checked and named as stylize_image names them) and an identity of each for the
+    work directory's fingerprint."""
+    images = load_styles(style)
     items = list(style) if isinstance(style, (list, tuple)) else [style]
-    images = [load_rgb(s) for s in items]
     ids = [file_digest(s) if not isinstance(s, np.ndarray) else hashlib.sha256(s.tobytes()).hexdigest()[:16]
            for s in items]
     return images, ids
@@ -222,12 +224,14 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     FrameUpdate after each computed frame. ``runner``: who computes the frames (default: this process; see
     vidstyle.distributed for a Ray cluster). Ctrl-C raises VideoInterrupted; the same call resumes.
     """
-    config = config or Config()
-    input_path, output_text, output = Path(input), output, Path(output)
+    config = Config() if config is None else checked_config(config)
+    input_text = path_argument(input, "input", "a video, frame folder or image path")
+    output_text = path_argument(output, "output", "a video, frame folder or image path")
+    input_path, output = Path(input_text), Path(output_text)
     in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
     check_applies(config, in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
+    styles, style_ids = _styles(style)  # checked (and named) before the path registry reads them as paths
     work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
-    styles, style_ids = _styles(style)
     if in_kind == "image":
         if runner is not None:
             raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
