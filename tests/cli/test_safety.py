@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers import REPO, smooth_image
 from tests.helpers.clips import make_clip
+from tests.io.temps import dead_pid
 from vidstyle.cli.main import main
 from vidstyle.io.images import write_image
 from vidstyle.io.path_registry import WORK_MARKER
@@ -255,3 +256,27 @@ def test_torch_home_that_cannot_be_written(tmp_path, capsys, monkeypatch, images
 def test_a_line_break_in_a_file_name_keeps_the_message_one_line(tmp_path, capsys, images, weights_path):
     odd = tmp_path / "two\nlines.png"
     refused(capsys, [odd, images["style"], tmp_path / "o.png", *fast(weights_path)], "two\\nlines.png")
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder``: a link as its target text, a folder as 'dir', a file by its SHA-256."""
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        key = str(p.relative_to(folder))
+        found[key] = ("link:" + os.readlink(p) if p.is_symlink() else "dir" if p.is_dir() else digest(p))
+    return found
+
+
+def test_a_folder_named_like_a_stale_temporary_is_kept(tmp_path, capsys, clip, images, weights_path):
+    """The clean-up of a dead run's temporaries removes only what vidstyle can prove it made: a user's folder
+    (or file) beside OUTPUT named like one stays with everything in it; it was deleted with its contents."""
+    pid = dead_pid()
+    for name in (f".out.png.{pid}.abcdefgh.part", f".out.mp4.{pid}.abcdefgh.video.mp4"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "precious.txt").write_text("precious")
+    (tmp_path / f".out.png.{pid}.abcdefgh.part.png").write_text("mine")
+    before = tree(tmp_path)
+    assert main([str(a) for a in [images["content"], images["style"], tmp_path / "out.png", *fast(weights_path)]]) == 0
+    assert main([str(a) for a in [clip, images["style"], tmp_path / "out.mp4", *video_fast(weights_path)]]) == 0
+    after = tree(tmp_path)
+    assert {k: v for k, v in after.items() if k not in ("out.png", "out.mp4")} == before

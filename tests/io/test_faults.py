@@ -1,8 +1,10 @@
-"""io safety: input/output overlap both ways, stale temporary files, no-clobber at commit time, and one
-image reader for OpenCV's warnings and errors."""
+"""io safety: input/output overlap both ways, stale temporary files (only vidstyle's own are removed), no-clobber at
+commit time, and one image reader for OpenCV's warnings and errors."""
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import stat
 import struct
 import subprocess
@@ -14,36 +16,96 @@ import numpy as np
 import pytest
 
 from vidstyle.errors import VidstyleError
-from vidstyle.io.atomic import atomic_path, clean_stale_temps, temp_path
+from vidstyle.io.atomic import atomic_path, clean_stale_temps, is_own_temp, temp_path
 from vidstyle.io.frames import FrameDirWriter
 from vidstyle.io.images import encode_image, read_image, write_image
 from tests.helpers import smooth_image
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
+from tests.io.temps import dead_pid, stale_temp
 
 
 def test_stale_temps_of_dead_runs_are_removed_others_kept(tmp_path):
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        pid = dead_pid()
-        stale = [tmp_path / f".out.mp4.{pid}.abcdefgh.video.mp4", tmp_path / f".out.mp4.{pid}.abcd_fgh.part.mp4"]
-        (tmp_path / f".out.{pid}.abcdefgh.part").mkdir()  # a frame folder's
-        stale.append(tmp_path / f".out.{pid}.abcdefgh.part")
-        kept = [tmp_path / f".out.mp4.{live.pid}.abcdefgh.part.mp4",  # a run still working
-                tmp_path / f".other.mp4.{pid}.abcdefgh.part.mp4",  # another OUTPUT's
-                tmp_path / ".out.mp4.notes", tmp_path / "out.mp4"]
-        for p in stale[:2] + kept:
-            p.write_bytes(b"x")
-        removed = clean_stale_temps(tmp_path, "out.mp4") + clean_stale_temps(tmp_path, "out")
-        assert sorted(removed) == sorted(stale)
-        assert all(p.exists() for p in kept) and not any(p.exists() for p in stale)
-    finally:
-        live.kill()
-        live.wait()
+    stale = [stale_temp(tmp_path / "out.mp4", "video"), stale_temp(tmp_path / "out.mp4"),
+             stale_temp(tmp_path / "out", directory=True)]  # a frame folder's
+    kept = [temp_path(tmp_path / "out.mp4"),  # a run still working (this one)
+            stale_temp(tmp_path / "other.mp4"),  # another OUTPUT's
+            tmp_path / ".out.mp4.notes", tmp_path / "out.mp4"]
+    for p in kept[2:]:
+        p.write_bytes(b"x")
+    removed = clean_stale_temps(tmp_path, "out.mp4") + clean_stale_temps(tmp_path, "out")
+    assert sorted(removed) == sorted(stale)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in stale)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder`` (links as their target text, folders as 'dir') and the bytes of each file."""
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        key = str(p.relative_to(folder))
+        if p.is_symlink():
+            found[key] = "link:" + os.readlink(p)
+        elif p.is_dir():
+            found[key] = "dir"
+        else:
+            found[key] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return found
+
+
+def test_the_clean_up_removes_only_what_vidstyle_made(tmp_path):
+    """Names alone prove nothing: a user's folder, file, link or copy named like a temporary of a dead run stays
+    with everything in it; a real stale frame folder loses only its frames, not a file someone put in it."""
+    pid = dead_pid()
+    folder = tmp_path / f".out.png.{pid}.abcdefgh.part"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("precious")
+    (folder / "frame_000001.png").write_text("not vidstyle's either")
+    (tmp_path / f".out.mp4.{pid}.abcdefgh.video.mp4").mkdir()
+    (tmp_path / f".out.mp4.{pid}.abcdefgh.video.mp4" / "precious.txt").write_text("precious")
+    (tmp_path / f".out.png.{pid}.abcdefgh.part.png").write_text("typed by hand")
+    (tmp_path / "mine.png").write_text("a user's file")
+    real = stale_temp(tmp_path / "out.png")
+    real.unlink()
+    os.symlink(tmp_path / "mine.png", real)  # a link under a real temporary's name: never followed or removed
+    copied = stale_temp(tmp_path / "out.mp4")
+    shutil.copy(copied, tmp_path / "copy")
+    os.replace(tmp_path / "copy", copied)  # the same name, another file: not the one vidstyle made
+    frames = stale_temp(tmp_path / "out", directory=True)
+    (frames / "notes.txt").write_text("someone's")
+    before = tree_digest(tmp_path)
+    assert clean_stale_temps(tmp_path, "out.png") + clean_stale_temps(tmp_path, "out.mp4") == []
+    assert clean_stale_temps(tmp_path, "out") == []  # the folder stays: it holds someone's file
+    del before[str((frames / "frame_000001.png").relative_to(tmp_path))]
+    assert tree_digest(tmp_path) == before
+
+
+def test_every_temporary_vidstyle_makes_carries_its_mark(tmp_path, monkeypatch):
+    """What the clean-up would remove after a kill is everything vidstyle leaves: the temporaries of images,
+    reports, frame folders, and of videos with and without audio (ffmpeg writes into the file vidstyle made)."""
+    from fractions import Fraction
+
+    from tests.helpers.clips import make_clip
+    from vidstyle.io import atomic
+    from vidstyle.io.encode import VideoWriter
+    from vidstyle.io.report_files import write_report
+
+    (tmp_path / "t").mkdir()
+    assert is_own_temp(temp_path(tmp_path / "t" / "a.png")) and is_own_temp(temp_path(tmp_path / "t" / "a", directory=True))
+    committed = []
+    real = atomic.commit_file
+
+    def commit(tmp, target, **kw):
+        committed.append((tmp.name, is_own_temp(tmp)))
+        return real(tmp, target, **kw)
+
+    monkeypatch.setattr(atomic, "commit_file", commit)
+    write_image(tmp_path / "o.png", smooth_image(8, 8))
+    write_report(tmp_path / "r.json", {"a": 1})
+    clip = make_clip(tmp_path / "in.mp4", frames=2, audio=True)
+    for name, audio in (("plain.mp4", None), ("sound.mp4", clip)):
+        with VideoWriter(tmp_path / name, Fraction(25), audio_source=audio) as writer:
+            writer.write(smooth_image(16, 16))
+    assert len(committed) == 4 and all(own for _, own in committed), committed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "o.png", "plain.mp4", "r.json", "sound.mp4",
+                                                          "t"]
 
 
 def test_temp_names_carry_the_pid_and_the_extension(tmp_path):

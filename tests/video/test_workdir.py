@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import smooth_image
+from tests.io.temps import dead_pid, stale_temp
 from vidstyle.errors import VidstyleError
 from vidstyle.video.workdir import LOCK, MARKER, STAGING, WorkDir, fingerprint
 
@@ -51,11 +52,22 @@ def test_a_run_killed_while_writing_its_marker_leaves_a_usable_folder(tmp_path):
     temporary file are there, and the next run must start, not call the folder foreign."""
     (tmp_path / "w").mkdir()
     (tmp_path / "w" / LOCK).write_text("")
-    (tmp_path / "w" / f".{MARKER}.999999999.abcdefgh.part.json").write_text("{")  # its process is gone
+    stale_temp(tmp_path / "w" / MARKER, data=b"{")  # made by a run whose process is gone
     work = WorkDir(tmp_path / "w", SETTINGS)
     assert work.finished() == 0 and (tmp_path / "w" / MARKER).is_file()
     assert sorted(p.name for p in (tmp_path / "w").iterdir()) == sorted([LOCK, MARKER])
     work.release()
+
+
+def test_a_file_only_named_like_a_temporary_makes_the_folder_foreign(tmp_path):
+    """A name is no proof: a file named like the marker's temporary of a dead run is not vidstyle's, so it
+    stays, and the folder holding it is not taken for a work directory."""
+    (tmp_path / "w").mkdir()
+    lookalike = tmp_path / "w" / f".{MARKER}.{dead_pid()}.abcdefgh.part.json"
+    lookalike.write_text("a user's")
+    with pytest.raises(VidstyleError, match="not a vidstyle work directory"):
+        WorkDir(tmp_path / "w", SETTINGS)
+    assert [p.name for p in (tmp_path / "w").iterdir()] == [lookalike.name] and lookalike.read_text() == "a user's"
 
 
 def test_clear_removes_only_what_vidstyle_wrote(tmp_path):

@@ -1,16 +1,21 @@
 """Atomic output: write to a temporary file beside the target, then rename over it.
 
-Every temporary file or folder of the tool is named ``.NAME.PID.XXXXXXXX.TAG[.EXT]`` beside its target NAME
+Every temporary file or folder of the tool is named ``.NAME.PID.TOKEN.TAG[.EXT]`` beside its target NAME
 (TAG: part, video; EXT: the target's extension, kept so that OpenCV and ffmpeg recognise the format). The
-process id lets a later run tell its own stale leftovers (their process is gone) from the temporary files of
-a run still in progress: ``clean_stale_temps`` removes only the former.
+process id lets a later run tell the stale leftovers of a run that is gone from the temporaries of a run still
+in progress. TOKEN is vidstyle's mark: a hash of the rest of the name and of the inode number of the file or
+folder vidstyle created under it, so a name alone (typed by a user, or a copy of a leftover) does not carry it.
+``clean_stale_temps`` is the one clean-up rule: it removes only a regular file, or a folder of its own frames,
+whose name and inode carry the mark and whose process is gone; never a link, never anything else.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import os
 import re
-import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -20,7 +25,10 @@ from ..errors import VidstyleError
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 TEMP_TAGS = ("part", "video")
-_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.(?:%s)(?:\..*)?$" % "|".join(TEMP_TAGS))
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<token>[a-z0-9_]{8})\.(?P<rest>(?:%s)(?:\..*)?)$"
+                        % "|".join(TEMP_TAGS))
+# What FrameDirWriter (io/frames.py) writes into its temporary folder: all a stale one may hold that is removed.
+_TEMP_FOLDER_FILE = re.compile(r"^frame_\d{6,}\.png$")
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
@@ -33,27 +41,51 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
 
 
 def check_parent_writable(out: Path) -> None:
-    """The folder that will hold ``out`` exists and is writable."""
-    parent = _parent(out)
+    """The folder that will hold ``out`` (and its temporaries) exists and is writable."""
+    parent = out.parent
     if not parent.is_dir():
         raise VidstyleError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise VidstyleError(f"output folder {parent} is not writable")
 
 
-def _parent(path: Path) -> Path:
-    return path.parent if str(path.parent) else Path(".")
+def _token(name: str, pid: int, rest: str, inode: int) -> str:
+    blob = b"\0".join([b"vidstyle temporary", os.fsencode(name), str(pid).encode(), os.fsencode(rest),
+                       str(inode).encode()])
+    return base64.b32encode(hashlib.sha256(blob).digest()).decode().lower()[:8]
 
 
 def temp_path(target: Path, tag: str = "part", *, directory: bool = False) -> Path:
-    """Create and return an empty temporary file (or folder) beside ``target``, named for stale cleanup."""
+    """Create and return an empty temporary file (or folder) beside ``target``, named and marked for the stale
+    clean-up (see the module docstring)."""
     assert tag in TEMP_TAGS
-    prefix, suffix = f".{target.name}.{os.getpid()}.", f".{tag}{'' if directory else target.suffix}"
-    if directory:
-        return Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=_parent(target)))
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=_parent(target))
-    os.close(fd)
-    return Path(name)
+    folder, pid = target.parent, os.getpid()
+    rest = tag if directory else tag + target.suffix
+    while True:
+        # made under a random name, then renamed to carry the mark of its inode (a rename keeps the inode)
+        if directory:
+            made = tempfile.mkdtemp(prefix=f".{target.name}.{pid}.", suffix=f".{rest}", dir=folder)
+        else:
+            fd, made = tempfile.mkstemp(prefix=f".{target.name}.{pid}.", suffix=f".{rest}", dir=folder)
+            os.close(fd)
+        try:
+            inode = os.lstat(made).st_ino
+            final = os.path.join(folder, f".{target.name}.{pid}.{_token(target.name, pid, rest, inode)}.{rest}")
+            if not os.path.lexists(final):  # never over an entry already there (a rename would replace it)
+                os.rename(made, final)
+                return Path(final)
+        except BaseException:
+            _remove_new(made, directory)
+            raise
+        _remove_new(made, directory)
+
+
+def _remove_new(path: str, directory: bool) -> None:
+    with contextlib.suppress(OSError):
+        if directory:
+            os.rmdir(path)
+        else:
+            os.unlink(path)
 
 
 def _alive(pid: int) -> bool:
@@ -68,28 +100,60 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def is_own_temp(path: Path) -> bool:
+    """True when ``path`` (not followed if a link) is a temporary vidstyle made: a regular file or a folder named
+    ``.NAME.PID.TOKEN.TAG[.EXT]`` whose TOKEN is the mark of its own name and inode."""
+    m = _TEMP_NAME.match(path.name)
+    if m is None:
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return False
+    return m["token"] == _token(m["name"], int(m["pid"]), m["rest"], st.st_ino)
+
+
 def clean_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
-    """Remove the temporary files and folders of runs that no longer exist (those of ``name`` only, when
-    given) from ``folder``; temporary files of running processes and every other file are left alone."""
+    """Remove the temporaries of runs that no longer exist (those of target ``name`` only, when given) from
+    ``folder``: only what ``is_own_temp`` proves vidstyle made; those of running processes, links, look-alikes
+    and every other file or folder are left alone."""
     removed: list[Path] = []
-    with contextlib.suppress(OSError):
-        for p in folder.iterdir():
-            m = _TEMP_NAME.match(p.name)
-            if m is None or (name is not None and m["name"] != name) or _alive(int(m["pid"])):
-                continue
-            with contextlib.suppress(OSError):
-                if p.is_dir() and not p.is_symlink():
-                    shutil.rmtree(p)
-                else:
-                    p.unlink()
-                removed.append(p)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in names:
+        m = _TEMP_NAME.match(entry)
+        if m is None or (name is not None and m["name"] != name) or _alive(int(m["pid"])):
+            continue
+        path = Path(folder) / entry
+        if not is_own_temp(path):
+            continue
+        with contextlib.suppress(OSError):
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                _remove_temp_folder(path)
+            else:
+                path.unlink()
+            removed.append(path)
     return removed
 
 
+def _remove_temp_folder(path: Path) -> None:
+    """A stale temporary frame folder: the frames in it, then the folder; anything else in it (OSError) stays."""
+    for entry in os.listdir(path):
+        inner = path / entry
+        if _TEMP_FOLDER_FILE.match(entry) and stat.S_ISREG(os.lstat(inner).st_mode):
+            inner.unlink()
+    path.rmdir()
+
+
 def commit_file(tmp: Path, target: Path, *, replace: bool = True) -> None:
-    """Move the finished ``tmp`` to ``target``. Without ``replace``, a target that appeared while the work
-    ran (another run writing the same OUTPUT) is kept and VidstyleError raised: checked again at commit time,
-    atomically where the file system has hard links."""
+    """Move the finished ``tmp`` to ``target``: the one commit step of a file. Without ``replace``, a target
+    that appeared
+    while the work ran (another run writing the same OUTPUT) is kept and VidstyleError raised: checked again
+    at commit time, atomically where the file system has hard links."""
     if replace:
         os.replace(tmp, target)
         return
@@ -107,6 +171,13 @@ def commit_file(tmp: Path, target: Path, *, replace: bool = True) -> None:
     tmp.unlink()
 
 
+def commit_output(tmp: Path, target: Path, *, replace: bool = True) -> None:
+    """``commit_file`` for a finished output file made by ``temp_path``: it gets the usual permissions first."""
+    if tmp.is_file():
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
+    commit_file(tmp, target, replace=replace)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success move it to ``path``, else delete it.
@@ -118,9 +189,7 @@ def atomic_path(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Pa
     tmp = temp_path(target)
     try:
         yield tmp
-        if tmp.is_file():
-            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the usual permissions
-        commit_file(tmp, target, replace=replace)
+        commit_output(tmp, target, replace=replace)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import CommitOnSuccess, atomic_path, temp_path
+from .atomic import CommitOnSuccess, atomic_path, commit_output, temp_path
 from .video_files import VIDEO_OUTPUT_EXTENSIONS, ffmpeg_exe, ffmpeg_path, probe_video
 
 # Audio codecs each output container takes as a stream copy (anything else is re-encoded).
@@ -129,12 +129,12 @@ class VideoWriter(CommitOnSuccess):
                 raise VidstyleError(f"ffmpeg could not write {self.path}: {self._log_tail()}")
             assert self._video_tmp is not None
             try:
-                with atomic_path(self.path, replace=self.replace) as tmp:
-                    if self.audio_source is not None:
+                if self.audio_source is None:  # the encoded file itself: a rename keeps its temporary's mark
+                    commit_output(self._video_tmp, self.path, replace=self.replace)
+                else:
+                    with atomic_path(self.path, replace=self.replace) as tmp:
                         mux_audio(self._video_tmp, self.audio_source, tmp, start=self.audio_start,
                                   duration=self.frames / self.fps)
-                    else:
-                        os.replace(self._video_tmp, tmp)
             except OSError as exc:
                 raise VidstyleError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         finally:

@@ -12,7 +12,7 @@ One rule set (docs/safety.md) for the image, video, frame-folder and live comman
   run's resumable frames would be mixed or lost);
 * every name vidstyle will create (its temporary names included) must fit the file system's name limit;
 * an input whose name looks like one of vidstyle's own temporary files in a folder the run cleans is refused
-  (the clean-up would delete it).
+  (if it is a leftover of a killed run, the clean-up deletes it).
 """
 from __future__ import annotations
 
