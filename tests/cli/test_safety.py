@@ -280,3 +280,62 @@ def test_a_folder_named_like_a_stale_temporary_is_kept(tmp_path, capsys, clip, i
     assert main([str(a) for a in [clip, images["style"], tmp_path / "out.mp4", *video_fast(weights_path)]]) == 0
     after = tree(tmp_path)
     assert {k: v for k, v in after.items() if k not in ("out.png", "out.mp4")} == before
+
+
+def swap_for_link(folder: Path, target: Path) -> None:
+    """What `rmdir o; ln -s inputs o` does while the run works (a folder that is not empty is moved away)."""
+    if folder.is_symlink():
+        return
+    try:
+        folder.rmdir()
+    except OSError:
+        folder.rename(folder.with_name(folder.name + ".moved"))
+    os.symlink(target, folder)
+
+
+@pytest.mark.parametrize("case", ["image", "image without --overwrite", "video", "frame folder", "report"])
+def test_a_folder_swapped_for_a_link_to_the_inputs_is_refused_at_commit(tmp_path, capsys, monkeypatch, clip, images,
+                                                                        weights_path, case):
+    """Paths are checked before the run and again when the result is committed: a folder on an output's path
+    swapped for a link to the inputs just before the commit must not let it replace an input (it did with
+    --overwrite, exit 0), however the output is written. The swap happens in a wrapper of the pipeline's step
+    that writes (deterministic: no sleeps)."""
+    import vidstyle.still
+    import vidstyle.video.pipeline as pipeline
+
+    inputs, o = tmp_path / "inputs", tmp_path / "o"
+    inputs.mkdir()
+    o.mkdir()
+    shutil.copy(images["content"], inputs / "photo.png")
+    shutil.copy(clip, inputs / "clip.mp4")
+    prev = tmp_path / "prev"  # a frame folder vidstyle wrote once, now an input
+    prev.mkdir()
+    for i in range(3):
+        write_image(prev / f"frame_{i + 1:06d}.png", smooth_image(24, 32, seed=i))
+    style = images["style"]
+    overwrite = [] if case == "image without --overwrite" else ["--overwrite"]
+    argv, module, step, link_to = {
+        "image": ([inputs / "photo.png", style, o / "photo.png", *fast(weights_path, *overwrite)],
+                  vidstyle.still, "write_image", inputs),
+        "image without --overwrite": ([inputs / "photo.png", style, o / "photo.png", *fast(weights_path)],
+                                      vidstyle.still, "write_image", inputs),
+        "video": ([inputs / "clip.mp4", style, o / "clip.mp4", *video_fast(weights_path, "--work-dir",
+                                                                            tmp_path / "wd", *overwrite)],
+                  pipeline, "_write_output", inputs),
+        "frame folder": ([prev, style, o, *video_fast(weights_path, "--work-dir", tmp_path / "wd", *overwrite)],
+                         pipeline, "_write_output", prev),
+        "report": ([prev, style, tmp_path / "out.mp4", *video_fast(weights_path, "--report", o / "run.json",
+                                                                   *overwrite)],
+                   pipeline, "staged_report", prev),
+    }[case]
+    real = getattr(module, step)
+
+    def swapped_first(*args, **kwargs):
+        swap_for_link(o, link_to)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, step, swapped_first)
+    before = {"inputs": tree(inputs), "prev": tree(prev), "style": digest(style)}
+    refused(capsys, argv, "now leads to the input")
+    assert {"inputs": tree(inputs), "prev": tree(prev), "style": digest(style)} == before
+    assert o.is_symlink()

@@ -1,5 +1,6 @@
-"""io safety: input/output overlap both ways, stale temporary files (only vidstyle's own are removed), no-clobber at
-commit time, and one image reader for OpenCV's warnings and errors."""
+"""io safety: input/output overlap both ways, stale temporary files (only vidstyle's own are removed), the
+registry's check again at commit time, no-clobber at commit time, and one image reader for OpenCV's warnings
+and errors."""
 from __future__ import annotations
 
 import hashlib
@@ -19,6 +20,7 @@ from vidstyle.errors import VidstyleError
 from vidstyle.io.atomic import atomic_path, clean_stale_temps, is_own_temp, temp_path
 from vidstyle.io.frames import FrameDirWriter
 from vidstyle.io.images import encode_image, read_image, write_image
+from vidstyle.io.path_registry import Target, check_run_paths
 from tests.helpers import smooth_image
 from tests.io.temps import dead_pid, stale_temp
 
@@ -106,6 +108,55 @@ def test_every_temporary_vidstyle_makes_carries_its_mark(tmp_path, monkeypatch):
     assert len(committed) == 4 and all(own for _, own in committed), committed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "o.png", "plain.mp4", "r.json", "sound.mp4",
                                                           "t"]
+
+
+def test_a_commit_into_a_folder_swapped_for_a_link_to_an_input_is_refused(tmp_path):
+    """The registry checks an output again when the result is committed: `rmdir o; ln -s inputs o` during the
+    run must not let the final rename replace the input, --overwrite (replace=True) or not, for a file, a frame
+    folder and the work directory's frames."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_image(inputs / "photo.png", smooth_image(8, 8, seed=1))
+    write_image(inputs / "frame_000001.png", smooth_image(8, 8, seed=2))
+    before = tree_digest(inputs)
+    outs = {"OUTPUT": tmp_path / "o", "--work-dir": tmp_path / "wd", "frames": tmp_path / "f"}
+    check_run_paths([("INPUT", inputs / "photo.png"), ("--content-mask", inputs)],
+                    [Target("OUTPUT", outs["OUTPUT"] / "photo.png"), Target("--work-dir", outs["--work-dir"], folder=True),
+                     Target("OUTPUT", outs["frames"], folder=True)])
+    for out in outs.values():  # each folder swapped for a link to the inputs after the check
+        os.symlink(inputs, out)
+    for replace in (True, False):
+        with pytest.raises(VidstyleError, match="now leads to the input"):
+            write_image(outs["OUTPUT"] / "photo.png", smooth_image(8, 8), replace=replace)
+        with pytest.raises(VidstyleError, match="now leads to the input"):
+            write_image(outs["--work-dir"] / "frame_000001.png", smooth_image(8, 8), replace=replace)
+        with pytest.raises(VidstyleError, match="now leads to the input"):
+            with FrameDirWriter(outs["frames"], replace=replace) as writer:
+                writer.write(smooth_image(8, 8))
+    assert tree_digest(inputs) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "inputs", "o", "wd"]
+
+
+def test_the_commit_itself_checks_again(tmp_path):
+    """The final step, not only the temporary's creation: a frame folder swapped while its frames were being
+    written, and a hard link to the input put at the target (it *is* the input), are refused at commit."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    write_image(inputs / "frame_000001.png", smooth_image(8, 8, seed=2))
+    before = tree_digest(inputs)
+    frames, target = tmp_path / "f", tmp_path / "out" / "o.png"
+    target.parent.mkdir()
+    check_run_paths([("INPUT", inputs)], [Target("OUTPUT", frames, folder=True), Target("--report", target)])
+    with pytest.raises(VidstyleError, match="now leads to the input"):
+        with FrameDirWriter(frames) as writer:
+            writer.write(smooth_image(8, 8))
+            os.symlink(inputs, frames)
+    with pytest.raises(VidstyleError, match="now leads to the input"):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"report")
+            os.link(inputs / "frame_000001.png", target)
+    assert tree_digest(inputs) == before and [p.name for p in target.parent.iterdir()] == ["o.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "inputs", "out"]  # no temporary left
 
 
 def test_temp_names_carry_the_pid_and_the_extension(tmp_path):

@@ -266,3 +266,26 @@ def test_variable_frame_rate_keeps_duration_and_audio(tmp_path, style, weights_p
     fps = float(probe_video(out).fps)
     assert abs(6 / fps - 2.02) <= 1 / fps  # the duration within one frame of the input's
     assert stream_seconds(out, "a") == pytest.approx(stream_seconds(clip, "a"), abs=0.03)  # the whole audio
+
+
+def test_a_work_directory_swapped_for_a_link_to_the_input_frames_is_left_alone(tmp_path, style, weights_path):
+    """`mv wd moved; ln -s prev wd` while the run works, prev being the input: frames named like vidstyle's own
+    (a folder it wrote before). No later frame is saved there and nothing there is cleared; the old code wrote
+    its frames over the input's and, once done, deleted them as its own."""
+    prev = tmp_path / "prev"
+    prev.mkdir()
+    for i in range(3):
+        write_image(prev / f"frame_{i + 1:06d}.png", smooth_image(24, 32, seed=i))
+    before = {p.name: p.read_bytes() for p in prev.iterdir()}
+    work = tmp_path / "wd"
+
+    def swap(update):
+        if not work.is_symlink():
+            os.rename(work, tmp_path / "moved")
+            os.symlink(prev, work)
+
+    with pytest.raises(VidstyleError, match="was replaced while this run was working|now leads to the input"):
+        stylize_video(prev, style, tmp_path / "out.mp4", cfg(weights=str(weights_path), work_dir=str(work)),
+                      progress=swap)
+    assert {p.name: p.read_bytes() for p in prev.iterdir()} == before
+    assert not (tmp_path / "out.mp4").exists()

@@ -1,6 +1,8 @@
 """The resumable work directory (vidstyle.video.workdir): frames, records, fingerprint, cleanup, lock."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,25 @@ def test_a_file_only_named_like_a_temporary_makes_the_folder_foreign(tmp_path):
     with pytest.raises(VidstyleError, match="not a vidstyle work directory"):
         WorkDir(tmp_path / "w", SETTINGS)
     assert [p.name for p in (tmp_path / "w").iterdir()] == [lookalike.name] and lookalike.read_text() == "a user's"
+
+
+def test_a_work_directory_swapped_while_running_is_neither_written_nor_cleared(tmp_path):
+    """The folder is known by its inode: once its path names another folder (moved away, a link put in its
+    place), no frame is saved there and clear() deletes nothing there, not even files named like its frames."""
+    work = WorkDir(tmp_path / "w", SETTINGS)
+    work.save(0, smooth_image(8, 8), {})
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "frame_000001.png").write_bytes(b"someone's frame")
+    (other / LOCK).write_text("someone's lock")
+    os.rename(tmp_path / "w", tmp_path / "moved")
+    os.symlink(other, tmp_path / "w")
+    with pytest.raises(VidstyleError, match="was replaced while this run was working"):
+        work.save(1, smooth_image(8, 8), {})
+    work.clear()
+    assert sorted(p.name for p in other.iterdir()) == sorted([LOCK, "frame_000001.png"])
+    assert (other / "frame_000001.png").read_bytes() == b"someone's frame"
+    assert (other / LOCK).read_text() == "someone's lock"
 
 
 def test_clear_removes_only_what_vidstyle_wrote(tmp_path):

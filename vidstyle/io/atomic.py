@@ -7,6 +7,10 @@ in progress. TOKEN is vidstyle's mark: a hash of the rest of the name and of the
 folder vidstyle created under it, so a name alone (typed by a user, or a copy of a leftover) does not carry it.
 ``clean_stale_temps`` is the one clean-up rule: it removes only a regular file, or a folder of its own frames,
 whose name and inode carry the mark and whose process is gone; never a link, never anything else.
+
+Every commit (and every temporary made for one) first asks the path registry (path_registry.check_commit)
+whether the target still names nothing the run reads: a folder on its way may have been swapped for a link
+to an input while the run worked.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import VidstyleError
+from .path_registry import check_commit
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -59,6 +64,7 @@ def temp_path(target: Path, tag: str = "part", *, directory: bool = False) -> Pa
     """Create and return an empty temporary file (or folder) beside ``target``, named and marked for the stale
     clean-up (see the module docstring)."""
     assert tag in TEMP_TAGS
+    check_commit(target)  # not even a temporary goes into a folder that now leads to an input
     folder, pid = target.parent, os.getpid()
     rest = tag if directory else tag + target.suffix
     while True:
@@ -150,10 +156,11 @@ def _remove_temp_folder(path: Path) -> None:
 
 
 def commit_file(tmp: Path, target: Path, *, replace: bool = True) -> None:
-    """Move the finished ``tmp`` to ``target``: the one commit step of a file. Without ``replace``, a target
-    that appeared
+    """Move the finished ``tmp`` to ``target``: the one commit step of a file. The path registry checks the
+    target again first (by what it names now), --overwrite or not. Without ``replace``, a target that appeared
     while the work ran (another run writing the same OUTPUT) is kept and VidstyleError raised: checked again
     at commit time, atomically where the file system has hard links."""
+    check_commit(target)
     if replace:
         os.replace(tmp, target)
         return

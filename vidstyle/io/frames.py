@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import VidstyleError
 from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, temp_path
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
+from .path_registry import check_commit
 
 FRAME_NAME = "frame_{:06d}.png"
 _OWN_FRAME = re.compile(r"^frame_\d{6,}\.png$")
@@ -184,6 +185,7 @@ class FrameDirWriter(CommitOnSuccess):
             self.abort()
             raise VidstyleError(f"no frames to write to {self.path}")
         try:
+            check_commit(self.path)  # the registry's re-check: the folder may now lead to an input
             if not self.path.exists():
                 os.chmod(self._tmp, default_dir_mode())  # mkdtemp makes 0700; outputs get the usual mode
                 os.rename(self._tmp, self.path)

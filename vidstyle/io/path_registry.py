@@ -12,7 +12,10 @@ One rule set (docs/safety.md) for the image, video, frame-folder and live comman
   run's resumable frames would be mixed or lost);
 * every name vidstyle will create (its temporary names included) must fit the file system's name limit;
 * an input whose name looks like one of vidstyle's own temporary files in a folder the run cleans is refused
-  (if it is a leftover of a killed run, the clean-up deletes it).
+  (if it is a leftover of a killed run, the clean-up deletes it);
+* the check is made again when a result is committed (``check_commit``, called by io/atomic.py's commit step,
+  the frame-folder writer and the work directory): a folder on an output's path swapped for a link to an
+  input while the run worked must not make the final rename replace that input, --overwrite or not.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -161,8 +165,9 @@ def expand_inputs(option: str, path: str | os.PathLike) -> list[tuple[str, Path]
     return items
 
 
-def check_run_paths(reads: Iterable[tuple[str, str | os.PathLike]], writes: Sequence[Target]) -> None:
-    """Refuse any overlap between what a run reads and writes (see the module docstring), before any work.
+def check_run_paths(reads: Iterable[tuple[str, str | os.PathLike]], writes: Sequence[Target]) -> RunPaths:
+    """Refuse any overlap between what a run reads and writes (see the module docstring), before any work;
+    then register the run, so that its commits are checked again (``check_commit``).
 
     ``reads``: (option, path) of every file input; a folder input is expanded to the files in it.
     """
@@ -206,6 +211,77 @@ def check_run_paths(reads: Iterable[tuple[str, str | os.PathLike]], writes: Sequ
                                         f"{outer_target.option} {_show(outer_target.path)}")
     for target, known in outputs:
         _check_target(target, known)
+    return _register(RunPaths(inputs, [(t.option, os.path.abspath(t.path)) for t in writes]))
+
+
+class RunPaths:
+    """What ``check_run_paths`` saw of one run: the identity of everything it reads (resolved path and
+    (st_dev, st_ino), as they were before the work) and the outputs it writes (option, absolute path as
+    spelt). Kept so that every commit into those outputs is checked again (``recheck``), in a time that does
+    not grow with the number of inputs (a frame folder of thousands, checked at every frame)."""
+
+    def __init__(self, inputs: Sequence[_Known], outputs: Sequence[tuple[str, str]]) -> None:
+        self.outputs = tuple(outputs)
+        self._by_path: dict[Path, _Known] = {}
+        self._by_inode: dict[tuple[int, int], _Known] = {}
+        self._above: dict[Path, _Known] = {}  # every folder above an input: an output folder there holds it
+        for source in inputs:
+            self._by_path.setdefault(source.resolved, source)
+            if source.inode is not None:
+                self._by_inode.setdefault(source.inode, source)
+            for folder in source.resolved.parents:
+                self._above.setdefault(folder, source)
+
+    def recheck(self, option: str, target: Path) -> None:
+        """Refuse ``target`` if what it names now (resolved through links, by inode, and by the inode of every
+        folder on its way) is, lies inside or holds an input."""
+        now = _known(option, target)
+        source = self._by_path.get(now.resolved) or (self._by_inode.get(now.inode) if now.inode else None) \
+            or next((self._by_path[p] for p in now.resolved.parents if p in self._by_path), None) \
+            or next((self._by_inode[i] for i in _folder_inodes(now.resolved) if i in self._by_inode), None) \
+            or self._above.get(now.resolved)
+        if source is not None:
+            raise VidstyleError(f"{option} {_show(target)} now leads to the input {_show(source.given)} "
+                                f"({source.option}): its path changed while this run was working; nothing was "
+                                "written there (--overwrite does not change that)")
+
+
+# The latest run registered for each output path (absolute, as spelt), for every thread of the process: the
+# work directory's frames are saved from a writer thread (video/stages.py). A later run of the same path
+# replaces the entry, so this holds one entry per output path the process has used.
+_RUNS: dict[str, tuple[str, RunPaths]] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _register(run: RunPaths) -> RunPaths:
+    with _RUNS_LOCK:
+        for option, path in run.outputs:
+            _RUNS[path] = (option, run)
+    return run
+
+
+def _folder_inodes(path: Path) -> set[tuple[int, int]]:
+    """(st_dev, st_ino) of every existing folder above ``path``."""
+    found = set()
+    for folder in path.parents:
+        with contextlib.suppress(OSError):
+            st = folder.stat()
+            found.add((st.st_dev, st.st_ino))
+    return found
+
+
+def check_commit(target: str | os.PathLike) -> None:
+    """Before vidstyle moves a finished file or folder to ``target`` (or makes a temporary beside it): when a
+    registered run writes ``target`` or a folder holding it (OUTPUT, --report, a frame folder, the work
+    directory), check it again against everything that run reads (``RunPaths.recheck``); VidstyleError if
+    it now leads to one. Other paths (a downloaded checkpoint, a file written outside a run) pass."""
+    spelt = os.path.abspath(target)
+    with _RUNS_LOCK:
+        found = [(len(path), entry) for path, entry in _RUNS.items()
+                 if spelt == path or spelt.startswith(path.rstrip(os.sep) + os.sep)]
+    if found:
+        option, run = max(found, key=lambda item: item[0])[1]
+        run.recheck(option, Path(target))
 
 
 def _check_target(target: Target, known: _Known) -> None:

@@ -26,7 +26,7 @@ from ..errors import VidstyleError
 from ..io.atomic import atomic_path, clean_stale_temps
 from ..io.frames import FRAME_NAME, own_frames
 from ..io.images import read_image, write_image
-from ..io.path_registry import WORK_MARKER
+from ..io.path_registry import WORK_MARKER, check_commit
 
 MARKER = WORK_MARKER  # the path registry (io/path_registry.py) refuses outputs in a folder that has one
 LOG = "frames.jsonl"
@@ -65,6 +65,7 @@ class WorkDir:
         self._locking = lock
         self.fingerprint = fingerprint(settings)
         self._lock_fd: int | None = None
+        self._folder: tuple[int, int] | None = None  # (st_dev, st_ino) of the folder this run opened
         self._open(overwrite)
         self.records = self._read_log()
 
@@ -88,6 +89,8 @@ class WorkDir:
         except OSError as exc:
             raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
         try:
+            st = self.path.stat()
+            self._folder = (st.st_dev, st.st_ino)
             self._lock()
         except BaseException:
             if created:  # nobody else can be using a folder this run just made and could not lock
@@ -159,9 +162,19 @@ class WorkDir:
         """Give up the lock; the frames stay for a later run."""
         if self._lock_fd is not None:
             with contextlib.suppress(OSError):
-                os.unlink(self.path / LOCK)  # while still held, so a waiting run retries on a fresh file
+                held, there = os.fstat(self._lock_fd), os.stat(self.path / LOCK)
+                if (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino):  # our lock file, nobody else's
+                    os.unlink(self.path / LOCK)  # while still held, so a waiting run retries on a fresh file
             os.close(self._lock_fd)
             self._lock_fd = None
+
+    def _still_ours(self) -> bool:
+        """The path still names the folder this run opened (not a folder swapped in for it meanwhile)."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return False
+        return self._folder == (st.st_dev, st.st_ino)
 
     def frame_path(self, index: int) -> Path:
         """PNG of frame ``index`` (0-based)."""
@@ -190,7 +203,12 @@ class WorkDir:
 
     def save(self, index: int, image: np.ndarray, record: dict[str, Any]) -> None:
         """Store a finished frame's log record, then the frame (atomically): a kill between the two leaves
-        a record without a frame, which the next run overwrites, never a frame without its record."""
+        a record without a frame, which the next run overwrites, never a frame without its record. Nothing is
+        written once the folder is not the one this run opened, or leads to an input (the path registry)."""
+        if not self._still_ours():
+            raise VidstyleError(f"work directory {self.path} was replaced while this run was working; nothing was "
+                                "written there")
+        check_commit(self.frame_path(index))
         try:
             with (self.path / LOG).open("a") as f:
                 f.write(json.dumps({"index": index, **record}) + "\n")
@@ -212,7 +230,10 @@ class WorkDir:
 
     def clear(self) -> None:
         """Delete what a run put here (frames, log, marker, lock, chunk staging) and the folder itself if then
-        empty."""
+        empty; nothing when the path no longer names the folder this run opened."""
+        if not self._still_ours():
+            self.release()
+            return
         with contextlib.suppress(OSError):
             _remove_own_files(self.path)
             _clear_staging(self.path / STAGING)
