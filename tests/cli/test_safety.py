@@ -339,3 +339,57 @@ def test_a_folder_swapped_for_a_link_to_the_inputs_is_refused_at_commit(tmp_path
     refused(capsys, argv, "now leads to the input")
     assert {"inputs": tree(inputs), "prev": tree(prev), "style": digest(style)} == before
     assert o.is_symlink()
+
+
+@pytest.fixture()
+def in_empty_folder(tmp_path, monkeypatch) -> Path:
+    """The current folder is tmp_path/o, empty."""
+    (tmp_path / "o").mkdir()
+    monkeypatch.chdir(tmp_path / "o")
+    return tmp_path / "o"
+
+
+def test_output_dot_with_a_work_dir_elsewhere_works(tmp_path, capsys, in_empty_folder, clip, images, weights_path):
+    """`cd o && vidstyle clip.mp4 S . --work-dir ../wd`: every frame was computed, then '.' had "gained files"
+    (the temporary folder the run staged its frames in, inside '.' itself), exit 2, on every rerun. Now the
+    frames land in the current folder; nothing else is left anywhere."""
+    o = in_empty_folder
+    before = {"clip": digest(clip), "style": digest(images["style"])}
+    argv = [clip, images["style"], ".", *video_fast(weights_path, "--max-frames", "2", "--work-dir", "../wd")]
+    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    assert sorted(os.listdir(o)) == ["frame_000001.png", "frame_000002.png"]
+    assert sorted(os.listdir(tmp_path)) == sorted(["clip.mp4", "o", *(p.name for p in images.values())])
+    assert {"clip": digest(clip), "style": digest(images["style"])} == before
+
+
+def test_output_dot_is_the_current_folder(tmp_path, capsys, monkeypatch, in_empty_folder, clip, images,
+                                         weights_path):
+    """OUTPUT '.' or './' for a video (a ValueError from the default work directory's name, exit 1) is the
+    current folder as a frame folder; its temporaries and default work directory (o.work) go beside it, and
+    are gone after. A current folder with other files in it is refused up front, naming it, before any frame
+    is computed; --overwrite writes the frames and keeps the rest, as for any frame folder."""
+    import vidstyle.video.pipeline as pipeline
+
+    o = in_empty_folder
+    inputs = {"clip": digest(clip), "style": digest(images["style"])}
+    beside = sorted(["clip.mp4", "o", *(p.name for p in images.values())])
+    frames = ["frame_000001.png", "frame_000002.png"]
+    video = [clip, images["style"], *video_fast(weights_path, "--max-frames", "2")]
+    assert main([str(a) for a in [*video[:2], "./", *video[2:]]]) == 0, capsys.readouterr().err
+    assert main([str(a) for a in [*video[:2], ".", *video[2:], "--overwrite"]]) == 0, capsys.readouterr().err
+    assert sorted(os.listdir(o)) == frames and sorted(os.listdir(tmp_path)) == beside
+    (o / "notes.txt").write_text("mine")
+    mine = tree(o)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("a frame was computed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline.LocalRunner, "run", no_work)
+        for out in (".", "./"):
+            refused(capsys, [*video[:2], out, *video[2:]], f". (the folder {o}) already exists and is not empty")
+        refused(capsys, [images["content"], images["style"], ".", *fast(weights_path)], "OUTPUT must be an image")
+    assert tree(o) == mine and sorted(os.listdir(tmp_path)) == beside
+    assert main([str(a) for a in [*video[:2], ".", *video[2:], "--overwrite"]]) == 0, capsys.readouterr().err
+    assert sorted(os.listdir(o)) == [*frames, "notes.txt"] and (o / "notes.txt").read_text() == "mine"
+    assert {"clip": digest(clip), "style": digest(images["style"])} == inputs and sorted(os.listdir(tmp_path)) == beside

@@ -47,11 +47,20 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
 
 def check_parent_writable(out: Path) -> None:
     """The folder that will hold ``out`` (and its temporaries) exists and is writable."""
-    parent = out.parent
+    parent = named(out).parent
     if not parent.is_dir():
         raise VidstyleError(f"output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
         raise VidstyleError(f"output folder {parent} is not writable")
+
+
+def named(path: str | os.PathLike) -> Path:
+    """``path`` itself, or, when its last part is no name of its own ('.', './', '..', 'a/..'), the folder it
+    names, resolved: what goes beside a target (its temporaries, a video's work directory) goes beside that
+    folder, never inside it ('.' as a frame folder once staged its frames inside itself, then found it had
+    "gained files"). The root folder stays '/' (no name: callers refuse it)."""
+    p = Path(path)
+    return p if p.name not in ("", "..") else p.resolve()
 
 
 def _token(name: str, pid: int, rest: str, inode: int) -> str:
@@ -65,6 +74,7 @@ def temp_path(target: Path, tag: str = "part", *, directory: bool = False) -> Pa
     clean-up (see the module docstring)."""
     assert tag in TEMP_TAGS
     check_commit(target)  # not even a temporary goes into a folder that now leads to an input
+    target = named(target)
     folder, pid = target.parent, os.getpid()
     rest = tag if directory else tag + target.suffix
     while True:
@@ -126,6 +136,9 @@ def clean_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
     ``folder``: only what ``is_own_temp`` proves vidstyle made; those of running processes, links, look-alikes
     and every other file or folder are left alone."""
     removed: list[Path] = []
+    if name in ("", ".."):  # the target '.' (or '..'): its temporaries are beside the folder it names
+        target = named(Path(folder) / name)
+        folder, name = target.parent, target.name
     try:
         names = os.listdir(folder)
     except OSError:

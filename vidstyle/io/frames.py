@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, temp_path
+from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, named, temp_path
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
 from .path_registry import check_commit
 
@@ -146,7 +146,8 @@ def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
         if not out.is_dir():
             raise VidstyleError(f"{out} exists and is not a directory")
         if any(out.iterdir()) and not overwrite:
-            raise VidstyleError(f"{out} already exists and is not empty; pass --overwrite to replace the frames "
+            shown = out if named(out) == out else f"{out} (the folder {named(out)})"  # '.' says which folder
+            raise VidstyleError(f"{shown} already exists and is not empty; pass --overwrite to replace the frames "
                                 "vidstyle wrote there (other files are kept)")
     check_parent_writable(out)
     return out

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import VidstyleError
+from ..io.atomic import named
 from ..io.mask_files import mask_identity
 from ..io.path_registry import Target, check_run_paths
 from ..io.checkpoint_files import local_weights_path
@@ -16,8 +18,14 @@ from .workdir import file_digest
 
 
 def work_path(output: Path, config: RunFiles) -> Path:
-    """The run's work directory: --work-dir, else OUTPUT.work beside OUTPUT."""
-    return Path(config.work_dir) if config.work_dir else output.with_name(output.name + ".work")
+    """The run's work directory: --work-dir, else OUTPUT.work beside OUTPUT (beside the folder an OUTPUT '.'
+    names, never inside it)."""
+    if config.work_dir:
+        return Path(config.work_dir)
+    folder = named(output)
+    if not folder.name:
+        raise VidstyleError(f"OUTPUT {output} is the root folder; give a folder inside it")
+    return folder.with_name(folder.name + ".work")
 
 
 def file_inputs(input_path: Path, style: Any, config: RunFiles) -> list[tuple[str, Path]]:
