@@ -203,11 +203,22 @@ def load_rgb(image: object, name: str = "image") -> np.ndarray:
     return read_image(path_argument(image, name, "an image file path or an H x W x 3 RGB uint8 array"))
 
 
+def style_items(style: object, name: str = "style") -> list[tuple[str, object]]:
+    """One style image or a list (tuple) of them as (name for messages, item), each item's type checked
+    (a path's text, an array's frame rule) without reading a file; the items of a list are ``style[i]``."""
+    items = [(name, style)] if not isinstance(style, (list, tuple)) else \
+        [(f"{name}[{i}]", item) for i, item in enumerate(style)]
+    if not items:
+        raise VidstyleError(f"{name} names no image; give one image or a list of several")
+    for label, item in items:
+        if isinstance(item, np.ndarray):
+            check_frame(item, label)
+        else:
+            path_argument(item, label, "an image file path or an H x W x 3 RGB uint8 array")
+    return items
+
+
 def load_styles(style: object, name: str = "style") -> list[np.ndarray]:
     """One style image or a list (tuple) of them, each a path or an array, as ``load_rgb`` takes them; the
     items of a list are named ``style[i]``."""
-    if not isinstance(style, (list, tuple)):
-        return [load_rgb(style, name)]
-    if not style:
-        raise VidstyleError(f"{name} names no image; give one image or a list of several")
-    return [load_rgb(item, f"{name}[{i}]") for i, item in enumerate(style)]
+    return [load_rgb(item, label) for label, item in style_items(style, name)]

@@ -30,7 +30,7 @@ from ..io.frames import (
     iter_frame_dir,
     list_frames,
 )
-from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_styles, path_argument
+from ..io.images import IMAGE_EXTENSIONS, ImageLike, is_image_path, load_styles, path_argument, style_items
 from ..io.mask_files import MaskSequence
 from ..io.report_files import staged_report
 from ..io.video_files import (
@@ -230,8 +230,9 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     input_path, output = Path(input_text), Path(output_text)
     in_kind, out_kind = input_kind(input_path), output_kind(output_text)  # the text: a trailing slash is a folder
     check_applies(config, in_kind, out_kind)  # options that mean nothing for this run are refused, not ignored
-    styles, style_ids = _styles(style)  # checked (and named) before the path registry reads them as paths
+    style_items(style)  # each style's type checked (and named) before the path registry takes them as paths
     work_path = _check_paths(input_path, style, output, in_kind, out_kind, config)
+    styles, style_ids = _styles(style)
     if in_kind == "image":
         if runner is not None:
             raise VidstyleError("a distributed run needs a video or a frame folder, not a single image")
@@ -252,9 +253,10 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
         outcome = runner.run(source, styles, work, run, progress)
         frames, computed = outcome.frames, outcome.computed
     except KeyboardInterrupt:
-        done = work.kept_frames()
-        work.clear() if done == 0 else work.release()
-        if done == 0:
+        # finished: the output frames a rerun resumes; kept adds a distributed run's staged chunk frames
+        done, kept = work.finished(), work.kept_frames()
+        work.clear() if kept == 0 else work.release()
+        if kept == 0:
             raise VideoInterrupted("stopped before the first frame was finished") from None
         raise VideoInterrupted(f"stopped after {done} finished frames, kept in {work.path}; run the same command "
                                "again to resume from there") from None
