@@ -8,15 +8,10 @@ computed twice); a rerun does the same for every unfinished chunk. A chunk's sta
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import signal
-import sys
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +26,9 @@ from ..progress.frame_bar import FrameUpdate
 from ..video.source import Source
 from ..video.workdir import STAGING, WorkDir
 from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks
+from .address import check_address
 from .ray_options import RayOptions, require_ray
+from .session import ray_session
 from ..progress.chunk_bar import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
 
@@ -68,11 +65,12 @@ class _ChunkState:
 class RayRunner:
     """A FrameRunner for ``stylize_video`` that computes the frames as chunks on a Ray cluster."""
 
-    def __init__(self, options: RayOptions, on_frame: Any = None) -> None:
+    def __init__(self, options: RayOptions, on_frame: Any = None, probe_seconds: float | None = None) -> None:
         options.validate()
         require_ray()  # a one-line error naming the extra before any work
         self.options = options
         self.on_frame = on_frame  # called with (chunk index, frame in chunk, image, record) once stored
+        self.probe_seconds = probe_seconds  # how long the cluster may take to answer (None: address.PROBE_SECONDS)
 
     def settings(self) -> dict[str, Any]:
         # "seams" names the seam method, so work directories of another method are not resumed under this plan
@@ -83,21 +81,16 @@ class RayRunner:
             progress: Any) -> RunOutcome:
         ray = require_ray()
         o = self.options
+        # a Ray the caller initialised is used as it is; else the cluster must answer now, not after the scan
+        address = None if ray.is_initialized() else check_address(o.address, self.probe_seconds)
         temporal = run.temporal.mode != "none"
         overlap = o.overlap if temporal else 0  # independent frames need no overlap
         total, reference, cuts = scan_input(source, run.temporal.flow_quality, o.chunk_frames, temporal)
         if total == 0:
             raise VidstyleError(f"no frames in {source.identity.get('path')}")
         plan = plan_chunks(total, o.chunk_frames, overlap, cuts)
-        started_here = not ray.is_initialized()
-        if started_here:
-            with _own_signals(), _quiet_output(run.quiet):
-                ray.init(**o.init_arguments())
-        try:
+        with ray_session(ray, o, address, run.quiet):
             return self._run(ray, source, styles, work, run, progress, plan, total, reference)
-        finally:
-            if started_here:
-                ray.shutdown()
 
     # -- the scheduling loop -----------------------------------------------------------------------------
     def _run(self, ray: Any, source: Source, styles: list[np.ndarray], work: WorkDir, run: RunSettings,
@@ -210,43 +203,6 @@ class RayRunner:
                 if committed >= c.end:
                     states[c.index].stage.clear()  # every frame this chunk computed is committed
         return committed
-
-
-@contextlib.contextmanager
-def _own_signals() -> Iterator[None]:
-    """Keep vidstyle's SIGINT/SIGTERM/SIGHUP handling across ray.init, which installs its own (a SIGTERM
-    would exit with Ray's C++ stack dump instead of stopping cleanly with the resume line)."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        if threading.current_thread() is threading.main_thread():
-            for signum, handler in saved.items():
-                if handler is not None:
-                    signal.signal(signum, handler)
-
-
-@contextlib.contextmanager
-def _quiet_output(quiet: bool) -> Iterator[None]:
-    """--quiet: Ray's own start-up lines (its banner, token notes) written to stdout/stderr go nowhere."""
-    if not quiet:
-        yield
-        return
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 def _replace(job: ChunkJob, **changes: Any) -> ChunkJob:

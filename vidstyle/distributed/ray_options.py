@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import NumberRule
 from ..errors import VidstyleError
+from .address import parse_address
 
 RAY_EXTRA = "pip install 'vidstyle[ray]'"
 # The numeric settings' rules, checked like the Config's (finite, in range).
@@ -28,7 +29,7 @@ def require_ray() -> Any:
 class RayOptions:
     """How a video is split over a Ray cluster."""
 
-    address: str | None = None  # a running cluster (ray://host:10001, host:6379, auto); None = start Ray here
+    address: str | None = None  # a running cluster (ray://host:10001, host:6379, auto); None or local = start Ray here
     chunk_frames: int = 64  # frames per chunk (borders move up to a quarter of this to land on a shot change)
     overlap: int = 4  # frames a chunk starts before its border and runs on past it (2K cross-faded)
     workers: int | None = None  # chunks computed at once; None = as many as the cluster's resources allow
@@ -44,17 +45,19 @@ class RayOptions:
             raise VidstyleError("--overlap must be less than --chunk-frames")
         if self.gpus_per_task > 1 and not float(self.gpus_per_task).is_integer():
             raise VidstyleError("--gpus-per-task must be a fraction of one GPU (0.5) or a whole number")
+        parse_address(self.address)  # its form, before any work (whether a cluster answers: at the run's start)
 
-    def init_arguments(self) -> dict[str, Any]:
-        """``ray.init`` keywords: join ``address``, or start a local Ray (all local GPUs; on CPU one worker
-        process per core, or --workers of them when more are asked for)."""
-        args: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+    def init_arguments(self, address: str = "local", temp_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+        """``ray.init`` keywords: join ``address`` (vidstyle.distributed.address), or start a local Ray (all
+        local GPUs; on CPU one worker process per core, or --workers of them when more are asked for) whose
+        session lives in ``temp_dir``. "local" starts one even when $RAY_ADDRESS names a cluster."""
+        args: dict[str, Any] = {"address": address, "include_dashboard": False, "log_to_driver": False,
                                 "configure_logging": False}
-        if self.address:
-            args["address"] = self.address
-        else:
+        if address == "local":
             cores = os.cpu_count() or 1
             args["num_cpus"] = max(cores, int((self.workers or 1) * self.cpus_per_task + 0.999))
+            if temp_dir is not None:
+                args["_temp_dir"] = str(temp_dir)
         return args
 
     def task_resources(self, cluster: dict[str, float]) -> tuple[dict[str, float], int]:
