@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -155,13 +156,15 @@ def test_interrupt_keeps_finished_frames_and_a_rerun_skips_them(clip24: Path, we
 
     out, config = tmp_path / "out", cfg(weights_path, iterations=2, first_iterations=4)
     options = RayOptions(chunk_frames=8, overlap=2)
-    with pytest.raises(VideoInterrupted, match="resume"):
+    with pytest.raises(VideoInterrupted, match="resume") as stopped:
         stylize_video(clip24, MEDIA / "starry_night.jpg", out, config, runner=RayRunner(options, on_frame=stop_after_ten))
     assert not out.exists() and (tmp_path / "out.work").is_dir()
+    said = int(re.search(r"stopped after (\d+) finished frames", str(stopped.value))[1])
     report = stylize_video(clip24, MEDIA / "starry_night.jpg", out, config,
                            runner=RayRunner(options, on_frame=streamed))  # Streamed refuses a frame computed twice
     assert report["totals"]["computed_this_run"] == 32 - 10
     assert 0 <= report["totals"]["resumed"] <= 10  # output frames committed before the interrupt
+    assert said == report["totals"]["resumed"]  # the stop line counts what the rerun resumes
     assert_output_is(out, streamed.expected(plan_chunks(24, 8, 2)))
     assert not (tmp_path / "out.work").exists()
 
