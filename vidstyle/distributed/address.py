@@ -10,11 +10,11 @@ failure is one VidstyleError naming the address and what to do.
 * ``HOST:PORT`` (``[IPv6]:PORT``): a cluster's GCS, e.g. ``10.0.0.5:6379``;
 * ``ray://HOST[:PORT]``: Ray Client (port 10001 by default);
 * ``auto``: ``$RAY_ADDRESS`` when set, else the address the last ``ray start`` on this machine wrote to
-  ``ray_current_cluster`` in Ray's temporary folder, else a Ray running on this machine (as Ray looks for it).
+  ``ray_current_cluster`` in Ray's temporary folder, as Ray looks for it; Ray's last resort, any Ray whose
+  processes run here (another program's own, started by its ray.init), is named in the error, not joined.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import socket
@@ -100,7 +100,7 @@ def ray_temp_dir(environ: Mapping[str, str] = os.environ) -> Path:
 
 
 def running_gcs_addresses() -> Iterable[str]:
-    """Addresses of Ray clusters whose processes run on this machine (Ray's own last resort for ``auto``)."""
+    """Addresses of the Rays whose processes run on this machine (Ray's own last resort for ``auto``)."""
     try:
         from ray._private.services import find_gcs_addresses  # noqa: PLC0415 - private, may move
 
@@ -112,7 +112,7 @@ def running_gcs_addresses() -> Iterable[str]:
 def resolve_auto(environ: Mapping[str, str] = os.environ,
                  discover: Callable[[], Iterable[str]] | None = None) -> RayAddress:
     """Where ``--ray=auto`` goes, found as Ray finds it; VidstyleError when there is no cluster to join.
-    ``discover`` lists the clusters running here (default: ``running_gcs_addresses``)."""
+    ``discover`` lists the Rays running here (default: ``running_gcs_addresses``), for the message."""
     env = environ.get("RAY_ADDRESS", "").strip()
     if env and env != "auto":
         try:
@@ -134,12 +134,14 @@ def resolve_auto(environ: Mapping[str, str] = os.environ,
         except VidstyleError:
             raise VidstyleError(f"--ray=auto read {text!r} from {bootstrap}, which is not a Ray address; `ray stop` "
                                 "clears it, or give the cluster's address (--ray=HOST:6379)") from None
-    for candidate in (discover or running_gcs_addresses)():
-        with contextlib.suppress(VidstyleError):  # skip one that does not parse: the next may
-            return _found(parse_address(candidate), "a Ray running on this machine")
-    raise VidstyleError(f"--ray=auto found no running Ray cluster ($RAY_ADDRESS is not set, there is no {bootstrap}, "
-                        "no Ray runs on this machine); start one (`ray start --head`), give its address "
-                        "(--ray=HOST:6379), or use --ray alone for a local Ray")
+    # Ray's last resort would join any Ray whose processes run here: one another program started with ray.init
+    # for itself, which ends with that program (a run that joined one died with it, exit 1). Named, not joined.
+    others = list((discover or running_gcs_addresses)())
+    seen = f"; the Ray at {', '.join(others)} runs for another program, not as a cluster (give its address to " \
+        "join it anyway)" if others else ""
+    raise VidstyleError(f"--ray=auto found no running Ray cluster ($RAY_ADDRESS is not set and there is no "
+                        f"{bootstrap}){seen}; start one (`ray start --head`), give its address (--ray=HOST:6379), "
+                        "or use --ray alone for a local Ray")
 
 
 def check_address(text: str | None, timeout: float | None = None, environ: Mapping[str, str] = os.environ,
