@@ -22,7 +22,7 @@ from vidstyle.io.images import write_image
 ray = pytest.importorskip("ray", reason="Ray is the optional extra vidstyle[ray]")
 from vidstyle.distributed import RayOptions, address  # noqa: E402
 from vidstyle.distributed.address import check_address, parse_address  # noqa: E402
-from vidstyle.distributed.session import private_temp_dir, ray_session  # noqa: E402
+from vidstyle.distributed.local_ray import private_temp_dir, ray_session  # noqa: E402
 
 
 @pytest.fixture()

@@ -28,7 +28,7 @@ from ..video.workdir import STAGING, WorkDir
 from .chunks import Chunk, blend_pair, blend_weight, cross_fade, near_border, plan_chunks
 from .address import check_address
 from .ray_options import RayOptions, require_ray
-from .session import ray_session
+from .local_ray import ray_session
 from ..progress.chunk_bar import ChunkBar
 from .tasks import ChunkJob, remote_chunk_task
 
