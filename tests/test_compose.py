@@ -133,3 +133,26 @@ def test_a_runner_elsewhere_gets_settings_and_the_driver_chooses_no_device(tmp_p
     assert run.engine.device is None and run.engine.device_request == "cuda"
     assert run.temporal.weight == TEMPORAL_WEIGHTS["paper"]  # gamma resolved once, for the run's units
     assert report["totals"]["frames"] == 3 and report["settings"]["device"] == "cuda"
+
+
+def test_one_gpu_of_several_is_chosen_by_index(monkeypatch):
+    """``--device cuda:N`` parses and reaches the device choice, which names what this machine has; a CUDA
+    device always carries its index, so it equals the device its tensors report (``cuda:0`` != ``cuda``)."""
+    import torch
+
+    from vidstyle import Config, VidstyleError
+    from vidstyle.compose import select_device
+
+    assert Config(device="cuda:1").device == "cuda:1"
+    for bad in ("cuda:", "cuda:x", "cuda:-1", "gpu"):
+        with pytest.raises(VidstyleError, match="cuda:N"):
+            Config(device=bad)
+    with pytest.raises(VidstyleError, match="--device cuda:1 requested but no CUDA GPU"):
+        select_device("cuda:1")  # this machine (the suite runs on CPUs)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", torch.backends.cudnn.benchmark)  # restored after
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    with pytest.raises(VidstyleError, match="this machine has 1 CUDA GPU .cuda:0."):
+        select_device("cuda:1")
+    assert select_device("cuda") == torch.device("cuda", 0) == torch.device("cuda:0")

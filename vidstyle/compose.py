@@ -29,17 +29,25 @@ NOT_FINGERPRINTED = {"quiet", "overwrite", "report", "keep_frames", "work_dir", 
 
 
 def select_device(name: str) -> torch.device:
-    """The one device choice of every run. auto: CUDA, then Apple MPS, then CPU; an explicit device that is not
-    available is a VidstyleError. On CUDA, cuDNN may pick the fastest kernels: frame sizes stay fixed in a run."""
+    """The one device choice of every run. auto: CUDA, then Apple MPS, then CPU; ``cuda:N``: the N-th GPU; an
+    explicit device that is not available is a VidstyleError. A CUDA device always carries its index (``cuda``
+    is the current GPU), so devices compare equal to the ones tensors report (``cuda:0`` is not ``cuda`` to
+    torch). On CUDA, cuDNN may pick the fastest kernels: frame sizes stay fixed in a run."""
     mps_ok = hasattr(torch.backends, "mps") and torch.backends.mps.is_available()
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
-    elif name == "cuda" and not torch.cuda.is_available():
-        raise VidstyleError("--device cuda requested but no CUDA GPU is available (try --device cpu)")
+    elif name.startswith("cuda") and not torch.cuda.is_available():
+        raise VidstyleError(f"--device {name} requested but no CUDA GPU is available (try --device cpu)")
     elif name == "mps" and not mps_ok:
         raise VidstyleError("--device mps requested but Apple MPS is not available (try --device cpu)")
     device = torch.device(name)
     if device.type == "cuda":
+        count = torch.cuda.device_count()
+        index = torch.cuda.current_device() if device.index is None else device.index
+        if index >= count:
+            raise VidstyleError(f"--device {name}: this machine has {count} CUDA GPU{'s' if count != 1 else ''} "
+                                f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''})")
+        device = torch.device("cuda", index)
         torch.backends.cudnn.benchmark = True  # fixed frame size: let cuDNN pick the fastest kernels
     return device
 

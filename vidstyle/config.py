@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import VidstyleError
 from .vocab import (
     COLOR_MODES,
-    DEVICES,
+    check_device,
     FLOW_QUALITIES,
     INIT_MODES,
     LOSS_UNITS,
@@ -182,11 +182,12 @@ class Config:
     def validate(self) -> None:
         """Raise VidstyleError for settings that make no sense."""
         choices = {"preset": tuple(PRESETS), "pooling": POOLINGS, "optimizer": OPTIMIZERS,
-                   "weights_format": WEIGHT_FORMATS, "loss_units": LOSS_UNITS, "device": DEVICES,
+                   "weights_format": WEIGHT_FORMATS, "loss_units": LOSS_UNITS,
                    "precision": PRECISIONS, "preserve_colors": COLOR_MODES, "temporal": TEMPORAL_MODES,
                    "flow_quality": FLOW_QUALITIES, "orphan_labels": ORPHAN_POLICIES}
         for name, allowed in choices.items():
             choose(name, getattr(self, name), allowed)
+        check_device(self.device)
         for name, rule in NUMBER_RULES.items():
             rule.check(name, getattr(self, name))
         self._validate_video()

@@ -8,7 +8,7 @@ POOLINGS = ("avg", "max")  # VGG pooling; avg is the paper's choice
 WEIGHT_FORMATS = ("auto", "torchvision", "caffe")  # the checkpoint's input convention
 OPTIMIZERS = ("lbfgs", "adam")
 INIT_MODES = ("content", "noise")  # or the path of an image
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # and cuda:N, one GPU of several (check_device)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 COLOR_MODES = ("none", "luminance", "histogram")  # --preserve-colors
 TEMPORAL_MODES = ("none", "warm", "flow")
@@ -22,3 +22,11 @@ def choose(name: str, value: str, allowed: tuple[str, ...] | list[str]) -> str:
         raise VidstyleError(f"unsupported {name.replace('_', '-')} {value!r}; choose from {', '.join(allowed)}")
     return value
 LOSS_UNITS = ("scaled", "paper")  # scale-free terms (README "Loss units"), or eq. 1/4 exactly as printed
+
+
+def check_device(value: str) -> str:
+    """A --device: one of DEVICES or ``cuda:N`` (the N-th CUDA GPU); else the one error message."""
+    if value in DEVICES or (value.startswith("cuda:") and value[5:].isdigit() and value[5:].isascii()):
+        return value
+    raise VidstyleError(f"unsupported device {value!r}; choose from {', '.join(DEVICES)}, or cuda:N for one GPU "
+                        "of several")

@@ -12,7 +12,6 @@ from ..config import PRESETS, TEMPORAL_WEIGHTS, Config
 from ..errors import VidstyleError
 from ..vocab import (
     COLOR_MODES,
-    DEVICES,
     FLOW_QUALITIES,
     LOSS_UNITS,
     OPTIMIZERS,
@@ -113,8 +112,8 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
                    help="a content label missing from the style mask: error, or use the whole style's "
                    "statistics for it (default: %(default)s)")
     r = parser.add_argument_group("runtime")
-    r.add_argument("--device", choices=DEVICES, default=d.device,
-                   help="(default: %(default)s: cuda, then mps, then cpu)")
+    r.add_argument("--device", default=d.device, metavar="{auto,cpu,cuda,cuda:N,mps}",
+                   help="(default: %(default)s: cuda, then mps, then cpu; cuda:N picks one GPU of several)")
     r.add_argument("--precision", choices=PRECISIONS, default=d.precision,
                    help="network precision (default: %(default)s = fp32, with TF32 convolutions on CUDA; "
                    "bf16/fp16 autocast is opt-in and experimental, see README)")
