@@ -109,7 +109,9 @@ def test_warm_start_reaches_lower_loss_than_none(style: Path, weights_path: Path
         report = stylize_video(src, style, tmp_path / f"{mode}.mp4",
                                cfg(weights_path, temporal=mode, iterations=3, first_iterations=6))
         losses[mode] = [f["losses"]["total"] for f in report["frames"][1:]]
-    assert np.mean(losses["warm"]) < 0.8 * np.mean(losses["none"])
+    # measured 0.83 with OpenCV 4.14 and 5.1, 1 and 2 threads (0.73 before the last pass's image counted for
+    # --temporal none too): 0.9 leaves room for other CPUs; without the warm start the ratio is 1
+    assert np.mean(losses["warm"]) < 0.9 * np.mean(losses["none"])
     assert all(w < n for w, n in zip(losses["warm"], losses["none"]))
 
 

@@ -4,6 +4,7 @@ batch size), built on first use and reused by every later frame of that size wit
 the frame (evaluated eagerly); the content, style, TV and temporal terms live in persistent slots."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -12,24 +13,36 @@ import torch
 from ..errors import VidstyleError
 from ..io.mask_files import LabelMap
 from .parts import EngineParts
+from .accelerator import accelerator_for
 from .regions import match_labels, region_style_targets
 from .step import Capture, Problem, adam_pass
 from .tensors import one_hot, to_tensor
 from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, photo_term, style_term)
 
 
+# Problems (and their captured passes) kept per stylizer: a video has one, coarse to fine one per level, a
+# long-lived API stylizer one per frame size it met. Beyond this many the least recently used is dropped,
+# with its device buffers and graph, so memory stays bounded whatever sizes a caller feeds.
+KEPT_PROBLEMS = 6
+
+
 class Problems:
-    """The problems of one stylizer by frame shape, and their captured passes (CUDA)."""
+    """The problems of one stylizer by frame shape, and their captured passes (an accelerator that captures)."""
 
     def __init__(self, parts: EngineParts, temporal_slot: bool) -> None:
         """``temporal_slot``: every full-size problem holds a temporal term (a flow video: the first frame and
         cuts load an empty one), so all frames share one problem and one captured pass."""
         self.parts, self.temporal_slot = parts, temporal_slot
-        self._problems: dict[tuple, Problem] = {}
+        self.accelerator = accelerator_for(parts.device)
+        self._problems: OrderedDict[tuple, Problem] = OrderedDict()
         self._captures: dict[int, Capture] = {}
 
     def all(self) -> list[Problem]:
         return list(self._problems.values())
+
+    def captures(self) -> list[Capture]:
+        """The captured passes kept now."""
+        return list(self._captures.values())
 
     def set_weight(self, term: str, value: float) -> None:
         for problem in self._problems.values():
@@ -37,17 +50,39 @@ class Problems:
 
     def clear(self) -> None:
         """Drop every problem (their Gram targets came from an old colour reference)."""
+        had = bool(self._captures)
         self._problems.clear()
         self._captures.clear()
+        if had:
+            self.accelerator.release()
+
+    def capture_refusal(self, problem: Problem) -> str | None:
+        """Why ``problem``'s pass runs eagerly on a device that captures (None: it is captured, or the
+        device captures nothing, where eager is simply how it runs)."""
+        if not self.accelerator.captures:
+            return None
+        if not self.parts.capture:
+            return "--no-capture"
+        return problem.untraceable
 
     def stepper(self, problem: Problem) -> Callable[[], None]:
-        """The pass of ``problem``: captured and replayed on CUDA (unless capture is off), eager elsewhere."""
-        if self.parts.device.type == "cuda" and self.parts.capture and problem.traceable:
+        """The pass of ``problem``: captured and replayed where the device captures (unless capture is off or
+        a term cannot be traced), eager elsewhere."""
+        if self.accelerator.captures and self.parts.capture and problem.traceable:
             key = id(problem)
             if key not in self._captures:
-                self._captures[key] = Capture(problem)
+                self._captures[key] = Capture(problem, self.accelerator)
             return self._captures[key]
         return lambda: adam_pass(problem)
+
+    def _keep(self, key: tuple, problem: Problem) -> None:
+        """Remember ``problem`` as the most recently used; drop the oldest beyond KEPT_PROBLEMS."""
+        self._problems[key] = problem
+        self._problems.move_to_end(key)
+        while len(self._problems) > KEPT_PROBLEMS:
+            _, old = self._problems.popitem(last=False)
+            if self._captures.pop(id(old), None) is not None:
+                self.accelerator.release()
 
     def load(self, c: torch.Tensor, colour: list[np.ndarray] | None, mask: LabelMap | None,
               extra: Sequence[Term]) -> Problem:
@@ -81,8 +116,8 @@ class Problems:
         key = (tuple(c.shape), colour is not None, with_temporal, tuple(t.name for t in generic))
         problem = self._problems.get(key)
         if problem is None:
-            problem = self._problems[key] = self._build(c, feats, style_targets, colour is not None, with_temporal,
-                                                        generic)
+            problem = self._build(c, feats, style_targets, colour is not None, with_temporal, generic)
+        self._keep(key, problem)
         slots = iter(s for s in problem.slots if isinstance(s, GenericSlot))
         for term in generic:  # same names, this frame's functions and weights
             next(slots).term = term
@@ -96,7 +131,7 @@ class Problems:
             problem.set_weight("temporal", temporal.weight if temporal is not None else 0.0)
         if problem.chroma is not None and colour is not None:
             with torch.no_grad():
-                frames = torch.cat([to_tensor(f, self.parts.device) for f in colour])
+                frames = torch.cat([to_tensor(f, self.parts.device) for f in colour])  # the frame's own data
                 problem.chroma.copy_(p.colour.chroma(frames))
         return problem
 

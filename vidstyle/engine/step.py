@@ -9,19 +9,22 @@ buffers (``copy_``), so every pass of every frame is the same function over the 
 ``adam_pass`` is that function: forward, every term, backward (``torch.func.grad``, traceable), the
 projected gradient, the best-image tracking, the Adam update and the projection into 0..1, with no host
 read and no Python branch on a tensor value. Counters, budgets and callbacks stay outside. On CUDA it is
-captured into a CUDA graph once per problem and replayed (``Capture``); elsewhere it runs eagerly. The
-finite check is one host read per frame (``Problem.check_finite``); progress reads the losses every
-``READ_EVERY`` passes without blocking (``LossReader``). docs/persistent-step.md has the counts.
+captured once per problem and replayed (``Capture``, through engine/accelerator.py); elsewhere it runs
+eagerly. The finite check rides on the frame's one host read (the delivered image and its losses); progress
+reads the losses every ``READ_EVERY`` passes without blocking (``LossReader``). docs/persistent-step.md has the counts.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import torch
 
 from ..errors import VidstyleError
 from .terms import Features
+
+if TYPE_CHECKING:
+    from .accelerator import HostAccelerator
 
 READ_EVERY = 10  # passes between two (non-blocking) reads of the losses for the progress display
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as the engine always used
@@ -108,7 +111,10 @@ class Problem:
         self.adam = Adam(self.x, lr)
         self.chroma: torch.Tensor | None = None  # luminance mode: the frame's chroma, read by ``colour``
         # terms given as functions may use custom autograd functions torch.func cannot trace
-        self.traceable = all(getattr(s, "traceable", True) for s in slots)
+        # why the pass cannot be traced and captured (None: it can), from the first slot that says so
+        self.untraceable: str | None = next((s.untraceable for s in slots if not getattr(s, "traceable", True)),
+                                            None)
+        self.traceable = self.untraceable is None
 
     def set_weight(self, name: str, value: float) -> None:
         """Change a term's weight in place (no new tensor: a captured pass sees the new value)."""
@@ -152,10 +158,15 @@ class Problem:
             torch.where(better.view(-1, 1, 1, 1), self.x, self.best_x, out=self.best_x)
 
     def check_finite(self) -> None:
-        """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read per frame)."""
+        """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read; the delivery
+        of a frame reads ``worst`` with its image instead)."""
         if not bool(torch.isfinite(self.worst).all()):
-            raise VidstyleError("the loss became NaN or infinite during the optimisation; check the weights file "
-                                "and the loss weights (a checkpoint holding NaN, or weights too large)")
+            self.raise_not_finite()
+
+    @staticmethod
+    def raise_not_finite() -> None:
+        raise VidstyleError("the loss became NaN or infinite during the optimisation; check the weights file "
+                            "and the loss weights (a checkpoint holding NaN, or weights too large)")
 
 
 def adam_pass(problem: Problem) -> None:
@@ -186,74 +197,69 @@ def adam_pass(problem: Problem) -> None:
 
 
 class Capture:
-    """``adam_pass`` of one problem captured into a CUDA graph on first use and replayed after (CUDA only).
+    """``adam_pass`` of one problem captured on first use and replayed after (an accelerator that captures:
+    CUDA graphs; engine/accelerator.py).
 
-    The warm-up passes run on a side stream as CUDA graphs require; they are real passes of the frame, so
-    the pass budget is spent exactly. Memory the graph uses stays with it (the problem's buffers are fixed).
+    The warm-up passes run on the problem's one side stream, as CUDA graphs require; they are real passes of
+    the frame, so the pass budget is spent exactly. A grown step table (a longer budget) is a new address,
+    so the pass is captured again; the old graph is dropped.
     """
 
     WARMUP = 3
 
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        self.graph: torch.cuda.CUDAGraph | None = None
+    def __init__(self, problem: Problem, accelerator: "HostAccelerator") -> None:
+        self.problem, self.accelerator = problem, accelerator
+        self.replay: Callable[[], None] | None = None
         self.table: torch.Tensor | None = None
         self.warm = 0
+        self.stream = accelerator.stream()  # one side stream for all warm-up passes of this problem
+        self.captures = 0  # how often the pass was recorded (benchmarks check none happens while timed)
 
     def __call__(self) -> None:
         p = self.problem
-        if self.graph is not None and self.table is p.adam.table:
-            self.graph.replay()
+        if self.replay is not None and self.table is p.adam.table:
+            self.replay()
             return
         if self.warm < self.WARMUP:
-            stream = torch.cuda.Stream()
-            stream.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(stream):
+            with self.accelerator.on_stream(self.stream):
                 adam_pass(p)
-            torch.cuda.current_stream().wait_stream(stream)
             self.warm += 1
             return
         # capturing records the kernels without running them: the buffers are untouched, then one replay
-        # runs this pass; a grown step table (a longer budget) is a new address, so it is captured again
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            adam_pass(p)
-        self.graph, self.table = graph, p.adam.table
-        graph.replay()
+        # runs this pass
+        self.replay = None
+        self.replay = self.accelerator.capture(lambda: adam_pass(p))
+        self.table = p.adam.table
+        self.captures += 1
+        self.replay()
 
 
 class LossReader:
     """The latest losses for the progress display, read every ``every`` passes without waiting for the device.
 
-    On CUDA the values are copied into pinned host memory behind the queued work and read once that copy has
-    finished (an event is polled, never waited on): the display may lag a few passes, the GPU never waits.
-    On the CPU the copy is done when it returns.
+    The values are copied into pinned host memory behind the queued work and read once that copy has landed
+    (the accelerator's token is polled, never waited on): the display may lag a few passes, the device never
+    waits. On the CPU the copy is done when it returns.
     """
 
-    def __init__(self, problem: Problem, every: int = READ_EVERY) -> None:
-        self.problem, self.every = problem, every
-        cuda = problem.device.type == "cuda"
+    def __init__(self, problem: Problem, accelerator: "HostAccelerator", every: int = READ_EVERY) -> None:
+        self.problem, self.accelerator, self.every = problem, accelerator, every
         n = len(problem.names) + 1
-        self.host = torch.zeros(n, problem.shape[0], pin_memory=cuda)
-        self.event = torch.cuda.Event() if cuda else None
+        self.host = accelerator.pinned((n, problem.shape[0]))
         self.values: dict[str, float] = {}
-        self.pending = False
+        self.token: object | None = None
 
     def after_pass(self, done: int) -> dict[str, float]:
         """Call after pass ``done`` (1-based); returns the freshest losses read so far (sample 0)."""
         self._collect()
-        if (done % self.every == 0 or done == 1) and not self.pending:
+        if (done % self.every == 0 or done == 1) and self.token is None:
             p = self.problem
-            self.host[:-1].copy_(p.parts, non_blocking=self.event is not None)
-            self.host[-1].copy_(p.total, non_blocking=self.event is not None)
-            if self.event is not None:
-                self.event.record()
-            self.pending = True
+            self.token = self.accelerator.copy_back(self.host, torch.cat([p.parts, p.total[None]]))
             self._collect()
         return self.values
 
     def _collect(self) -> None:
-        if self.pending and (self.event is None or self.event.query()):
+        if self.token is not None and self.token.query():  # type: ignore[attr-defined]
             row = self.host.numpy()[:, 0].tolist()  # host memory: no device read
             self.values = dict(zip([*self.problem.names, "total"], row))
-            self.pending = False
+            self.token = None

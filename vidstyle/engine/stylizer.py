@@ -40,6 +40,9 @@ class StylizeResult:
     # the same image kept on the engine's device, 1 x 3 x H x W float32 levels / 255 (exactly to_tensor(image)),
     # so a flow video carries its previous output without an upload; None where it was made on the host
     pixels: torch.Tensor | None = None
+    # on a device that captures passes (CUDA): "captured", or "eager: <why>" (masks, photorealism, a caller's
+    # term, L-BFGS, --no-capture); None where nothing is captured (the CPU), so nothing is said
+    capture: str | None = None
 
 
 def _start_tensor(init: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -76,6 +79,7 @@ class Stylizer:
         load an empty one), so all frames share one problem and one captured pass."""
         self.parts = parts
         self.problems = Problems(self.parts, temporal_slot)
+        self._last: Problem | None = None  # the problem of the frame just delivered, while it can be resumed
 
     @property
     def device(self) -> torch.device:
@@ -99,6 +103,7 @@ class Stylizer:
         check_frame(content, "content")
         self.parts.targets.set_reference(content)
         self.problems.clear()
+        self._last = None
 
     # --- one frame ------------------------------------------------------------------------------------
     def stylize(self, content: np.ndarray, *, init: np.ndarray | torch.Tensor | None = None, iterations: int | None = None,
@@ -123,6 +128,7 @@ class Stylizer:
         if init is not None:
             init = p.colour.start_image(init)
 
+        self._last = None
         frame = self._frame_persistent if p.optimizer.persistent else self._frame_eager  # --optimizer, once
         return frame(content, work, init, p.iterations if iterations is None else iterations,
                      p.scales if init is None else 1, list(terms), callback, mask, start)
@@ -142,7 +148,10 @@ class Stylizer:
         image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
                                     callback=callback)
         out = self.parts.colour.deliver(image, content)
-        return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - began)
+        capture = (f"eager: --optimizer {self.parts.optimizer.name} runs torch's optimiser eagerly (its line search "
+                   "reads the host)") if self.problems.accelerator.captures else None
+        return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - began,
+                             capture=capture)
 
     def _frame_persistent(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
                           iterations: int, scales: int, terms: list[Term], callback: Callback | None,
@@ -159,16 +168,43 @@ class Stylizer:
                                           terms if last else [], step, mask)
             finest[:] = [problem]
             if last and not colour.recombines:
-                images, delivered[:], kept[:] = self._deliver(problem)
+                images, delivered[:], kept[:] = self._deliver(problem)  # the frame's one host read
                 return images[0], ran
+            problem.check_finite()
             return to_image(problem.best_x), ran
 
         image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
                                     callback=callback)
+        capture = self._capture_status(finest[0])
         if not colour.recombines:
-            return StylizeResult(image, delivered[0], ran, time.perf_counter() - began, kept[0])
+            self._last = finest[0] if scales == 1 else None
+            return StylizeResult(image, delivered[0], ran, time.perf_counter() - began, kept[0], capture)
         out = colour.deliver(image, content)
-        return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - began)
+        return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - began,
+                             capture=capture)
+
+    def _capture_status(self, problem: Problem) -> str | None:
+        """StylizeResult.capture for a frame whose finest level ran ``problem``."""
+        if not self.problems.accelerator.captures:
+            return None
+        why = self.problems.capture_refusal(problem)
+        return "captured" if why is None else f"eager: {why}"
+
+    def resume(self, passes: int, callback: Callback | None = None) -> StylizeResult | None:
+        """``passes`` more passes for the frame ``stylize`` just delivered, from its delivered image, over the
+        buffers that still hold its data: no upload and no new forward of the content (a flow video's
+        budget top-up). None where that frame cannot be continued so (L-BFGS, luminance, coarse to fine):
+        the caller then stylizes it again from its image."""
+        problem = self._last
+        if problem is None:
+            return None
+        began = time.perf_counter()
+        with torch.no_grad():  # from the delivered 8-bit image, as a new start from it would be
+            start = problem.best_x.clamp(0, 1).mul(255).round().div(255)
+        ran = self._run(problem, start, passes, callback)
+        images, losses, kept = self._deliver(problem)
+        return StylizeResult(images[0], losses[0], ran, time.perf_counter() - began, kept[0],
+                             self._capture_status(problem))
 
     def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
                       callback: Callback | None = None) -> list[StylizeResult]:
@@ -199,12 +235,14 @@ class Stylizer:
         x = torch.cat([self._initial(c[i:i + 1]) for i in range(c.shape[0])])
         passes = self._run(problem, x, p.iterations if iterations is None else iterations, callback)
         if p.colour.recombines:
+            problem.check_finite()
             outs = [p.colour.deliver(to_image(problem.best_x[i:i + 1]), f) for i, f in enumerate(contents)]
             losses = self._delivered(problem, outs)
         else:
             outs, losses, _ = self._deliver(problem)
         seconds = time.perf_counter() - start
-        return [StylizeResult(out, loss, passes, seconds) for out, loss in zip(outs, losses)]
+        capture = self._capture_status(problem)
+        return [StylizeResult(out, loss, passes, seconds, capture=capture) for out, loss in zip(outs, losses)]
 
     def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]], list[torch.Tensor]]:
         """The 8-bit images of ``problem``'s best images and their losses: quantised and measured on the device
@@ -213,12 +251,14 @@ class Stylizer:
         with torch.no_grad():
             levels = problem.best_x.clamp(0, 1).mul(255).round()
             parts, total = problem.losses(levels / 255)
-            values = torch.cat([parts, total[None]]).t()
+            values = torch.cat([parts, total[None], problem.worst[None]]).t()  # the finite check rides along
             pixels = levels.to(torch.uint8).permute(0, 2, 3, 1)
-        images = list(pixels.cpu().numpy())
+        host_values, host_pixels = self.problems.accelerator.read(values, pixels)  # one wait for both
+        if not np.isfinite(host_values[:, -1]).all():
+            problem.raise_not_finite()
         names = [*problem.names, "total"]
         kept = list((levels / 255).split(1))
-        return images, [dict(zip(names, row)) for row in values.cpu().tolist()], kept
+        return list(host_pixels), [dict(zip(names, row[:-1].tolist())) for row in host_values], kept
 
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
         """Each term's value and the total of 8-bit images (luminance mode: the recombined colour images the
@@ -264,15 +304,14 @@ class Stylizer:
         """``passes`` Adam passes from ``x``; the best image ends in ``problem.best_x``."""
         problem.start(x, passes)
         step = self.problems.stepper(problem)
-        reader = LossReader(problem) if callback is not None else None
+        reader = LossReader(problem, self.problems.accelerator) if callback is not None else None
         for done in range(1, passes + 1):
             step()
             if reader is not None and callback is not None:
                 callback(done, reader.after_pass(done))
         if passes:
             problem.consider_last()
-        problem.check_finite()
-        return passes
+        return passes  # the finite check is the caller's, with its read of the result
 
     def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None,
                         init: np.ndarray | torch.Tensor | None,

@@ -200,9 +200,16 @@ class GenericSlot:
     sample only."""
 
     traceable = False
+    _WHY = {"style": "region-wise style under semantic masks", "photo": "the photorealism term"}
 
     def __init__(self, term: Term) -> None:
         self.name, self.term, self.coefs = term.name, term, [1.0]
+
+    @property
+    def untraceable(self) -> str:
+        """Why a pass holding this term is not captured (named for --report and the progress line)."""
+        what = self._WHY.get(self.name, f"the caller's term {self.name!r}")
+        return f"{what} is a plain autograd function of the frame, evaluated eagerly"
 
     def raws(self, features: Features, image: torch.Tensor) -> list[torch.Tensor]:
         return [self.term.fn(features, image).float().reshape(1)]

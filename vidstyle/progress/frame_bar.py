@@ -48,6 +48,9 @@ class FrameEvents:
     def counted(self, total: int) -> None:
         """The input has been read to its end: ``total`` frames in all."""
 
+    def note(self, text: str) -> None:
+        """Something about how the run works, said once (a pass that runs eagerly, not captured)."""
+
 
 class CallbackEvents(FrameEvents):
     """The ``progress`` callback of ``stylize_video`` as a watcher: called with each finished frame."""
@@ -91,6 +94,10 @@ class Watchers(FrameEvents):
     def counted(self, total: int) -> None:
         for w in self.watchers:
             w.counted(total)
+
+    def note(self, text: str) -> None:
+        for w in self.watchers:
+            w.note(text)
 
 
 class FrameBar(FrameEvents):
@@ -141,4 +148,9 @@ class FrameBar(FrameEvents):
         """The real frame count, once the input has been read to its end."""
         self.total = total
         self.progress.update(self.task, total=total, frame=self._frame_text())
+
+    def note(self, text: str) -> None:
+        """One line above the bar (nothing under --quiet)."""
+        if self.wants_passes:
+            self.progress.console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..engine.accelerator import accelerator_for
 from .flow import warp_tensor
 from .shots import Motion
 
@@ -36,7 +37,7 @@ def levels(image: np.ndarray | torch.Tensor, device: torch.device | str) -> torc
     """An HxWx3 image (uint8 or float levels) or a 1x3xHxW tensor in 0..1 as 1x3xHxW float32 levels 0..255."""
     if isinstance(image, torch.Tensor):
         return image.to(device=device, dtype=torch.float32).mul(255).round_()
-    t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    t = accelerator_for(torch.device(device)).upload(image)  # pinned and without blocking on CUDA
     return t.permute(2, 0, 1)[None].to(torch.float32).contiguous()
 
 
@@ -49,8 +50,9 @@ def follow(prev_output: np.ndarray | torch.Tensor, current: torch.Tensor, drawn:
     and ``drawn``: input frames t and t-1 (what stylized frame t-1 was drawn for) as ``levels`` on the device
     the result is made on. Only the flow and the mask are uploaded here."""
     dev = current.device
-    flow = torch.from_numpy(np.ascontiguousarray(motion.flow, dtype=np.float32)).to(dev)
-    reliable = torch.from_numpy(np.ascontiguousarray(motion.mask, dtype=np.float32)).to(dev)
+    upload = accelerator_for(dev).upload  # pinned and without blocking on CUDA
+    flow = upload(np.asarray(motion.flow, dtype=np.float32))
+    reliable = upload(np.asarray(motion.mask, dtype=np.float32))
     # cv2.remap of the uint8 output rounded to levels; the input's change is kept unrounded until the sum
     warped = warp_tensor(levels(prev_output, dev), flow).round_().clamp_(0, 255)
     change = current - warp_tensor(drawn, flow)

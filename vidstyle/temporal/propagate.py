@@ -92,6 +92,12 @@ class TemporalPlanner:
             return pending[2].result()
         return self._submit(prev_frame, frame).result()  # the worker owns the DIS instance
 
+    def resumed(self, reference: dict[str, float] | None) -> None:
+        """A run resumed inside a shot: its first frame's delivered losses (from the work directory's log),
+        the reference of the budget top-ups as if the run had never stopped (None: unknown, no top-ups)."""
+        if reference is not None and self.mode == "flow":
+            self.budget.shot_started(reference)
+
     def start(self, frame: np.ndarray, prev_frame: np.ndarray | None,
               prev_output: np.ndarray | torch.Tensor | None) -> FrameStart:
         """The start of frame t given input frame t-1 and stylized frame t-1 (both None for the first frame).
@@ -136,6 +142,6 @@ class TemporalPlanner:
         while extra := self.budget.more(result.losses, result.iterations):
             more = again(result.image if result.pixels is None else result.pixels, extra)  # from the device copy
             result = StylizeResult(more.image, more.losses, result.iterations + more.iterations,
-                                   result.seconds + more.seconds, more.pixels)
+                                   result.seconds + more.seconds, more.pixels, more.capture)
         return result
 

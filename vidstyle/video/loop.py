@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -48,19 +48,22 @@ def check_flow_frames(source: Source, temporal: TemporalSettings) -> None:
 def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: TemporalSettings, *, done: int = 0,
                    load_previous: Callable[[int], np.ndarray] | None = None, first: int = 0,
                    masks: MaskSequence | None = None,
-                   events: FrameEvents | None = None) -> Iterator[FinishedFrame]:
+                   events: FrameEvents | None = None,
+                   records: Mapping[int, dict[str, Any]] | None = None) -> Iterator[FinishedFrame]:
     """The per-frame loop: frame 0 of ``frames`` starts cold (--first-iterations), each later one from the
     stylized frame before it (--temporal none | warm | flow).
 
     The first ``done`` frames were finished earlier: they are read past (their input frames still feed the
     flow) and the loop resumes from ``load_previous(done - 1)``, the stylized frame before the first missing
-    one. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
+    one; ``records`` (the work directory's log) give a resumed shot its first frame's look back, so its
+    frames get the budget top-ups an uninterrupted run gives them. ``first``: input index of frame 0 (mask file i belongs to input frame i). Photo mode: each frame gets
     its own matting Laplacian and, with a mask folder, its own content mask. ``events``: told when each frame
     starts and after each pass (when it wants passes).
     """
     events = events or FrameEvents()
     previous: np.ndarray | torch.Tensor | None = None
     prev_frame: np.ndarray | None = None
+    said: set[str] = set()  # the eager-pass reasons already told
     planner = TemporalPlanner(temporal.mode, iterations=temporal.iterations,
                               first_iterations=temporal.first_iterations, weight=temporal.weight,
                               quality=temporal.flow_quality, device=stylizer.device)
@@ -73,6 +76,7 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
                 if load_previous is None:
                     raise ValueError("resuming after the first frame needs load_previous")
                 previous = load_previous(index - 1)
+                planner.resumed(_shot_reference(records or {}, index))
                 if previous.shape[:2] != frame.shape[:2]:  # every --temporal mode: frames of one size are written
                     raise VidstyleError(f"the finished frames kept for this run are {previous.shape[1]}x"
                                         f"{previous.shape[0]} but its frames are {frame.shape[1]}x{frame.shape[0]} "
@@ -87,14 +91,32 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
                                       callback=events.pass_done if events.wants_passes else None,
                                       terms=start.terms, mask=frame_mask)
             # flow: more passes while the frame's look lags its shot's first frame's (temporal/budget.py)
+            # (continued over the buffers that hold the frame where the engine can: no upload, no new forward)
             result = planner.finish(start, result, lambda image, passes, content=frame, start=start, mask=frame_mask:
+                                    stylizer.resume(passes) or
                                     stylizer.stylize(content, init=image, iterations=passes, terms=start.terms,
                                                      mask=mask))
             # the delivered image kept on the device where the engine has it: flow warps it there
             previous, prev_frame = result.image if result.pixels is None else result.pixels, frame
+            if result.capture not in (None, "captured") and result.capture not in said:
+                said.add(result.capture)
+                events.note(f"the optimiser's pass runs {result.capture}")  # once, never silently
+            capture = {"capture": result.capture} if result.capture is not None else {}
             yield FinishedFrame(index, result.image, {
                 "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
-                "temporal_seconds": planned, **start.record()})
+                "temporal_seconds": planned, **capture, **start.record()})
+
+
+def _shot_reference(records: Mapping[int, dict[str, Any]], index: int) -> dict[str, float] | None:
+    """The delivered losses of the first frame of the shot that frame ``index`` belongs to (frame 0 or the
+    last frame before it that started a shot), from the finished frames' records; None when unknown."""
+    for j in range(index - 1, -1, -1):
+        record = records.get(j)
+        if record is None:
+            return None
+        if j == 0 or record.get("shot_change"):
+            return record.get("losses")
+    return None
 
 
 def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: TemporalSettings,
@@ -117,7 +139,7 @@ def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: Temp
                 yield frame
 
         for step in stylize_frames(counted(), stylizer, temporal, done=done, load_previous=work.load,
-                                   first=source.first, masks=masks, events=events):
+                                   first=source.first, masks=masks, events=events, records=work.records):
             writer.submit(step.index, step.image, step.record)
             computed += 1
             events.frame_finished(FrameUpdate(step.index, source.total, computed, step.record["iterations"],
