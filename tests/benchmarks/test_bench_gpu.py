@@ -27,3 +27,32 @@ def test_bench_gpu_runs_on_the_cpu_and_writes_every_section(tmp_path: Path) -> N
     (pass_row,) = [r for r in rows if r["kind"] == "pass"]
     assert pass_row["pass_ms"] > 0 and pass_row["bare_ms"] > 0
     assert "ms/pass" in done.stdout and "updates/s" in done.stdout
+
+
+@pytest.mark.slow
+def test_no_capture_happens_inside_the_timed_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the CUDA branch on the CPU (stand-ins): the warm-up frame captures the pass, the timed frames only
+    replay it. Before, a 40-pass warm-up sized the Adam step table to 64 rows and the timed 80-pass frame
+    grew it to 128, capturing again inside the timed window."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from benchmarks.bench_gpu import engine_pass_ms
+    from tests.helpers import MEDIA, WEIGHTS
+    from tests.helpers.capture import install
+    from vidstyle import Config, Stylizer, build_stylizer
+    from vidstyle.io.images import read_image, resize_long_side
+
+    stats = install(monkeypatch)
+    captures: list[int] = []
+    real = Stylizer.stylize
+
+    def spy(self: Stylizer, content, **kw):  # noqa: ANN001, ANN202
+        before = stats.captures
+        out = real(self, content, **kw)
+        captures.append(stats.captures - before)
+        return out
+
+    monkeypatch.setattr(Stylizer, "stylize", spy)
+    cfg = Config(preset="fast", weights=str(WEIGHTS), device="cpu", size=24, seed=0, quiet=True, optimizer="adam")
+    stylizer = build_stylizer(cfg, read_image(MEDIA / "starry_night.jpg"))
+    engine_pass_ms(stylizer, resize_long_side(read_image(MEDIA / "tubingen.jpg"), 24), 40, repeats=1)
+    assert captures[0] == 1 and captures[1:] == [0, 0], captures
