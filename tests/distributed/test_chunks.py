@@ -49,3 +49,23 @@ def test_cross_fade_moves_in_equal_steps_over_lead_in_and_run_on() -> None:
     assert weights == pytest.approx([m / 9 for m in range(1, 9)])
     a, b = np.zeros((2, 2, 3), np.uint8), np.full((2, 2, 3), 200, np.uint8)
     assert cross_fade(a, b, 0.25)[0, 0, 0] == 50
+
+
+def test_gpus_per_task_above_one_is_refused_and_zero_runs_on_cpu_workers():
+    """A chunk's stylizer uses one device: --gpus-per-task 2 reserved a GPU no chunk used. With 0 on a cluster
+    that has GPUs, Ray hides them from the tasks, so --device cuda failed on every worker: they run on the CPU."""
+    import pytest
+
+    from vidstyle.distributed.ray_options import RayOptions
+    from vidstyle.errors import VidstyleError
+
+    with pytest.raises(VidstyleError, match="--gpus-per-task above 1"):
+        RayOptions(gpus_per_task=2).validate()
+    RayOptions(gpus_per_task=0.5).validate()
+    gpus = {"CPU": 16.0, "GPU": 2.0}
+    assert RayOptions(gpus_per_task=0).worker_device(gpus, "auto") == "cpu"
+    assert RayOptions(gpus_per_task=0).task_resources(gpus)[0] == {"num_cpus": 1.0}
+    with pytest.raises(VidstyleError, match="--gpus-per-task 0 runs the chunks on CPU workers"):
+        RayOptions(gpus_per_task=0).worker_device(gpus, "cuda")
+    assert RayOptions(gpus_per_task=1).worker_device(gpus, "auto") == "auto"
+    assert RayOptions(gpus_per_task=0).worker_device({"CPU": 16.0}, "auto") == "auto"

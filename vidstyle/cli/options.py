@@ -205,7 +205,8 @@ def add_distributed_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--workers", type=_integer, default=None, metavar="N",
                    help="chunks computed at once (default: as many as the cluster's GPUs or cores allow)")
     g.add_argument("--gpus-per-task", type=_real, default=None, metavar="F",
-                   help=f"GPUs per chunk on a cluster with GPUs; 0.5 = two chunks share a GPU (default: {d.gpus_per_task:g})")
+                   help=f"GPUs per chunk on a cluster with GPUs, at most 1; 0.5 = two chunks share a GPU, 0 = CPU "
+                   f"workers (default: {d.gpus_per_task:g})")
     g.add_argument("--cpus-per-task", type=_real, default=None, metavar="F",
                    help=f"CPU cores (and torch threads) per chunk without GPUs (default: {d.cpus_per_task:g})")
 

@@ -8,6 +8,8 @@ computed twice); a rerun does the same for every unfinished chunk. A chunk's sta
 """
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import time
 from dataclasses import dataclass
@@ -106,6 +108,9 @@ class RayRunner:
         cluster = ray.cluster_resources()
         limit = o.workers or max(1, int(min(cluster.get(RESOURCE_NAMES[k], 0) / v
                                             for k, v in resources.items() if v > 0)))
+        device = o.worker_device(cluster, run.engine.device_request)
+        if device != run.engine.device_request:
+            run = dataclasses.replace(run, engine=dataclasses.replace(run.engine, device_request=device))
         task = remote_chunk_task()
         base = ChunkJob(input=str(source.identity["path"]), kind=source.kind, identity=source.identity,
                         styles=styles, run=run, reference=reference, chunk=plan[0], threads=threads)

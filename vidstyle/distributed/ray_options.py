@@ -43,8 +43,9 @@ class RayOptions:
             rule.check(name, getattr(self, name))
         if self.overlap >= self.chunk_frames:
             raise VidstyleError("--overlap must be less than --chunk-frames")
-        if self.gpus_per_task > 1 and not float(self.gpus_per_task).is_integer():
-            raise VidstyleError("--gpus-per-task must be a fraction of one GPU (0.5) or a whole number")
+        if self.gpus_per_task > 1:  # a chunk's stylizer runs on one device: more would be reserved, never used
+            raise VidstyleError("--gpus-per-task above 1 would reserve GPUs a chunk never uses (a chunk runs on "
+                                "one GPU); give 1, or a fraction such as 0.5 to share one GPU between chunks")
         parse_address(self.address)  # its form, before any work (whether a cluster answers: at the run's start)
 
     def init_arguments(self, address: str = "local", temp_dir: str | os.PathLike | None = None) -> dict[str, Any]:
@@ -59,6 +60,17 @@ class RayOptions:
             if temp_dir is not None:
                 args["_temp_dir"] = str(temp_dir)
         return args
+
+    def worker_device(self, cluster: dict[str, float], request: str) -> str:
+        """The --device a chunk's worker uses: with --gpus-per-task 0 on a cluster that has GPUs, Ray hides
+        them from the task, so it runs on the CPU (an explicit --device cuda is refused: it would fail on
+        every worker); otherwise the request as given."""
+        if cluster.get("GPU", 0) > 0 and self.gpus_per_task == 0:
+            if request.startswith("cuda"):
+                raise VidstyleError(f"--gpus-per-task 0 runs the chunks on CPU workers (Ray hides the GPUs from "
+                                    f"them), so --device {request} cannot work; drop one of the two")
+            return "cpu"
+        return request
 
     def task_resources(self, cluster: dict[str, float]) -> tuple[dict[str, float], int]:
         """(Ray resources of one chunk task, its torch threads): one GPU (--gpus-per-task) when the cluster has
