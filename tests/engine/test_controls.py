@@ -56,8 +56,9 @@ def test_luminance_mode_keeps_the_content_chroma(results, content):
     assert lum.shape == content.shape and lum.dtype == np.uint8
     assert _chroma_diff(lum, content) < 4.0  # levels of 255
     assert _chroma_diff(plain, content) > 3 * max(_chroma_diff(lum, content), 2.0)
-    # ... while the luminance really was stylized
-    assert np.abs(luminance(lum) - luminance(content)).mean() > 5.0
+    # ... while the luminance really was stylized: measured 5.70 levels (OpenCV 4.14 and 5.1, 1 or 2 threads), 5.0
+    # sat 12 % under it; 3.0 leaves room for other CPUs' rounding over 10 L-BFGS passes (a copied luminance is 0)
+    assert np.abs(luminance(lum) - luminance(content)).mean() > 3.0
 
 
 def test_histogram_mode_colour_statistics_are_closer_to_the_content(results, content):

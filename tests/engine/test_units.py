@@ -80,5 +80,8 @@ def test_the_default_look_is_the_same_at_96_and_192_px():
         looks[size] = judge.measure(image, content)
     strength = [looks[s].style_strength for s in (96, 192)]
     fidelity = [looks[s].content_fidelity for s in (96, 192)]
-    assert max(strength) / min(strength) <= 1.3 and max(fidelity) / min(fidelity) <= 1.3, (strength, fidelity)
+    # measured 1.26x in strength and 1.03x in fidelity (16.4 / 13.0, 6.8 / 6.6; the same with OpenCV 4.14 and 5.1,
+    # 1 or 2 threads): 1.5 leaves room for other CPUs' float rounding over 100 L-BFGS passes, and the paper's
+    # units (2.9x and 1.9x) still fail
+    assert max(strength) / min(strength) <= 1.5 and max(fidelity) / min(fidelity) <= 1.5, (strength, fidelity)
     assert min(strength) >= 10 and min(fidelity) >= 3, (strength, fidelity)

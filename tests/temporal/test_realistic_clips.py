@@ -38,11 +38,15 @@ def test_still_clip_is_noisy_compressed_and_only_the_subject_moves(still_clip: P
     raw = list(realistic_frames("still", scene, frames=N, width=W, height=H))
     decoded = list(iter_video_frames(still_clip))
     assert count_frames_ffmpeg(still_clip) == N and decoded[0].shape == (H, W, 3)
-    assert 28 < psnr(decoded[0], raw[0]) < 48  # lossy, as a phone's H.264 is
+    # lossy, as a phone's H.264 is: measured 29.46 (OpenCV 4.14) and 29.48 (5.1) dB, 1 or 2 threads; x264 and
+    # the decoder differ by build, so 25 dB leaves room for others (a lossless write measures over 48)
+    assert 25 < psnr(decoded[0], raw[0]) < 48
     diff = np.abs(raw[-1].astype(np.float32) - raw[0].astype(np.float32)).mean(axis=2)
     background, subject = diff[:, int(0.75 * W):], diff[int(0.35 * H):int(0.75 * H), :int(0.45 * W)]
     assert 1.0 < background.mean() < 8.0  # sensor noise, fresh in every frame, on a still background
-    assert subject.mean() > 3 * background.mean()  # the subject moves
+    # the subject moves: measured 3.22x the background's change (OpenCV 4.14 and 5.1, 1 or 2 threads); a subject
+    # standing still changes with the noise only, about 1x
+    assert subject.mean() > 2 * background.mean()
     flow = FlowEstimator("fine")(decoded[0], decoded[1])
     assert np.median(np.abs(flow[:, int(0.75 * W):])) < 0.3  # the camera stands still
 
