@@ -81,3 +81,11 @@ def test_an_empty_layer_override_is_refused_not_a_silently_dropped_term():
     assert Config(style_layers=("relu1_1",), content_layers=("relu2_2",)).layer_plan().style == (("relu1_1", 1.0),)
     Config(style_weight=0.0)  # what the message offers instead
     Config(content_weight=0.0)
+
+
+@pytest.mark.parametrize("field", ["weights", "init", "work_dir", "report", "content_mask", "style_mask"])
+def test_a_path_field_of_another_type_is_refused_by_name(field):
+    """Config(weights=123) failed deep inside with a TypeError from the weights lookup."""
+    for value in (123, ["a.png"], b"a.png"):
+        with pytest.raises(VidstyleError, match=f"{field.replace('_', '-')} must be a path"):
+            Config(**{field: value})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -188,6 +189,11 @@ class Config:
         for name, allowed in choices.items():
             choose(name, getattr(self, name), allowed)
         check_device(self.device)
+        for name in PATH_FIELDS:  # a path given as a number or a list failed deep inside with a TypeError
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise VidstyleError(f"{name.replace('_', '-')} must be a path (text), got a value of type "
+                                    f"{type(value).__name__}")
         for name, rule in NUMBER_RULES.items():
             rule.check(name, getattr(self, name))
         self._validate_video()
@@ -280,6 +286,10 @@ def checked_config(value: object, name: str = "config") -> Config:
         kind = "None" if value is None else f"a {type(value).__name__}"
         raise VidstyleError(f"{name} must be a vidstyle.Config, got {kind}")
     return value
+
+
+# the Config fields that name files (init also takes the words content and noise)
+PATH_FIELDS = ("weights", "init", "work_dir", "report", "content_mask", "style_mask")
 
 
 @dataclass(frozen=True)
