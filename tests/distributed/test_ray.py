@@ -111,10 +111,17 @@ def test_48_frames_in_order_with_bounded_seams(clip48: Path, weights_path: Path,
     assert weights == pytest.approx([m / 9 for m in range(1, 9)] * 2, abs=1e-4)
     seams = dist["seams"]
     print("seam figures", {k: v for k, v in seams.items() if k != "per_seam"})
-    # The acceptance: seams average at most 1.3x the interior and no seam frame exceeds 5x its median. The
-    # lead-in-only cross-fade this replaced gave 2.0x on the 32 px clip (README "Distributed (Ray)").
+    # Seams average at most 1.45x the interior and no seam frame exceeds 5x its median. Measured (issue 33,
+    # docs/distributed.md): 1.28 with OpenCV 4.14 and 1.18 with 5.1 (whose warpAffine also changes this clip
+    # where the pan reaches the mirrored border); the same code on the same pan started 1-3 frames later gives
+    # 1.10-1.32 under either OpenCV, and commits back to 96890ba 0.96-1.43: which frames fall in the 8-frame
+    # seam windows moves the figure by up to ~0.15, so the 1.3 this replaced failed on small numeric changes
+    # (1.35 with OpenCV 5.1 from 1e17f4e to 3554902). What the bound must catch is far above: the lead-in-only
+    # cross-fade gave 2.0x (32 px clip), a cut inside the overlap instead of the cross-fade 1.7-2.8x (worst
+    # frame 6.8-19x the median). The worst frame today:
+    # 1.87x the median (3.9x at 96890ba), so 5x stays.
     assert seams["seams"] == 2 and seams["max_to_median"] <= 5.0
-    assert seams["mean_ratio"] <= 1.3
+    assert seams["mean_ratio"] <= 1.45
 
 
 @pytest.mark.slow
