@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -72,6 +72,15 @@ def _rule(name: str) -> str | None:
     return None
 
 
+def _check(func: Any, where: str) -> str:
+    """The op's name; CaptureViolation when it may not run ``where``."""
+    name = _name(func)
+    why = _rule(name)
+    if why is not None:
+        raise CaptureViolation(f"{name} {why}: illegal {where}")
+    return name
+
+
 class CaptureRules(TorchDispatchMode):
     """Fails on what a capture forbids; records every storage the pass touches; saves what it writes so the
     capture can be undone."""
@@ -83,10 +92,7 @@ class CaptureRules(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
         kwargs = kwargs or {}
-        name = _name(func)
-        why = _rule(name)
-        if why is not None:
-            raise CaptureViolation(f"{name} {why}: illegal inside a CUDA graph capture")
+        _check(func, "inside a CUDA graph capture")
         schema = func._schema
         for argument, value in zip(schema.arguments, list(args) + [kwargs.get(a.name) for a in
                                                                    schema.arguments[len(args):]]):
@@ -125,10 +131,7 @@ class ReplayRules(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
         kwargs = kwargs or {}
-        name = _name(func)
-        why = _rule(name)
-        if why is not None:
-            raise CaptureViolation(f"{name} {why}: illegal in a replayed graph")
+        name = _check(func, "in a replayed graph")
         inputs = _tensors((args, kwargs))
         for t in inputs:
             key = _key(t)
@@ -148,11 +151,6 @@ class Stats:
     uploads: int = 0
     streams: int = 0
     shapes: list[tuple[int, ...]] = field(default_factory=list)  # of every upload, in order
-
-
-class _Token:
-    def query(self) -> bool:
-        return True
 
 
 class StandInCuda(HostAccelerator):
@@ -189,8 +187,7 @@ class StandInCuda(HostAccelerator):
 
     def copy_back(self, host: torch.Tensor, value: torch.Tensor) -> Any:
         self._outside("copy_back")
-        host.copy_(value)
-        return _Token()
+        return super().copy_back(host, value)
 
     def read(self, *values: torch.Tensor) -> list[np.ndarray]:
         self._outside("read")
@@ -202,9 +199,6 @@ class StandInCuda(HostAccelerator):
         self.stats.uploads += 1
         self.stats.shapes.append(tuple(np.shape(array)))
         return super().upload(array)
-
-    def pinned(self, shape: Sequence[int], dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        return torch.zeros(tuple(shape), dtype=dtype)
 
     def _outside(self, what: str) -> None:
         if self.capturing:

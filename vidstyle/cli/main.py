@@ -12,7 +12,7 @@ import resource
 import signal
 import sys
 
-from ..errors import VidstyleError
+from ..errors import VidstyleError, one_line
 from .guard import STOP_SIGNALS, SignalState, guard_streams, stdout_failure
 
 # Subcommands by first word; anything else is the default CONTENT STYLE OUTPUT command.
@@ -67,11 +67,6 @@ def _run(argv: list[str], signals: SignalState) -> int:
             raise
         sys.stderr.write(f"vidstyle: error: {message}\n")
         return 2
-
-
-def one_line(text: str) -> str:
-    """A message as one line even when a file name in it holds a line break or another control character."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 # the packages vidstyle cannot start without, by import name, as pip installs them

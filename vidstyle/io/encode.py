@@ -166,7 +166,7 @@ def mux_audio(video: Path, audio_source: Path, out: Path, *, start: float, durat
     A source without audio gives a silent output.
     """
     suffix = out.suffix.lower()
-    codec = probe_video(audio_source).audio_codec
+    codec = probe_video(audio_source, sizes=False).audio_codec
     fallback = ["-c:a", "libopus", "-b:a", "128k"] if suffix == ".webm" else ["-c:a", "aac", "-b:a", "192k"]
     attempts = [["-c:a", "copy"], fallback] if codec in _COPYABLE_AUDIO.get(suffix, set()) else [fallback]
     err = ""

@@ -105,8 +105,10 @@ def _open_capture(path: Path) -> cv2.VideoCapture:
     return cap
 
 
-def probe_video(path: str | os.PathLike) -> VideoInfo:
-    """Size, exact fps, estimated frame count and audio of a video; VidstyleError if it has no decodable frame."""
+def probe_video(path: str | os.PathLike, *, sizes: bool = True) -> VideoInfo:
+    """Size, exact fps, estimated frame count and audio of a video; VidstyleError if it has no decodable frame.
+    ``sizes``: also find where the picture size changes (a decode of the key frames; callers that only want
+    the audio leave it out)."""
     p = Path(path)
     cap = _open_capture(p)
     try:
@@ -133,7 +135,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=frame_count,
                      has_audio=audio is not None, audio_codec=audio.group(1) if audio else None,
                      variable_rate=None if variable is None else (variable, _declared(fps, info)),
-                     size_changes=_size_changes(p, (width, height)))
+                     size_changes=_size_changes(p, (width, height)) if sizes else ())
 
 
 def _size_changes(path: Path, first: tuple[int, int]) -> tuple[tuple[float, int, int], ...]:

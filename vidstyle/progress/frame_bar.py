@@ -10,6 +10,7 @@ from typing import Any, Callable
 from rich.progress import BarColumn, Progress, TextColumn
 
 from .bars import STDERR, format_clock, format_losses
+from .notes import info_note
 
 
 @dataclass
@@ -151,6 +152,5 @@ class FrameBar(FrameEvents):
 
     def note(self, text: str) -> None:
         """One line above the bar (nothing under --quiet)."""
-        if self.wants_passes:
-            self.progress.console.print(f"note: {text}", markup=False, highlight=False, soft_wrap=True)
+        info_note(text, quiet=not self.wants_passes)
 

@@ -9,20 +9,16 @@ Both print one line above a live progress bar (rich's console), never through it
 """
 from __future__ import annotations
 
+from ..errors import one_line
 from .bars import STDERR
 
 
 def data_note(text: str) -> None:
     """A note about the data, printed whatever ``--quiet`` says."""
-    STDERR.print(f"vidstyle: note: {_one_line(text)}", markup=False, highlight=False, soft_wrap=True)
+    STDERR.print(f"vidstyle: note: {one_line(text)}", markup=False, highlight=False, soft_wrap=True)
 
 
 def info_note(text: str, quiet: bool) -> None:
     """A note about the run's way of working; nothing under ``--quiet``."""
     if not quiet:
-        STDERR.print(f"note: {_one_line(text)}", markup=False, highlight=False, soft_wrap=True)
-
-
-def _one_line(text: str) -> str:
-    """Control characters (a line break in a file name) shown escaped, so a note stays one line."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+        STDERR.print(f"note: {one_line(text)}", markup=False, highlight=False, soft_wrap=True)
