@@ -212,3 +212,64 @@ def test_per_flow_frame_one_blocking_read_and_only_the_frames_own_uploads(cuda: 
         stylize_video(folder, MEDIA / "starry_night.jpg", tmp_path / "out2",
                       cfg(iterations=4, first_iterations=6, temporal="flow"))
     assert plain.uploads == seen.uploads and plain.reads == 5
+
+
+@pytest.mark.slow
+def test_live_with_a_style_switch_the_weight_keys_and_pause_is_captured(cuda: Stats, tmp_path: Path) -> None:
+    """Live mode's worker on the CUDA branch: each style's pass is captured once and replayed; the +/- keys
+    change the weight in place (no new capture), pause and resume replay the same graph. A capture violation
+    in the worker thread ends the session with that error."""
+    from tests.helpers.clips import make_clip
+    from vidstyle.live import run_live
+    from vidstyle.live.config import LiveConfig, live_engine_config
+    from vidstyle.live.keys import ScriptedKeys
+
+    clip = make_clip(tmp_path / "camera.mp4", size="64x48", rate="30", frames=240)
+    styles = [read_image(MEDIA / "starry_night.jpg"), read_image(MEDIA / "the_scream.jpg")]
+    seen: dict[str, int] = {}
+    polls = {"paused": 0}
+
+    def after(key: str, style: int, more: int = 1):  # noqa: ANN202 - a ScriptedKeys condition
+        def ready(st) -> bool:  # noqa: ANN001
+            base = seen.setdefault(key, st.updates_by_style[style])
+            return st.updates_by_style[style] >= base + more
+        return ready
+
+    def paused_a_while(st) -> bool:  # noqa: ANN001
+        polls["paused"] += 1
+        return polls["paused"] > 20
+
+    def mark(st) -> bool:  # noqa: ANN001
+        seen["captures at +"] = cuda.captures
+        return True
+
+    keys = ScriptedKeys([(after("n", 0), "n"), (after("p", 1, 2), "p"), (mark, "+"), (after("-", 0), "-"),
+                         (after("pause", 0), " "), (paused_a_while, " "), (after("q", 0, 2), "q")])
+    engine = live_engine_config(size=SIZE + 16, iterations=2, weights=str(WEIGHTS), quiet=True, device="cpu")
+    summary = run_live(styles, LiveConfig(engine=engine, window=False, camera=str(clip)), keys=[keys])
+    assert keys.done and summary.stop_reason == "q pressed", summary
+    assert summary.updates_by_style["style1"] >= 3 and summary.updates_by_style["style2"] >= 2
+    # one per style (each past its warm-up passes), none for the weight keys or the pause
+    assert cuda.captures == 2, cuda
+    assert seen["captures at +"] == 2
+    assert cuda.replays >= 2 * summary.updates
+
+
+@pytest.mark.slow
+def test_a_ray_task_is_captured(cuda: Stats, tmp_path: Path) -> None:
+    """The distributed worker's chunk (distributed/tasks.run_chunk, what the Ray task runs) takes the same
+    captured pass as a local run, with the shot cut inside the chunk."""
+    from vidstyle.compose import resolve_run
+    from vidstyle.distributed.chunks import Chunk
+    from vidstyle.distributed.tasks import ChunkJob, run_chunk
+    from vidstyle.video.pipeline import open_source
+
+    folder = _frames_with_a_cut(tmp_path / "in")
+    run = resolve_run(cfg(iterations=4, first_iterations=6, temporal="flow"), here=False)  # as the driver does
+    source = open_source(folder, "frames", run.input)
+    job = ChunkJob(input=str(folder), kind="frames", identity=source.identity,
+                   styles=[read_image(MEDIA / "starry_night.jpg")], run=run, reference=None,
+                   chunk=Chunk(index=0, begin=0, start=0, stop=5))
+    records = [record for _, _, record in run_chunk(job)]
+    assert [r["capture"] for r in records] == ["captured"] * 5
+    assert cuda.captures >= 1 and cuda.replays >= 4 * 4

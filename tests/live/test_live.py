@@ -74,6 +74,11 @@ def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Pat
         return original(self, content, **kw)
 
     monkeypatch.setattr(Stylizer, "stylize", spy)
+    import vidstyle.engine.build as build
+
+    networks: list[object] = []  # every network loaded: the styles share one on the device
+    real_load = build.load_encoder
+    monkeypatch.setattr(build, "load_encoder", lambda *a, **kw: networks.append(real_load(*a, **kw)) or networks[-1])
     at_plus: dict[str, int] = {}
 
     def plus_pressed(st) -> bool:  # noqa: ANN001
@@ -103,6 +108,7 @@ def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Pat
     assert styles_used[0] == 0 and 1 in styles_used and styles_used[-1] == 0
     beta = Config(preset=LIVE_PRESET).layer_plan().style_weight  # the live preset's beta, doubled by the + key
     assert calls[0][1] == beta and calls[-1][1] == 2 * beta
+    assert len(networks) == 1, "each style loaded its own copy of the network"
 
 
 def test_end_of_file_camera_stops_cleanly(short_clip: Path, weights_path: Path, starry_night: Path,

@@ -3,10 +3,10 @@
 from .optimizers import Objective
 from .parts import EngineParts
 from .pyramid import scale_plan
-from .build import make_stylizer
+from .build import load_settings_encoder, make_stylizer
 from .stylizer import StylizeResult, Stylizer
 from .targets import StyleTargets
 from .terms import Term, compose, temporal_term
 
 __all__ = ["EngineParts", "Objective", "StyleTargets", "StylizeResult", "Stylizer", "Term",
-           "compose", "make_stylizer", "scale_plan", "temporal_term"]
+           "compose", "load_settings_encoder", "make_stylizer", "scale_plan", "temporal_term"]

@@ -26,12 +26,14 @@ from .units import UNITS
 
 
 def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weights: Sequence[float] | None = None,
-             reference: np.ndarray | None = None) -> EngineParts:
+             reference: np.ndarray | None = None, encoder: Encoder | None = None) -> EngineParts:
     """Load the encoder, build the style targets, read the init image and masks named by ``settings``; the
     option names (units, optimizer, init, colour mode) become their objects here, once.
 
     ``style_weights`` overrides ``settings.style_weights``; ``reference``: the content image the style colours
-    are matched to (colour preservation); default: the first frame stylized.
+    are matched to (colour preservation); default: the first frame stylized. ``encoder``: one already loaded
+    with ``load_settings_encoder(settings)`` (several stylizers of one session share it: one copy of the
+    network on the device).
     """
     styles = list(styles)
     weights = settings.style_weights if style_weights is None else tuple(style_weights)
@@ -42,8 +44,7 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
     if weights is not None and len(weights) != len(styles):
         raise VidstyleError(f"--style-weights has {len(weights)} values for {len(styles)} style images")
     device, dtype = settings.device, settings.dtype
-    encoder = load_encoder(settings.weights, settings.weights_format, settings.layers, settings.pooling, device,
-                           quiet=settings.quiet)
+    encoder = encoder if encoder is not None else load_settings_encoder(settings)
 
     def features(image: torch.Tensor) -> dict[str, torch.Tensor]:
         with autocast(device, dtype):
@@ -79,8 +80,17 @@ def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ..
 
 
 def make_stylizer(settings: EngineSettings, styles: Sequence[np.ndarray], *,
-                  style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None) -> Stylizer:
+                  style_weights: Sequence[float] | None = None, reference: np.ndarray | None = None,
+                  encoder: Encoder | None = None) -> Stylizer:
     """The one constructor of a Stylizer from resolved settings and one or more style images (blended by
     ``settings.style_weights``, or by ``style_weights``). ``reference``: the image the style colours are
-    matched to (default: the first frame stylized)."""
-    return Stylizer(assemble(settings, styles, style_weights, reference), temporal_slot=settings.temporal_slot)
+    matched to (default: the first frame stylized). ``encoder``: a network loaded once with
+    ``load_settings_encoder`` and shared by several stylizers (live mode's styles)."""
+    return Stylizer(assemble(settings, styles, style_weights, reference, encoder),
+                    temporal_slot=settings.temporal_slot)
+
+
+def load_settings_encoder(settings: EngineSettings) -> Encoder:
+    """The frozen network ``settings`` name, on their device (what ``make_stylizer`` loads when given none)."""
+    return load_encoder(settings.weights, settings.weights_format, settings.layers, settings.pooling,
+                        settings.device, quiet=settings.quiet)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..compose import resolve_engine
-from ..engine import Stylizer, make_stylizer
+from ..engine import Stylizer, load_settings_encoder, make_stylizer
 from ..io.images import ImageLike, load_rgb
 from ..errors import SignalStop, VidstyleError
 from ..io.atomic import check_output_path, clean_stale_temps
@@ -246,11 +246,13 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         if first is not None:  # the display follows the newest result along the optical flow
             check_flow_size(*first.image.shape[:2], remedy="raise --size")
         engine = config.engine
+        encoder = load_settings_encoder(settings)  # reports missing weights etc. before anything runs
 
-        def build(index: int) -> Stylizer:
-            return make_stylizer(settings, [images[index]], reference=first.image if first else None)
+        def build(index: int) -> Stylizer:  # every style's stylizer shares the one network on the device
+            return make_stylizer(settings, [images[index]], reference=first.image if first else None,
+                                 encoder=encoder)
 
-        stylizer = build(0)  # reports missing weights etc. before anything runs
+        stylizer = build(0)
         seed = _warm_up(stylizer, first, engine.iterations) if first else None
         view = WindowView() if config.window else None
         recorder = VideoWriter(config.record, cam.fps, crf=engine.crf) if config.record else None
