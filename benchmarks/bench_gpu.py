@@ -3,12 +3,13 @@
 Rows (docs/persistent-step.md has what they are for and the targets):
 
 * pass: ms per steady-state Adam pass of ``Stylizer.stylize`` (captured on CUDA unless --no-capture) against a
-  bare forward + backward of the same cut network, per preset and size; steady state = (time of a frame with
+  bare forward + backward of the same cut network (captured as a graph too), per preset and size; steady state = (time of a frame with
   ``2P`` passes - time of one with ``P``) / P, so per-frame set-up is excluded.
 * video: end-to-end frames/s of ``stylize_video`` (flow, Adam and L-BFGS) on a clip.
 * image: wall seconds and delivered total loss of one image (Adam and L-BFGS): the optimiser decision is
   delivered loss against time.
-* live: stylization updates/s as live mode runs them (Adam, init = the previous output).
+* live: stylization updates/s as live mode's worker runs them (Adam, init = the previous output warped along the
+  host's optical flow, the image read back).
 
 GPU:  python benchmarks/bench_gpu.py --json gpu.json
 CPU:  python benchmarks/bench_gpu.py --device cpu --json cpu.json   (small sizes by default)
@@ -35,6 +36,9 @@ from vidstyle.engine.build import load_encoder  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.compose import select_device  # noqa: E402
+from vidstyle.engine import accelerator as accelerators  # noqa: E402
+from vidstyle.live.worker import WORKER_FLOW, warp_into  # noqa: E402
+from vidstyle.temporal.flow import FlowEstimator  # noqa: E402
 
 MEDIA = SHARED / "media"
 GPU = dict(sizes=[512, 1024], passes=50, video_size=512, video_frames=60, image_size=512, image_passes=300,
@@ -55,22 +59,31 @@ def config(args: argparse.Namespace, **kw: object) -> Config:
 
 
 def bare_ms(cfg: Config, content: np.ndarray, device: torch.device, repeats: int) -> float:
-    """ms of a forward + backward of the cut network alone (the loss layers summed) at the content's size."""
+    """ms of a forward + backward of the cut network alone (the loss layers summed) at the content's size,
+    captured as a graph and replayed where the device captures (as the engine's pass is), eager elsewhere.
+
+    The warm-up passes run on a side stream, as a capture requires; the gradient lands in a fixed buffer, so
+    the replay writes where the capture did."""
     plan = cfg.layer_plan()
     layers = tuple(dict.fromkeys([*plan.content, *(n for n, _ in plan.style)]))
     encoder = load_encoder(cfg.weights, cfg.weights_format, layers, cfg.pooling, device, quiet=True)
+    accelerator = accelerators.accelerator_for(device)
     x = torch.rand(1, 3, *content.shape[:2], device=device, requires_grad=True)
+    grad = torch.zeros_like(x)
 
     def once() -> None:
-        x.grad = None
-        sum(a.sum() for a in encoder(x).values()).backward()
+        (g,) = torch.autograd.grad(sum(a.sum() for a in encoder(x).values()), x)
+        grad.copy_(g)
 
-    for _ in range(3):
-        once()
+    with accelerator.on_stream(accelerator.stream()):
+        for _ in range(3):
+            once()
+    step = accelerator.capture(once) if accelerator.captures and cfg.capture else once
+    step()
     sync(device)
     start = time.perf_counter()
     for _ in range(repeats):
-        once()
+        step()
     sync(device)
     return (time.perf_counter() - start) / repeats * 1e3
 
@@ -141,19 +154,26 @@ def image_rows(args: argparse.Namespace) -> list[dict[str, object]]:
 
 
 def live_rows(args: argparse.Namespace) -> list[dict[str, object]]:
+    """Updates/s as live mode's worker runs them: each update warps the previous result onto the new frame
+    along the host's optical flow (live/worker.warp_into), runs the passes and reads the image back."""
     cfg = config(args, preset="fast", size=args.live_size, iterations=args.live_iterations)
     frames = iter_video_frames(MEDIA / "bikes.mp4", size=args.live_size, max_frames=args.live_updates + 3)
     first = next(frames)
     stylizer = build_stylizer(cfg, read_image(MEDIA / "starry_night.jpg"), reference=first)
-    previous = stylizer.stylize(first).image
-    count, start = 0, 0.0
+    flow = FlowEstimator(WORKER_FLOW)
+    previous, last = stylizer.stylize(first).image, first
+    count, start, warp_s = 0, 0.0, 0.0
     for i, frame in enumerate(frames):
         if i == 2:  # two warm-up updates (capture, autotuning)
-            count, start = 0, time.perf_counter()
-        previous = stylizer.stylize(frame, init=previous).image
+            count, start, warp_s = 0, time.perf_counter(), 0.0
+        began = time.perf_counter()
+        init = warp_into(previous, flow(frame, last), frame)
+        warp_s += time.perf_counter() - began
+        previous, last = stylizer.stylize(frame, init=init).image, frame
         count += 1
-    return [dict(kind="live", size=args.live_size, iterations=args.live_iterations,
-                 updates_per_s=count / (time.perf_counter() - start))]
+    wall = time.perf_counter() - start
+    return [dict(kind="live", size=args.live_size, iterations=args.live_iterations, updates_per_s=count / wall,
+                 flow_warp_ms=warp_s / max(count, 1) * 1e3)]
 
 
 def table(rows: list[dict[str, object]]) -> str:
@@ -171,7 +191,8 @@ def table(rows: list[dict[str, object]]) -> str:
             lines.append(f"image  {r['optimizer']:5} {r['size']:5} px  {r['passes']} passes  {r['wall_s']:.2f} s  "
                          f"delivered total {r['delivered_total']:.4g}")
         else:
-            lines.append(f"live   {r['size']:5} px  {r['iterations']} passes/update  {r['updates_per_s']:.2f} updates/s")
+            lines.append(f"live   {r['size']:5} px  {r['iterations']} passes/update  {r['updates_per_s']:.2f} updates/s"
+                         f"  (host flow + warp {r['flow_warp_ms']:.1f} ms of each)")
     return "\n".join(lines)
 
 
