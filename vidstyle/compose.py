@@ -15,6 +15,7 @@ import torch
 
 from .config import Config, checked_config
 from .engine import Stylizer, make_stylizer
+from .engine.convergence import TOLERANCE
 from .errors import VidstyleError
 from .io.images import ImageLike, check_frame, load_styles
 from .runtime import autocast_dtype
@@ -71,6 +72,8 @@ def resolve_engine(config: Config, *, video: bool = False, here: bool = True) ->
         style_mask=config.style_mask,
         content_mask=config.content_mask if config.content_mask and not config.content_mask_is_folder() else None,
         orphan_labels=config.orphan_labels, capture=config.capture,
+        stop_tolerance=None if config.fixed_budget else
+        (TOLERANCE if config.stop_tolerance is None else float(config.stop_tolerance)),
         temporal_slot=video and config.temporal == "flow" and config.resolved_temporal_weight() > 0,
         quiet=config.quiet)
 

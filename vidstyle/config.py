@@ -107,6 +107,7 @@ NUMBER_RULES: dict[str, NumberRule] = {
     "style_layer_weights": NumberRule(0, _WEIGHT_CAP), "content_weight": NumberRule(0, _WEIGHT_CAP),
     "style_weight": NumberRule(0, _WEIGHT_CAP), "tv_weight": NumberRule(0, _WEIGHT_CAP),
     "lr": NumberRule(0, 100, low_open=True), "iterations": NumberRule(0, 1_000_000, integer=True),
+    "stop_tolerance": NumberRule(0, 1),
     "seed": NumberRule(0, 2**63 - 1, integer=True), "size": NumberRule(16, 65_535, integer=True),
     "temporal_weight": NumberRule(0, _WEIGHT_CAP), "first_iterations": NumberRule(0, 1_000_000, integer=True),
     "start": NumberRule(0, 1e9), "end": NumberRule(0, 1e9, low_open=True),
@@ -136,7 +137,11 @@ class Config:
     # --- optimisation ---------------------------------------------------------------------------
     optimizer: str = "lbfgs"  # lbfgs | adam
     lr: float = 0.02  # Adam step size, in 0..1 RGB units
-    iterations: int = 300
+    iterations: int = 300  # the cap: a run stops earlier once its look has stopped changing (stop_tolerance)
+    # the stopping rule (vidstyle/engine/convergence.py): stop once the best loss improved by less than this
+    # (relative) over the last 50 passes; None = the calibrated default; fixed_budget: spend every pass
+    stop_tolerance: float | None = None
+    fixed_budget: bool = False
     init: str = "content"  # content | noise | PATH to an image
     seed: int | None = None
     size: int | None = 512  # long side of the processed image in pixels; None = native size

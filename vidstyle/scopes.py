@@ -46,6 +46,8 @@ OPTION_SCOPES: dict[str, Scope] = {
                    outputs=_FILES) for name in ("report", "overwrite")},
     "lr": Scope("--optimizer adam (L-BFGS takes its steps from its line search)", inputs=_ANY,
                 requires=("optimizer", lambda value: value == "adam")),
+    "stop_tolerance": Scope("the stopping rule, which --fixed-budget turns off", inputs=_ANY,
+                            requires=("fixed_budget", lambda value: not value)),
     "orphan_labels": Scope("semantic masks (--content-mask and --style-mask)", inputs=_ANY,
                            requires=("content_mask", lambda value: value is not None)),
 }

@@ -44,6 +44,7 @@ class EngineSettings:
     content_mask: str | None  # one label image (a folder of per-frame masks is the video pipeline's)
     orphan_labels: str
     capture: bool
+    stop_tolerance: float | None  # the stopping rule's tolerance (engine/convergence.py); None: fixed budgets
     temporal_slot: bool  # video with --temporal flow and gamma > 0: every frame's problem holds a temporal term
     quiet: bool
 

@@ -17,6 +17,7 @@ from .progress.bars import STDERR, iteration_progress
 from .progress.notes import info_note
 from .io.report_files import staged_report
 from .scopes import check_applies
+from .vocab import CONVERGED
 
 
 def stylize_frame(content: ImageLike, style: ImageLike | Sequence[ImageLike], config: Config | None = None,
@@ -52,7 +53,9 @@ def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, conf
     with iteration_progress(config.iterations, config.quiet) as callback:  # --quiet: no callback at all
         # not stylize_frame: the options were checked for this image-to-file run (it has --report, --overwrite)
         result = _stylize(read_image(input_path), styles, config, None if config.quiet else callback, engine)
-    record = {"iterations": result.iterations, "losses": result.losses, "seconds": result.seconds,
+        callback.finished(result.iterations, result.stopped)
+    record = {"iterations": result.iterations, "stopped": result.stopped, "losses": result.losses,
+              "seconds": result.seconds,
               **({"capture": result.capture} if result.capture is not None else {})}
     if result.capture is not None and result.capture != "captured":
         info_note(f"the optimiser's pass ran {result.capture}", config.quiet)
@@ -62,5 +65,6 @@ def stylize_still(input_path: Path, styles: list[np.ndarray], output: Path, conf
         write_image(output, result.image, replace=config.overwrite)
     if not config.quiet:
         STDERR.print(f"wrote {output} ({result.image.shape[1]}x{result.image.shape[0]}, "
-                     f"{result.iterations} iterations, {result.seconds:.1f} s)")
+                     f"{result.iterations} iterations{', converged' if result.stopped == CONVERGED else ''}, "
+                     f"{result.seconds:.1f} s)")
     return report

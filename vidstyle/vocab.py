@@ -14,6 +14,9 @@ COLOR_MODES = ("none", "luminance", "histogram")  # --preserve-colors
 TEMPORAL_MODES = ("none", "warm", "flow")
 FLOW_QUALITIES = ("fast", "medium", "fine")
 ORPHAN_POLICIES = ("error", "whole")  # a content label missing from the style mask
+# why an optimisation ended (--report's "stopped"): its look stopped changing (engine/convergence.py), or
+# every pass of its budget was spent
+CONVERGED, CAP = "converged", "cap"
 
 
 def choose(name: str, value: str, allowed: tuple[str, ...] | list[str]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from ..config import PRESETS, TEMPORAL_WEIGHTS, Config
+from ..engine.convergence import TOLERANCE, WINDOW
 from ..errors import VidstyleError
 from ..vocab import (
     COLOR_MODES,
@@ -92,7 +93,14 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: Config | None 
     o.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer, help="(default: %(default)s)")
     o.add_argument("--lr", type=_real, default=d.lr, help="Adam step size in 0..1 RGB units (default: %(default)s)")
     o.add_argument("--iterations", type=_integer, default=d.iterations,
-                   help="forward/backward passes per image (default: %(default)s)")
+                   help="most forward/backward passes per image (default: %(default)s); a run stops earlier "
+                   "once its look has stopped changing (--stop-tolerance)")
+    o.add_argument("--stop-tolerance", type=_real, metavar="T",
+                   help="stop an image or frame once its best loss improved by less than T (relative) over the "
+                   f"last {WINDOW} passes (default: {TOLERANCE:g}, calibrated to keep the full budget's look "
+                   "within 2 %%; docs/stopping.md)")
+    o.add_argument("--fixed-budget", action="store_true",
+                   help="spend every pass of --iterations / --first-iterations (no early stop)")
     o.add_argument("--init", default=d.init, metavar="content|noise|PATH",
                    help="start image (default: %(default)s)")
     o.add_argument("--seed", type=_integer, help="random seed; makes CPU runs reproducible (default: none)")
@@ -233,7 +241,7 @@ VIDEO_FIELDS = ("temporal", "temporal_weight", "flow_quality", "first_iterations
 
 ENGINE_FIELDS = ("preset", "content_layers", "style_layers", "style_layer_weights", "content_weight",
                  "style_weight", "tv_weight", "pooling", "weights", "weights_format", "loss_units", "optimizer", "lr",
-                 "iterations", "init", "seed", "size", "device", "precision", "capture", "quiet", "overwrite",
+                 "iterations", "stop_tolerance", "fixed_budget", "init", "seed", "size", "device", "precision", "capture", "quiet", "overwrite",
                  # style controls
                  "preserve_colors", "style_weights", "style_scale", "scales",
                  # photo

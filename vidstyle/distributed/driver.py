@@ -32,6 +32,7 @@ from .address import check_address
 from .ray_options import RayOptions, require_ray
 from .local_ray import ray_session
 from ..progress.chunk_bar import ChunkBar
+from ..vocab import CAP
 from .tasks import ChunkJob, remote_chunk_task
 
 RESOURCE_NAMES = {"num_cpus": "CPU", "num_gpus": "GPU"}  # task option -> cluster resource
@@ -202,7 +203,8 @@ class RayRunner:
             work.save(committed, image, record)
             if progress is not None:
                 progress(FrameUpdate(committed, total, computed, record.get("iterations", 0),
-                                     record.get("losses", {}), record.get("seconds", 0.0)))
+                                     record.get("losses", {}), record.get("seconds", 0.0),
+                                     record.get("stopped", CAP)))
             committed += 1
             for c in sources:
                 if committed >= c.end:

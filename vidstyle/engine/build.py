@@ -17,6 +17,7 @@ from ..model.encoder import Encoder, detect_format, load_features
 from ..runtime import autocast
 from ..settings import EngineSettings
 from .colour_modes import COLOUR_MODES
+from .convergence import StopRule
 from .optimizers import OPTIMISERS
 from .parts import EngineParts
 from .starts import ImageStart, Start, named_start
@@ -65,7 +66,8 @@ def assemble(settings: EngineSettings, styles: Sequence[np.ndarray], style_weigh
         style_layers=settings.style_layers, weights=dict(settings.loss_weights),
         units=UNITS[settings.units], optimizer=OPTIMISERS[settings.optimizer], lr=settings.lr,
         iterations=settings.iterations, start=start, colour=colour, scales=settings.scales,
-        content_labels=content_labels, orphan_labels=settings.orphan_labels, capture=settings.capture)
+        content_labels=content_labels, orphan_labels=settings.orphan_labels, capture=settings.capture,
+        stop=None if settings.stop_tolerance is None else StopRule(settings.stop_tolerance))
 
 
 def load_encoder(weights: str | None, weights_format: str, layers: tuple[str, ...], pooling: str,

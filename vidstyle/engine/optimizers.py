@@ -15,6 +15,8 @@ from typing import Callable
 import torch
 
 from ..errors import VidstyleError
+from .convergence import Convergence
+from .step import READ_EVERY
 
 Losses = Callable[[], dict[str, torch.Tensor]]
 Callback = Callable[[int, dict[str, float]], None]
@@ -22,6 +24,10 @@ Callback = Callable[[int, dict[str, float]], None]
 
 class _BudgetSpent(Exception):
     """Raised inside the L-BFGS closure once the pass budget is used."""
+
+
+class _Converged(Exception):
+    """Raised inside the L-BFGS closure, after a full pass, once the stopping rule says the run has converged."""
 
 
 def floats(parts: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -39,8 +45,9 @@ class Objective:
     is an error (a broken checkpoint or settings), never a silently unstylized result.
     """
 
-    def __init__(self, losses: Losses, x: torch.Tensor, budget: int, callback: Callback | None) -> None:
-        self.losses, self.x, self.budget, self.callback = losses, x, budget, callback
+    def __init__(self, losses: Losses, x: torch.Tensor, budget: int, callback: Callback | None,
+                 watch: Convergence | None = None) -> None:
+        self.losses, self.x, self.budget, self.callback, self.watch = losses, x, budget, callback, watch
         self.done = 0
         self.scale: torch.Tensor | None = None
         self.best_value = torch.full((), math.inf, device=x.device)
@@ -70,6 +77,10 @@ class Objective:
         if self.callback is not None:
             self.check_finite()
             self.callback(self.done, floats(parts))
+        # the stopping rule reads the best loss every READ_EVERY passes (torch's L-BFGS reads the host anyway)
+        if self.watch is not None and self.done % READ_EVERY == 0 and self.done < self.budget \
+                and self.watch.converged(self.done, [float(self.best_value)]):
+            raise _Converged
         return objective
 
     def check_finite(self) -> None:
@@ -119,6 +130,8 @@ def run_lbfgs(x: torch.Tensor, objective: Objective, lr: float = 1.0) -> None:
             optimizer.step(objective)
         except _BudgetSpent:
             objective.consider_current()
+            break
+        except _Converged:  # raised after a full pass: the point it stopped at was measured
             break
         objective.finish()
         if objective.done - before <= 1:  # converged: nothing left to gain

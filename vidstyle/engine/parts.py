@@ -8,6 +8,7 @@ import torch
 
 from ..io.mask_files import LabelMap
 from .colour_modes import ColourMode
+from .convergence import StopRule
 from .optimizers import Optimiser
 from .starts import Start
 from .targets import StyleTargets
@@ -35,3 +36,4 @@ class EngineParts:
     content_labels: LabelMap | None
     orphan_labels: str
     capture: bool = True  # CUDA: capture the Adam pass once per frame size and replay it (engine/step.py)
+    stop: StopRule | None = None  # when a run stops before its cap (engine/convergence.py); None: fixed budgets

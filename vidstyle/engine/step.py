@@ -235,31 +235,43 @@ class Capture:
 
 
 class LossReader:
-    """The latest losses for the progress display, read every ``every`` passes without waiting for the device.
+    """The latest losses (for the progress display) and best losses (for the stopping rule), read every
+    ``every`` passes without waiting for the device.
 
     The values are copied into pinned host memory behind the queued work and read once that copy has landed
-    (the accelerator's token is polled, never waited on): the display may lag a few passes, the device never
-    waits. On the CPU the copy is done when it returns.
+    (the accelerator's token is polled, never waited on): the display and the rule may lag a few passes, the
+    device never waits. On the CPU the copy is done when it returns.
     """
 
     def __init__(self, problem: Problem, accelerator: "HostAccelerator", every: int = READ_EVERY) -> None:
         self.problem, self.accelerator, self.every = problem, accelerator, every
-        n = len(problem.names) + 1
+        n = len(problem.names) + 2  # the terms, the total, the best total (each per sample)
         self.host = accelerator.pinned((n, problem.shape[0]))
         self.values: dict[str, float] = {}
+        self.best: tuple[int, list[float]] | None = None  # (the pass it was copied after, best per sample)
         self.token: object | None = None
+        self._copied_after = 0
 
     def after_pass(self, done: int) -> dict[str, float]:
         """Call after pass ``done`` (1-based); returns the freshest losses read so far (sample 0)."""
         self._collect()
         if (done % self.every == 0 or done == 1) and self.token is None:
             p = self.problem
-            self.token = self.accelerator.copy_back(self.host, torch.cat([p.parts, p.total[None]]))
+            self.token = self.accelerator.copy_back(self.host, torch.cat([p.parts, p.total[None],
+                                                                          p.best_value[None]]))
+            self._copied_after = done
             self._collect()
         return self.values
 
+    def take_best(self) -> tuple[int, list[float]] | None:
+        """The best losses that landed since the last call, with the pass they were copied after (None: no
+        new reading)."""
+        best, self.best = self.best, None
+        return best
+
     def _collect(self) -> None:
         if self.token is not None and self.token.query():  # type: ignore[attr-defined]
-            row = self.host.numpy()[:, 0].tolist()  # host memory: no device read
-            self.values = dict(zip([*self.problem.names, "total"], row))
+            rows = self.host.numpy()  # host memory: no device read
+            self.values = dict(zip([*self.problem.names, "total"], rows[:-1, 0].tolist()))
+            self.best = (self._copied_after, rows[-1].tolist())
             self.token = None

@@ -19,6 +19,7 @@ import torch
 from ..errors import VidstyleError
 from ..io.images import check_frame, value_kind
 from ..io.mask_files import LabelMap
+from .convergence import CAP, CONVERGED
 from .optimizers import Callback, Objective, floats
 from .parts import EngineParts
 from .problems import Problems
@@ -43,6 +44,9 @@ class StylizeResult:
     # on a device that captures passes (CUDA): "captured", or "eager: <why>" (masks, photorealism, a caller's
     # term, L-BFGS, --no-capture); None where nothing is captured (the CPU), so nothing is said
     capture: str | None = None
+    # why its optimisation ended: "converged" (the stopping rule, engine/convergence.py, or L-BFGS itself
+    # ended it before the cap) or "cap" (every pass of the budget was spent)
+    stopped: str = CAP
 
 
 def _start_tensor(init: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -80,6 +84,7 @@ class Stylizer:
         self.parts = parts
         self.problems = Problems(self.parts, temporal_slot)
         self._last: Problem | None = None  # the problem of the frame just delivered, while it can be resumed
+        self._stopped = CAP  # how the latest optimisation (the finest level of a frame) ended
 
     @property
     def device(self) -> torch.device:
@@ -151,7 +156,7 @@ class Stylizer:
         capture = (f"eager: --optimizer {self.parts.optimizer.name} runs torch's optimiser eagerly (its line search "
                    "reads the host)") if self.problems.accelerator.captures else None
         return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - began,
-                             capture=capture)
+                             capture=capture, stopped=self._stopped)
 
     def _frame_persistent(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
                           iterations: int, scales: int, terms: list[Term], callback: Callback | None,
@@ -178,10 +183,11 @@ class Stylizer:
         capture = self._capture_status(finest[0])
         if not colour.recombines:
             self._last = finest[0] if scales == 1 else None
-            return StylizeResult(image, delivered[0], ran, time.perf_counter() - began, kept[0], capture)
+            return StylizeResult(image, delivered[0], ran, time.perf_counter() - began, kept[0], capture,
+                                 self._stopped)
         out = colour.deliver(image, content)
         return StylizeResult(out, self._delivered(finest[0], [out])[0], ran, time.perf_counter() - began,
-                             capture=capture)
+                             capture=capture, stopped=self._stopped)
 
     def _capture_status(self, problem: Problem) -> str | None:
         """StylizeResult.capture for a frame whose finest level ran ``problem``."""
@@ -204,7 +210,7 @@ class Stylizer:
         ran = self._run(problem, start, passes, callback)
         images, losses, kept = self._deliver(problem)
         return StylizeResult(images[0], losses[0], ran, time.perf_counter() - began, kept[0],
-                             self._capture_status(problem))
+                             self._capture_status(problem), self._stopped)
 
     def stylize_batch(self, contents: Sequence[np.ndarray], *, iterations: int | None = None,
                       callback: Callback | None = None) -> list[StylizeResult]:
@@ -242,7 +248,8 @@ class Stylizer:
             outs, losses, _ = self._deliver(problem)
         seconds = time.perf_counter() - start
         capture = self._capture_status(problem)
-        return [StylizeResult(out, loss, passes, seconds, capture=capture) for out, loss in zip(outs, losses)]
+        return [StylizeResult(out, loss, passes, seconds, capture=capture, stopped=self._stopped)
+                for out, loss in zip(outs, losses)]
 
     def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]], list[torch.Tensor]]:
         """The 8-bit images of ``problem``'s best images and their losses: quantised and measured on the device
@@ -304,14 +311,23 @@ class Stylizer:
         """``passes`` Adam passes from ``x``; the best image ends in ``problem.best_x``."""
         problem.start(x, passes)
         step = self.problems.stepper(problem)
-        reader = LossReader(problem, self.problems.accelerator) if callback is not None else None
-        for done in range(1, passes + 1):
+        watch = self.parts.stop.watch() if self.parts.stop is not None else None
+        reader = LossReader(problem, self.problems.accelerator) if callback or watch else None
+        done = 0
+        while done < passes:
             step()
-            if reader is not None and callback is not None:
-                callback(done, reader.after_pass(done))
-        if passes:
+            done += 1
+            if reader is not None:
+                values = reader.after_pass(done)
+                if callback is not None:
+                    callback(done, values)
+                best = reader.take_best() if watch is not None else None
+                if best is not None and watch is not None and watch.converged(*best):
+                    break  # the look has stopped changing: the rest of the cap is not spent
+        if done:
             problem.consider_last()
-        return passes  # the finite check is the caller's, with its read of the result
+        self._stopped = CONVERGED if done < passes else CAP
+        return done  # the finite check is the caller's, with its read of the result
 
     def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None,
                         init: np.ndarray | torch.Tensor | None,
@@ -322,9 +338,12 @@ class Stylizer:
         all_terms = frame_terms + extra
         x = (_start_tensor(init, self.device).clone() if init is not None else self._initial(c)).requires_grad_(True)
         colour = self._colour(colour_frame)
-        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback)
+        watch = self.parts.stop.watch() if self.parts.stop is not None else None
+        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback,
+                              watch)
         if passes > 0:
             self.parts.optimizer.eager(x, objective, self.parts.lr)
+        self._stopped = CONVERGED if objective.done < passes else CAP
         return to_image(x), objective.done, all_terms
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,

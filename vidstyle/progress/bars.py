@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from typing import Iterator
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from ..vocab import CONVERGED
 
 STDERR = Console(stderr=True)
 
@@ -37,13 +40,24 @@ def format_losses(losses: dict[str, float]) -> str:
     return " ".join(f"{k} {v:.3g}" for k, v in losses.items() if k != "total" and v)
 
 
+class PassBar:
+    """A Stylizer callback that advances a bar over the passes of one image, showing the last losses."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self.progress, self.task = progress, task
+
+    def __call__(self, iteration: int, losses: dict[str, float]) -> None:
+        self.progress.update(self.task, completed=iteration, losses=format_losses(losses))
+
+    def finished(self, passes: int, stopped: str) -> None:
+        """The run ended after ``passes``: a run the stopping rule ended shows a full bar of what it spent."""
+        if stopped == CONVERGED:
+            self.progress.update(self.task, total=passes, completed=passes,
+                                 losses=f"converged after {passes} passes (its look stopped changing)")
+
+
 @contextlib.contextmanager
-def iteration_progress(total: int, quiet: bool, description: str = "stylizing") -> Iterator[Callable[[int, dict[str, float]], None]]:
-    """Yield a Stylizer callback that advances a bar over ``total`` iterations, showing the last losses."""
+def iteration_progress(total: int, quiet: bool, description: str = "stylizing") -> Iterator[PassBar]:
+    """Yield a Stylizer callback that advances a bar over at most ``total`` passes, showing the last losses."""
     with make_progress(quiet, TextColumn("{task.fields[losses]}")) as progress:
-        task = progress.add_task(description, total=total, losses="")
-
-        def callback(iteration: int, losses: dict[str, float]) -> None:
-            progress.update(task, completed=iteration, losses=format_losses(losses))
-
-        yield callback
+        yield PassBar(progress, progress.add_task(description, total=total, losses=""))

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from .bars import STDERR, format_clock, format_losses
 from .notes import info_note
+from ..vocab import CAP, CONVERGED
 
 
 @dataclass
@@ -20,9 +21,10 @@ class FrameUpdate:
     index: int  # 0-based position of the frame in the output
     total: int | None  # expected number of output frames (None when the container does not say)
     computed: int  # frames computed by this run so far (resumed frames not counted)
-    iterations: int
+    iterations: int  # passes spent (the stopping rule may end a frame before its budget)
     losses: dict[str, float]
     seconds: float
+    stopped: str = CAP  # "converged": its look stopped changing before the budget; "cap": the budget was spent
 
 
 class FrameEvents:
@@ -114,6 +116,7 @@ class FrameBar(FrameEvents):
         self.task = self.progress.add_task("frames", total=total, completed=done, frame=self._frame_text(),
                                            rate="", eta=format_clock(None), detail="resuming" if done else "")
         self.iterations = 0
+        self.early = 0  # frames the stopping rule ended before their budget
 
     def _frame_text(self) -> str:
         return f"{self.done}/{self.total if self.total is not None else '?'}"
@@ -142,8 +145,11 @@ class FrameBar(FrameEvents):
         fps = self.computed / elapsed if elapsed > 0 else 0.0
         left = None if self.total is None or fps == 0 else max(0, self.total - self.done) / fps
         rate = f"{fps:.2f} fps" if fps >= 0.1 else f"{1 / fps:.1f} s/frame" if fps else ""
+        self.early += update.stopped == CONVERGED
+        stop = (f"converged at it {update.iterations} ({self.early}/{self.computed} frames early)  "
+                if update.stopped == CONVERGED else "")
         self.progress.update(self.task, completed=self.done, frame=self._frame_text(), rate=rate,
-                             eta=format_clock(left), detail=format_losses(losses))
+                             eta=format_clock(left), detail=stop + format_losses(losses))
 
     def counted(self, total: int) -> None:
         """The real frame count, once the input has been read to its end."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..vocab import CONVERGED
+
 
 def build_report(*, settings: dict[str, Any], device: str, input_path: str, style: list[str], output: str,
                  kinds: dict[str, str], video: dict[str, Any], records: dict[int, dict[str, Any]], frames: int,
@@ -17,6 +19,8 @@ def build_report(*, settings: dict[str, Any], device: str, input_path: str, styl
         "settings": settings, "video": video, "frames": per_frame,
         "totals": {"frames": frames, "computed_this_run": computed, "resumed": frames - computed if resumed is None else resumed,
                    "iterations": sum(r.get("iterations", 0) for r in per_frame),
+                   # frames the stopping rule ended before their budget (their "stopped" is "converged")
+                   "converged_frames": sum(r.get("stopped") == CONVERGED for r in per_frame),
                    "stylize_seconds": seconds, "seconds_per_frame": seconds / frames if frames else 0.0,
                    "wall_seconds_this_run": wall_seconds,
                    "final_losses": per_frame[-1].get("losses", {}) if per_frame else {}},

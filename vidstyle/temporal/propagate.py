@@ -142,6 +142,6 @@ class TemporalPlanner:
         while extra := self.budget.more(result.losses, result.iterations):
             more = again(result.image if result.pixels is None else result.pixels, extra)  # from the device copy
             result = StylizeResult(more.image, more.losses, result.iterations + more.iterations,
-                                   result.seconds + more.seconds, more.pixels, more.capture)
+                                   result.seconds + more.seconds, more.pixels, more.capture, more.stopped)
         return result
 

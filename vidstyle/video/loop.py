@@ -103,7 +103,8 @@ def stylize_frames(frames: Iterable[np.ndarray], stylizer: Stylizer, temporal: T
                 events.note(f"the optimiser's pass runs {result.capture}")  # once, never silently
             capture = {"capture": result.capture} if result.capture is not None else {}
             yield FinishedFrame(index, result.image, {
-                "iterations": result.iterations, "losses": result.losses, "seconds": result.seconds + planned,
+                "iterations": result.iterations, "stopped": result.stopped, "losses": result.losses,
+                "seconds": result.seconds + planned,
                 "temporal_seconds": planned, **capture, **start.record()})
 
 
@@ -143,7 +144,7 @@ def run_frames(source: Source, stylizer: Stylizer, work: WorkDir, temporal: Temp
             writer.submit(step.index, step.image, step.record)
             computed += 1
             events.frame_finished(FrameUpdate(step.index, source.total, computed, step.record["iterations"],
-                                              step.record["losses"], step.record["seconds"]))
+                                              step.record["losses"], step.record["seconds"], step.record["stopped"]))
         writer.close()
         events.counted(count)
     return count, computed
