@@ -53,8 +53,9 @@ def sync(device: torch.device) -> None:
 
 
 def config(args: argparse.Namespace, **kw: object) -> Config:
+    # fixed budgets: every row times or compares an exact number of passes (the stopping rule would end some)
     base: dict[str, object] = dict(weights=args.weights, device=args.device, quiet=True, seed=0, optimizer="adam",
-                                   capture=not args.no_capture)
+                                   capture=not args.no_capture, fixed_budget=True)
     return Config(**{**base, **kw})  # type: ignore[arg-type]
 
 

@@ -142,7 +142,7 @@ def bench(preset: str, size: int, args: argparse.Namespace, content_src: np.ndar
     """Measure one preset at one size; a VidstyleError (e.g. weights lacking the preset's layers) is a skip."""
     row = Row(preset, size)
     config = Config(preset=preset, weights=args.weights, device=args.device, precision=args.precision,
-                    size=size, seed=0, quiet=True)
+                    size=size, seed=0, quiet=True, fixed_budget=True)  # timed passes: no early stop
     content = resize_long_side(content_src, size)
     row.shape = f"{content.shape[1]}x{content.shape[0]}"
     try:

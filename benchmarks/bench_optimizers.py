@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> None:
         frame0 = resize_long_side(photo, size)
         frame1 = pan(frame0, max(1, size // 64))
         base = dict(preset=args.preset, weights=args.weights, device=args.device, size=None, quiet=True, seed=0,
-                    loss_units=args.units)
+                    loss_units=args.units, fixed_budget=True)  # equal passes: no early stop
         warm_start = build_stylizer(Config(**base, iterations=args.warm_prep), style).stylize(frame0).image
         for start, content, init in (("cold", frame0, None), ("warm", frame1, pan(warm_start, max(1, size // 64)))):
             for optimizer in ("lbfgs", "adam"):

@@ -76,7 +76,7 @@ def calibrate(lambdas: list[float], iterations: int, size: int, device: str) -> 
     print(f"{'lambda':>8} {'Lab mean gap (L, a, b)':>24} {'Sobel corr':>10} {'seconds':>8}")
     for lam in lambdas:
         config = Config(preset="photo", photo_weight=lam, weights=str(WEIGHTS), size=size, iterations=iterations,
-                        device=device, seed=0, quiet=True)
+                        device=device, seed=0, quiet=True, fixed_budget=True)  # each lambda at equal passes
         stylizer = build_stylizer(config, style)
         result = stylizer.stylize(content)
         corr = np.corrcoef(_sobel(result.image), _sobel(content))[0, 1]

@@ -33,7 +33,7 @@ def main() -> None:
     content = resize_long_side(read_image(args.content), args.size)
     style = read_image(args.style)
     base = dict(preset=args.preset, weights=args.weights, device=args.device, size=args.size,
-                iterations=args.iterations, seed=0, quiet=True)
+                iterations=args.iterations, seed=0, quiet=True, fixed_budget=True)  # equal passes
     judge = build_stylizer(Config(**base, precision="fp32"), style)
     precisions = ["fp32", "bf16"]  # fp16 is refused (vidstyle/runtime.py: its gradients flush to zero)
     print(f"device {judge.device}, {args.preset} preset, {content.shape[1]}x{content.shape[0]}, "

@@ -49,7 +49,8 @@ def main() -> None:
             content = resize_long_side(photo, size)
             extra = {} if args.optimizer is None else {"optimizer": args.optimizer}
             config = Config(preset=args.preset, weights=str(WEIGHTS), device="cpu", size=None, quiet=True, seed=0,
-                            iterations=args.iterations, loss_units=args.units, style_weight=beta, **extra)
+                            iterations=args.iterations, loss_units=args.units, style_weight=beta,
+                            fixed_budget=True, **extra)  # the look at exactly N passes
             image = build_stylizer(config, style).stylize(content).image
             look = judge.measure(image, content)
             cells.append(f"{look.style_strength:.1f}x / {look.content_fidelity:.1f}x")
