@@ -28,3 +28,25 @@ def test_bench_budget_compares_the_rule_with_fixed_budgets(tmp_path: Path) -> No
     assert set(videos) == {"fixed", "rule"}
     assert videos["fixed"]["passes_per_frame"] == 70 and videos["rule"]["passes_per_frame"] < 70
     assert "tolerance 0.02 over 50 passes" in done.stdout
+
+
+@pytest.mark.slow
+def test_budget_trajectories_records_and_judges(tmp_path: Path) -> None:
+    records = tmp_path / "traj.jsonl"
+    script = str(REPO / "benchmarks" / "budget_trajectories.py")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, script, "--record", str(records), "--sizes", "32", "--styles",
+                           "starry_night", "--optimizers", "adam", "--iterations", "80"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (case,) = [json.loads(line) for line in records.read_text().splitlines()]
+    assert [row[0] for row in case["rows"]] == list(range(10, 81, 10))
+    best = [row[1] for row in case["rows"]]
+    assert best == sorted(best, reverse=True)  # the best loss never rises
+    judged = subprocess.run([sys.executable, script, "--judge", str(records), "--tolerances", "1.0", "0.0"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert judged.returncode == 0, judged.stderr[-2000:]
+    lines = judged.stdout.splitlines()
+    # tolerance 1 stops at the first chance (pass 60 of 80); tolerance 0 only where the loss stopped falling
+    assert "tolerance 1, 1 cases: passes 0.75 of the cap" in lines[0], lines
+    assert "tolerance 0, 1 cases: passes 1.00 of the cap" in lines[1], lines
