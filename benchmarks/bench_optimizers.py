@@ -4,6 +4,12 @@ previous stylized frame), at several sizes: the measurement behind the default o
 The loss is that of the image the user gets (clamped, 8-bit), re-evaluated by the engine.
 
     python benchmarks/bench_optimizers.py --sizes 128,256,512 --passes 25,50,100,200
+    python benchmarks/bench_optimizers.py --video bikes bunny --video-passes 8 20 50 --frames 36 [--code CHECKOUT]
+
+``--video``: flow-mode runs of the shared real clips (L-BFGS, ``--fixed-budget``, 160 px, ``--first`` passes
+for a shot's first frame): the mean delivered total of the frames after each shot's first, per shot. With
+``--code CHECKOUT`` the package is imported from another checkout (a worktree of an earlier commit), so the
+same command measures an earlier method: torch's eager L-BFGS is in commit 841129d.
 """
 from __future__ import annotations
 
@@ -18,12 +24,14 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv[:-1] else str(REPO)
+sys.path.insert(0, CODE)  # --code: the package of another checkout
 
-from vidstyle import Config, build_stylizer  # noqa: E402
+from vidstyle import Config, build_stylizer, stylize_video  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 
 SHARED = REPO.parent / "shared"
+CLIPS = {"bikes": "bikes.mp4", "bunny": "bigbuckbunny.mp4"}
 
 
 def pan(image: np.ndarray, dx: int) -> np.ndarray:
@@ -58,6 +66,30 @@ def run(args: argparse.Namespace) -> None:
     Console().print(table)
 
 
+def video(args: argparse.Namespace) -> None:
+    """Per clip and pass budget: the mean delivered total of each shot's frames after its first."""
+    import tempfile
+
+    torch.set_num_threads(args.threads)
+    print(f"code {CODE}; flow, L-BFGS, {args.video_size} px, first frame {args.first} passes, fixed budgets")
+    print("| clip | passes | shot | frames | mean delivered total |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in args.video:
+        for passes in args.video_passes:
+            with tempfile.TemporaryDirectory() as tmp:
+                cfg = Config(preset=args.preset, weights=args.weights, device=args.device, size=args.video_size,
+                             iterations=passes, first_iterations=args.first, temporal="flow", seed=0, quiet=True,
+                             max_frames=args.frames, audio=False, optimizer="lbfgs", fixed_budget=True)
+                report = stylize_video(SHARED / "media" / CLIPS[name], SHARED / "media" / "starry_night.jpg",
+                                       Path(tmp) / "out.mp4", cfg)
+            frames = report["frames"]
+            starts = [i for i, f in enumerate(frames) if i == 0 or f.get("shot_change")]
+            for a, b in zip(starts, starts[1:] + [len(frames)]):
+                rest = [f["losses"]["total"] for f in frames[a + 1:b]]
+                if rest:
+                    print(f"| {name} | {passes} | {a}-{b - 1} | {len(rest)} | {np.mean(rest):.4f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[128, 256])
@@ -69,7 +101,14 @@ def main() -> None:
     parser.add_argument("--weights", default=str(SHARED / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
-    run(parser.parse_args())
+    parser.add_argument("--video", nargs="+", choices=sorted(CLIPS), help="flow runs of these clips instead")
+    parser.add_argument("--video-passes", nargs="+", type=int, default=[8, 20, 50])
+    parser.add_argument("--video-size", type=int, default=160)
+    parser.add_argument("--first", type=int, default=40, help="passes of each shot's first frame")
+    parser.add_argument("--frames", type=int, default=36, help="frames of each clip (bikes: a cut at 30)")
+    parser.add_argument("--code", help="import vidstyle from this checkout (an earlier commit's method)")
+    args = parser.parse_args()
+    video(args) if args.video else run(args)
 
 
 if __name__ == "__main__":

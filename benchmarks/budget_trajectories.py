@@ -5,9 +5,9 @@
 
 ``--record`` runs Tübingen with each painting for the whole cap (``--fixed-budget``) and keeps, after every 10th
 pass, the best loss and the best image so far: exactly what the stopping rule reads
-(vidstyle/engine/convergence.py). For L-BFGS they come from its objective, for Adam from the persistent pass's
-problem; both are read by wrapping those two methods for the run (no package code is copied). Each kept
-image's look is measured under the fixed network (vidstyle/metrics/look.py).
+(vidstyle/engine/convergence.py), from the persistent pass's problem, read by wrapping the loss reader for the
+run (no package code is copied). Each kept image's look is measured under the fixed network
+(vidstyle/metrics/look.py).
 
 ``--judge`` replays a rule (window, tolerance) over the records. It prints, per case, the pass where the rule
 stops and the look there as a share of the full budget's, and, per rule, the mean share of passes and the
@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from common import MEDIA, WEIGHTS  # noqa: E402
 
 from vidstyle import Config, build_stylizer  # noqa: E402
-from vidstyle.engine import optimizers, step  # noqa: E402
+from vidstyle.engine import step  # noqa: E402
 from vidstyle.engine.tensors import to_image  # noqa: E402
 from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.metrics.look import LookMeter  # noqa: E402
@@ -41,20 +41,13 @@ EVERY = 10
 
 def record(args: argparse.Namespace) -> None:
     kept: dict[int, tuple[np.ndarray, float]] = {}
-    objective_call, after_pass = optimizers.Objective.__call__, step.LossReader.after_pass
-
-    def recording_call(self: optimizers.Objective) -> torch.Tensor:
-        out = objective_call(self)
-        if self.done % EVERY == 0:
-            kept[self.done] = (to_image(self.best_x), float(self.best_value))
-        return out
+    after_pass = step.LossReader.after_pass
 
     def recording_after(self: step.LossReader, done: int) -> dict[str, float]:
         if done % EVERY == 0:
             kept[done] = (to_image(self.problem.best_x), float(self.problem.best_value[0]))
         return after_pass(self, done)
 
-    optimizers.Objective.__call__ = recording_call  # type: ignore[method-assign]
     step.LossReader.after_pass = recording_after  # type: ignore[method-assign]
     photo = read_image(MEDIA / "tubingen.jpg")
     with open(args.out, "a") as out:

@@ -44,7 +44,7 @@ OPTION_SCOPES: dict[str, Scope] = {
     "audio": Scope("a video INPUT written to a video OUTPUT", inputs=("video",), outputs=("video",)),
     **{name: Scope("a run that writes files (the command line, stylize_video)", inputs=_ANY,
                    outputs=_FILES) for name in ("report", "overwrite")},
-    "lr": Scope("--optimizer adam (L-BFGS takes its steps from its line search)", inputs=_ANY,
+    "lr": Scope("--optimizer adam (L-BFGS scales its steps from its curvature pairs)", inputs=_ANY,
                 requires=("optimizer", lambda value: value == "adam")),
     "stop_tolerance": Scope("the stopping rule, which --fixed-budget turns off", inputs=_ANY,
                             requires=("fixed_budget", lambda value: not value)),

@@ -1,6 +1,6 @@
 """Small runs through the public API with Adam's persistent pass, and the same runs with a reference: torch's
 own ``torch.optim.Adam`` over the eager terms (the reference maths), with the same projection into 0..1, the
-same best-image tracking and the same start.
+same best-image tracking and the same start, run in the place of the engine's frame (``reference_frame``).
 
 Both are computed in the same test on the same machine, so the comparison holds on any CPU, thread count and
 OpenCV version: images saved on one machine did not (DIS flow, resizing and float sums round differently
@@ -9,6 +9,7 @@ elsewhere: 22 levels apart on a flow video on an AVX-512 machine).
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -16,23 +17,63 @@ import numpy as np
 import pytest
 import torch
 
-import vidstyle.engine.optimizers as optimizers
 from tests.helpers import MEDIA, WEIGHTS, smooth_image
 from vidstyle import Config, stylize_image, stylize_video
+from vidstyle.engine import Stylizer, StylizeResult
+from vidstyle.engine.pyramid import coarse_to_fine
+from vidstyle.engine.stylizer import _start_tensor
+from vidstyle.engine.tensors import to_image
+from vidstyle.engine.terms import compose
 from vidstyle.io.frames import iter_frame_dir
 from vidstyle.io.images import write_image
 
 
-def reference_adam(x: torch.Tensor, objective: optimizers.Objective, lr: float) -> None:
-    """torch.optim.Adam over the eager objective, pass for pass what ``step.adam_pass`` does: each pass
-    measures the projected image (best kept), projects the gradient and takes one step; the image the last
-    step made is measured too."""
-    adam = torch.optim.Adam([x], lr=lr)
-    while objective.done < objective.budget:
-        objective()  # clamps x into 0..1, forward, backward, projected gradient, best image
-        adam.step()
-    objective.consider_current()
-    objective.finish()
+def reference_frame(self: Stylizer, content: np.ndarray, work: np.ndarray, init, iterations: int,  # noqa: ANN001
+                    scales: int, terms: list, callback, mask, began: float) -> StylizeResult:  # noqa: ANN001
+    """``Stylizer._frame_persistent``'s stand-in for the reference run: torch.optim.Adam over the eager terms
+    (``Stylizer._frame_terms``, the reference maths), pass for pass what ``step.persistent_pass`` does: each
+    pass measures the projected image (best kept), projects the gradient and takes one step; the image the
+    last step made is measured too; then the colour mode delivers it and the eager terms measure it."""
+    finest: list = []
+
+    def once(level: np.ndarray, level_init, passes: int, last: bool, step) -> tuple[np.ndarray, int]:  # noqa: ANN001
+        frame_terms, c = self._frame_terms(level, content if last else None, mask)
+        all_terms = frame_terms + (terms if last else [])
+        finest[:] = all_terms
+        x = (_start_tensor(level_init, self.device).clone() if level_init is not None
+             else self._initial(c)).requires_grad_(True)
+        colour = self._colour(content if last else None)
+
+        def total() -> torch.Tensor:
+            return compose(all_terms, self.parts.features(x), colour(x))["total"]
+
+        with torch.no_grad():
+            x.clamp_(0, 1)
+            scale = total().abs().clamp_min(1e-30)
+        best_value, best_x = torch.tensor(float("inf")), x.detach().clone()
+        adam = torch.optim.Adam([x], lr=self.parts.lr)
+        for _ in range(passes):
+            with torch.no_grad():
+                x.clamp_(0, 1)
+            x.grad = None
+            value = total()
+            (value / scale).backward()
+            with torch.no_grad():
+                outward = ((x <= 0) & (x.grad > 0)) | ((x >= 1) & (x.grad < 0))
+                x.grad.masked_fill_(outward, 0)
+                if value < best_value:
+                    best_value, best_x = value.detach(), x.detach().clone()
+            adam.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+            if passes and total() < best_value:
+                best_x = x.detach().clone()
+        return to_image(best_x), passes
+
+    image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
+                                callback=callback)
+    out = self.parts.colour.deliver(image, content)
+    return StylizeResult(out, self._measure(out, content, finest), ran, time.perf_counter() - began)
 
 
 def _cfg(**kw: object) -> Config:
@@ -68,9 +109,8 @@ CASES: dict[str, Callable[[str], list[np.ndarray]]] = {
 
 
 def persistent_and_reference(name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[np.ndarray, np.ndarray]:
-    """The case's images from the persistent pass and from the reference (run as the eager optimiser in
-    the place of L-BFGS, so the engine takes its eager path with Adam's default step)."""
+    """The case's images from the persistent Adam pass and from the reference (run in its place)."""
     persistent = np.stack(CASES[name]("adam"))
-    monkeypatch.setitem(optimizers.OPTIMISERS, "lbfgs", optimizers.Optimiser("lbfgs", reference_adam))
-    reference = np.stack(CASES[name]("lbfgs"))
+    monkeypatch.setattr(Stylizer, "_frame_persistent", reference_frame)
+    reference = np.stack(CASES[name]("adam"))
     return persistent, reference

@@ -160,7 +160,9 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
         mask[:, 0] = BLUE if colour == RED else RED  # a thin line is not a label: one label per file
         write_image(tmp_path / "masks" / f"m{i + 1}.png", mask)
     seen, laplacians = [], []
-    original, original_term = engine.Stylizer.stylize, engine.photo_term
+    import vidstyle.engine.problems as problems
+
+    original, original_term = engine.Stylizer.stylize, problems.photo_term
 
     def spy(self, frame, **kw):
         seen.append((kw["mask"].colors, frame.shape))
@@ -171,7 +173,7 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
         return original_term(frame, *args, **kw)
 
     monkeypatch.setattr(engine.Stylizer, "stylize", spy)
-    monkeypatch.setattr(engine, "photo_term", term_spy)
+    monkeypatch.setattr(problems, "photo_term", term_spy)  # the frame's problem builds its term
     config = cfg(weights_path, size=32, iterations=1, first_iterations=1, photo_weight=1e7, start=0.03,
                  temporal="warm", content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
     stylize_video(tmp_path / "in", style, tmp_path / "out", config)  # --start 0.03 s at 25 fps: frames 2..4

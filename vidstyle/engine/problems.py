@@ -15,7 +15,7 @@ from ..io.mask_files import LabelMap
 from .parts import EngineParts
 from .accelerator import accelerator_for
 from .regions import match_labels, region_style_targets
-from .step import Capture, Problem, adam_pass
+from .step import Capture, Problem, persistent_pass
 from .tensors import one_hot, to_tensor
 from .terms import (ContentSlot, GenericSlot, StyleSlot, TVSlot, TemporalSlot, Term, photo_term, style_term)
 
@@ -73,7 +73,7 @@ class Problems:
             if key not in self._captures:
                 self._captures[key] = Capture(problem, self.accelerator)
             return self._captures[key]
-        return lambda: adam_pass(problem)
+        return lambda: persistent_pass(problem)
 
     def _keep(self, key: tuple, problem: Problem) -> None:
         """Remember ``problem`` as the most recently used; drop the oldest beyond KEPT_PROBLEMS."""
@@ -152,6 +152,6 @@ class Problems:
             return p.colour.recombine(x, chroma)
 
         problem = Problem(c.shape, self.parts.device, slots, dict(p.weights), p.features,
-                          colour if chroma is not None else None, p.lr)
+                          colour if chroma is not None else None, p.lr, p.optimizer.method)
         problem.chroma = chroma
         return problem

@@ -1,13 +1,14 @@
 """One optimisation pass as one function over persistent buffers: what a GPU can capture once and replay.
 
 ``Problem`` holds everything a pass touches, allocated once per stylizer and frame size (and batch size): the
-image being optimised, its gradient, Adam's moments and step, the best image and value per sample, the loss
+image being optimised, its gradient, the optimiser's state (Adam's moments and step, or L-BFGS's ring of
+curvature pairs, accepted point and step size), the best image and value per sample, the loss
 scale, the term buffers (vidstyle/engine/terms.py slots: content activations, Gram targets, the warped
 previous frame and its mask) and the term weights as device tensors. A frame only copies its data into those
 buffers (``copy_``), so every pass of every frame is the same function over the same memory.
 
-``adam_pass`` is that function: forward, every term, backward (``torch.func.grad``, traceable), the
-projected gradient, the best-image tracking, the Adam update and the projection into 0..1, with no host
+``persistent_pass`` is that function: forward, every term, backward (``torch.func.grad``, traceable), the
+projected gradient, the best-image tracking, the optimiser's update and the projection into 0..1, with no host
 read and no Python branch on a tensor value. Counters, budgets and callbacks stay outside. On CUDA it is
 captured once per problem and replayed (``Capture``, through engine/accelerator.py); elsewhere it runs
 eagerly. The finite check rides on the frame's one host read (the delivered image and its losses); progress
@@ -58,8 +59,13 @@ class Adam:
         self.v.zero_()
         self.step.zero_()
 
-    def update(self, x: torch.Tensor, grad: torch.Tensor) -> None:
-        """One Adam step of ``x`` along ``grad``, then the projection into 0..1."""
+    @property
+    def layout(self) -> object:
+        """What a captured pass has baked in: the step table (replaced when a longer budget grows it)."""
+        return self.table
+
+    def update(self, x: torch.Tensor, grad: torch.Tensor, objective: torch.Tensor) -> None:
+        """One Adam step of ``x`` along ``grad``, then the projection into 0..1 (``objective`` unused)."""
         b1, b2 = BETAS
         coef = self.table.index_select(0, self.step)[0]  # (lr / bias correction 1, 1 / sqrt(bias correction 2))
         self.step.add_(1)
@@ -68,6 +74,131 @@ class Adam:
         denom = self.v.sqrt().mul_(coef[1]).add_(EPS)
         x.addcdiv_(self.m * coef[0], denom, value=-1.0)
         x.clamp_(0, 1)
+
+
+HISTORY = 50  # curvature pairs L-BFGS keeps (torch.optim.LBFGS's history_size, as the engine used)
+ARMIJO = 1e-4  # sufficient decrease: f(trial) <= f(accepted) + ARMIJO * g . step
+GROW, SHRINK, MOST = 2.0, 0.5, 1.0  # step size after an accepted / a rejected trial, and its ceiling
+FIRST_MOVE = 0.05  # with no curvature pair yet, the first step moves the steepest pixel this far (0..1 units)
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-sample inner product of two B x ... tensors (B,)."""
+    return (a * b).flatten(1).sum(1)
+
+
+def _each(v: torch.Tensor) -> torch.Tensor:
+    """A per-sample (B,) value shaped to scale B x C x H x W images."""
+    return v.view(-1, 1, 1, 1)
+
+
+class LBFGS:
+    """Limited-memory BFGS over a persistent image, with no host read and no data-dependent branch.
+
+    The last HISTORY curvature pairs (s = step, y = change of the projected gradient) live in a device ring
+    whose write position is a device tensor, with their inner products (S^T Y, Y^T Y) kept up to date as
+    pairs are written. The direction comes from the compact representation of Byrd, Nocedal and Schnabel
+    (1994): a few products with the ring and two small triangular solves, a constant number of kernels
+    whatever HISTORY is. A pair with too little curvature (s . y <= 0) is stored as zeros and masked out,
+    not branched on.
+
+    The step rule replaces the line search: a trial point ``accepted + t * direction`` is accepted when the
+    objective decreased enough (Armijo, applied with ``torch.where``); its pair is then stored, the step grows
+    (up to 1, L-BFGS's natural step) and a new direction is taken. A rejected trial keeps the accepted point
+    and direction and halves the step. Every pass is one forward + backward at one trial point; the pass
+    tracks the best image seen, as for Adam. Per sample, so a batch gives the images of separate runs.
+    """
+
+    def __init__(self, x: torch.Tensor, lr: float) -> None:
+        del lr  # L-BFGS scales its steps from the curvature pairs
+        b, device = x.shape[0], x.device
+        self.s = torch.zeros((HISTORY, *x.shape), device=device)
+        self.y = torch.zeros_like(self.s)
+        self.sy = torch.zeros(b, HISTORY, HISTORY, device=device)  # sy[b, i, j] = s_i . y_j
+        self.yy = torch.zeros_like(self.sy)  # yy[b, i, j] = y_i . y_j
+        self.valid = torch.zeros(b, HISTORY, device=device)  # slot i holds a pair
+        self.position = torch.zeros(1, dtype=torch.long, device=device)  # the next slot written (the oldest)
+        self.slots = torch.arange(HISTORY, device=device)
+        self.accepted_x, self.accepted_g = torch.zeros_like(x), torch.zeros_like(x)
+        self.accepted_f = torch.full((b,), math.inf, device=device)
+        self.direction = torch.zeros_like(x)
+        self.t = torch.ones(b, device=device)
+        self.gamma = torch.ones(b, device=device)  # s . y / y . y of the newest pair: the initial Hessian's scale
+        self.pairs = torch.zeros(b, device=device)
+
+    def reserve(self, steps: int) -> None:
+        """Nothing grows with the budget."""
+
+    @property
+    def layout(self) -> object:
+        """Nothing is replaced: one capture serves every budget."""
+        return None
+
+    def reset(self) -> None:
+        """A fresh start for a new frame: no pairs, no accepted point."""
+        for buffer in (self.s, self.y, self.sy, self.yy, self.valid, self.position, self.pairs):
+            buffer.zero_()
+        self.accepted_f.fill_(math.inf)
+        self.t.fill_(1.0)
+        self.gamma.fill_(1.0)
+
+    def update(self, x: torch.Tensor, grad: torch.Tensor, objective: torch.Tensor) -> None:
+        """Judge the trial point ``x`` (its projected gradient and objective per sample), then move ``x`` to
+        the next trial point inside 0..1."""
+        had = torch.isfinite(self.accepted_f)
+        step = x - self.accepted_x
+        accept = ((objective <= self.accepted_f + ARMIJO * _dot(self.accepted_g, step)) | ~had) \
+            & torch.isfinite(objective)
+        change = grad - self.accepted_g
+        sy, yy = _dot(step, change), _dot(change, change)
+        good = accept & had & (sy > 1e-10 * yy) & (sy > 0)
+        self._store(step * _each(good.float()), change * _each(good.float()), good)
+        self.gamma.copy_(torch.where(good, sy / yy.clamp_min(1e-30), self.gamma))
+        self.pairs.add_(good.float())
+        taken = _each(accept)
+        self.accepted_x.copy_(torch.where(taken, x, self.accepted_x))
+        self.accepted_g.copy_(torch.where(taken, grad, self.accepted_g))
+        self.accepted_f.copy_(torch.where(accept, objective, self.accepted_f))
+        self.t.copy_(torch.where(accept, (self.t * GROW).clamp_max(MOST), self.t * SHRINK))
+        self.direction.copy_(torch.where(taken, self._direction(), self.direction))
+        x.copy_(self.accepted_x + _each(self.t) * self.direction).clamp_(0, 1)
+
+    def _store(self, s: torch.Tensor, y: torch.Tensor, good: torch.Tensor) -> None:
+        """Write the pair (zeros where not ``good``) into the ring's next slot, with its inner products."""
+        self.s.index_copy_(0, self.position, s[None])
+        self.y.index_copy_(0, self.position, y[None])
+        s_all, y_all, new_s, new_y = self.s.flatten(2), self.y.flatten(2), s.flatten(1), y.flatten(1)
+        self.sy.index_copy_(2, self.position, torch.einsum("mbn,bn->bm", s_all, new_y)[:, :, None])
+        self.sy.index_copy_(1, self.position, torch.einsum("bn,mbn->bm", new_s, y_all)[:, None, :])
+        ys = torch.einsum("mbn,bn->bm", y_all, new_y)
+        self.yy.index_copy_(2, self.position, ys[:, :, None])
+        self.yy.index_copy_(1, self.position, ys[:, None, :])
+        self.valid.index_copy_(1, self.position, good.float()[:, None])
+        self.position.add_(1).remainder_(HISTORY)
+
+    def _direction(self) -> torch.Tensor:
+        """-H g at the accepted point, H g = gamma g + S p - gamma Y u with u = R^-1 S^T g and
+        p = R^-T ((D + gamma Y^T Y) u - gamma Y^T g), R the upper triangle of S^T Y in the pairs' chronological
+        order and D its diagonal (an empty slot gets 1 on R's diagonal and contributes nothing). With no pair
+        yet: the gradient, scaled so its steepest pixel moves FIRST_MOVE."""
+        order = (self.position + self.slots).remainder(HISTORY)  # oldest first
+        g = self.accepted_g
+        s_all, y_all = self.s.flatten(2), self.y.flatten(2)
+        a = torch.einsum("mbn,bn->bm", s_all, g.flatten(1)).index_select(1, order)
+        b = torch.einsum("mbn,bn->bm", y_all, g.flatten(1)).index_select(1, order)
+        sy = self.sy.index_select(1, order).index_select(2, order)
+        yy = self.yy.index_select(1, order).index_select(2, order)
+        r = torch.triu(sy) + torch.diag_embed(1 - self.valid.index_select(1, order))
+        gamma = self.gamma.view(-1, 1, 1)
+        u = torch.linalg.solve_triangular(r, a[:, :, None], upper=True)
+        rhs = torch.diagonal(sy, dim1=1, dim2=2)[:, :, None] * u + gamma * (yy @ u) - gamma * b[:, :, None]
+        p = torch.linalg.solve_triangular(r.transpose(1, 2), rhs, upper=False)
+        p_slots = torch.zeros_like(a).index_copy(1, order, p[:, :, 0])
+        u_slots = torch.zeros_like(a).index_copy(1, order, u[:, :, 0])
+        hg = g * _each(self.gamma) + (torch.einsum("mbn,bm->bn", s_all, p_slots)
+                                      - torch.einsum("mbn,bm->bn", y_all, u_slots) * self.gamma[:, None]).view_as(g)
+        first = g * _each(FIRST_MOVE / g.abs().flatten(1).amax(1).clamp_min(1e-30))
+        return torch.where(_each(self.pairs > 0), -hg, -first)
 
 
 class Problem:
@@ -80,7 +211,8 @@ class Problem:
 
     def __init__(self, shape: Sequence[int], device: torch.device, slots: list, weights: dict[str, float],
                  features: Callable[[torch.Tensor], Features],
-                 colour: Callable[[torch.Tensor], torch.Tensor] | None, lr: float) -> None:
+                 colour: Callable[[torch.Tensor], torch.Tensor] | None, lr: float,
+                 method: Callable[[torch.Tensor, float], "Adam | LBFGS"] = Adam) -> None:
         self.shape, self.device, self.slots = tuple(shape), device, slots
         self.features, self.colour = features, colour
         self.names: list[str] = []
@@ -108,7 +240,7 @@ class Problem:
         self.total = torch.zeros(b, device=device)
         self.zero = torch.zeros((), device=device)
         self.one = torch.ones((), device=device)  # the backward's seed, kept (no new tensor per pass)
-        self.adam = Adam(self.x, lr)
+        self.method = method(self.x, lr)  # the optimiser's persistent state (Adam or LBFGS)
         self.chroma: torch.Tensor | None = None  # luminance mode: the frame's chroma, read by ``colour``
         # terms given as functions may use custom autograd functions torch.func cannot trace
         # why the pass cannot be traced and captured (None: it can), from the first slot that says so
@@ -125,13 +257,13 @@ class Problem:
     def start(self, init: torch.Tensor, passes: int) -> None:
         """A new frame from ``init`` (B x 3 x H x W in 0..1): everything reset in place, and the loss scale
         taken from the start image (the value the first pass sees), so the pass itself never changes it."""
-        self.adam.reserve(passes)
+        self.method.reserve(passes)
         with torch.no_grad():
             self.x.copy_(init).clamp_(0, 1)
             self.best_x.copy_(self.x)
             self.best_value.fill_(math.inf)
             self.worst.zero_()
-            self.adam.reset()
+            self.method.reset()
             self.scale.copy_(self.losses(self.x)[1].abs().clamp_min(1e-30))
 
     def losses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -169,8 +301,9 @@ class Problem:
                             "and the loss weights (a checkpoint holding NaN, or weights too large)")
 
 
-def adam_pass(problem: Problem) -> None:
-    """One pass: forward, terms, backward, projected gradient, best tracking, Adam update, projection into 0..1.
+def persistent_pass(problem: Problem) -> None:
+    """One pass: forward, terms, backward, projected gradient, best tracking, the optimiser's update (Adam or
+    L-BFGS), projection into 0..1.
 
     No host read, no Python branch on a tensor value, no new persistent tensor: the function a CUDA graph
     captures and ``torch.compile(fullgraph=True)`` traces as one graph.
@@ -193,11 +326,11 @@ def adam_pass(problem: Problem) -> None:
     torch.maximum(p.worst, value, out=p.worst)
     p.parts.copy_(parts)
     p.total.copy_(value)
-    p.adam.update(p.x, p.grad)
+    p.method.update(p.x, p.grad, value / p.scale)
 
 
 class Capture:
-    """``adam_pass`` of one problem captured on first use and replayed after (an accelerator that captures:
+    """``persistent_pass`` of one problem captured on first use and replayed after (an accelerator that captures:
     CUDA graphs; engine/accelerator.py).
 
     The warm-up passes run on the problem's one side stream, as CUDA graphs require; they are real passes of
@@ -210,26 +343,26 @@ class Capture:
     def __init__(self, problem: Problem, accelerator: "HostAccelerator") -> None:
         self.problem, self.accelerator = problem, accelerator
         self.replay: Callable[[], None] | None = None
-        self.table: torch.Tensor | None = None
+        self.layout: object = None
         self.warm = 0
         self.stream = accelerator.stream()  # one side stream for all warm-up passes of this problem
         self.captures = 0  # how often the pass was recorded (benchmarks check none happens while timed)
 
     def __call__(self) -> None:
         p = self.problem
-        if self.replay is not None and self.table is p.adam.table:
+        if self.replay is not None and self.layout is p.method.layout:
             self.replay()
             return
         if self.warm < self.WARMUP:
             with self.accelerator.on_stream(self.stream):
-                adam_pass(p)
+                persistent_pass(p)
             self.warm += 1
             return
         # capturing records the kernels without running them: the buffers are untouched, then one replay
         # runs this pass
         self.replay = None
-        self.replay = self.accelerator.capture(lambda: adam_pass(p))
-        self.table = p.adam.table
+        self.replay = self.accelerator.capture(lambda: persistent_pass(p))
+        self.layout = p.method.layout
         self.captures += 1
         self.replay()
 

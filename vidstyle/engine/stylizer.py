@@ -3,8 +3,8 @@
 ``make_stylizer(settings, style)`` (engine/build.py) turns the resolved settings into ``EngineParts``; the
 stylizer only ever sees those and honours every control (colour preservation, blending, style scale, coarse
 to fine, masks, photorealism). Per frame, callers may add terms (the temporal term of a video frame) and give
-an init image (the previous stylized frame, warped). Adam runs the persistent, capturable pass of step.py
-over one problem per frame size (problems.py); L-BFGS runs torch's implementation eagerly.
+an init image (the previous stylized frame, warped). L-BFGS and Adam both run the persistent, capturable
+pass of step.py over one problem per frame size (problems.py).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ..errors import VidstyleError
 from ..io.images import check_frame, value_kind
 from ..io.mask_files import LabelMap
 from .convergence import CAP, CONVERGED
-from .optimizers import Callback, Objective, floats
+from .optimizers import Callback, floats
 from .parts import EngineParts
 from .problems import Problems
 from .pyramid import coarse_to_fine
@@ -42,10 +42,10 @@ class StylizeResult:
     # so a flow video carries its previous output without an upload; None where it was made on the host
     pixels: torch.Tensor | None = None
     # on a device that captures passes (CUDA): "captured", or "eager: <why>" (masks, photorealism, a caller's
-    # term, L-BFGS, --no-capture); None where nothing is captured (the CPU), so nothing is said
+    # term, --no-capture); None where nothing is captured (the CPU), so nothing is said
     capture: str | None = None
-    # why its optimisation ended: "converged" (the stopping rule, engine/convergence.py, or L-BFGS itself
-    # ended it before the cap) or "cap" (every pass of the budget was spent)
+    # why its optimisation ended: "converged" (the stopping rule, engine/convergence.py, ended it before the
+    # cap) or "cap" (every pass of the budget was spent)
     stopped: str = CAP
 
 
@@ -134,34 +134,14 @@ class Stylizer:
             init = p.colour.start_image(init)
 
         self._last = None
-        frame = self._frame_persistent if p.optimizer.persistent else self._frame_eager  # --optimizer, once
-        return frame(content, work, init, p.iterations if iterations is None else iterations,
-                     p.scales if init is None else 1, list(terms), callback, mask, start)
-
-    def _frame_eager(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
-                     iterations: int, scales: int, terms: list[Term], callback: Callback | None,
-                     mask: LabelMap | None, began: float) -> StylizeResult:
-        """One frame with torch's L-BFGS over the eager terms; the delivered image measured by those terms."""
-        finest_terms: list[Term] = []  # the terms of the finest level, to measure the delivered image
-
-        def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
-                 step: Callback | None) -> tuple[np.ndarray, int]:
-            image, ran, finest_terms[:] = self._optimise_lbfgs(level, content if last else None, level_init,
-                                                               passes, terms if last else [], step, mask)
-            return image, ran
-
-        image, ran = coarse_to_fine(once, work, init, iterations, scales, detail=self.parts.start.detail,
-                                    callback=callback)
-        out = self.parts.colour.deliver(image, content)
-        capture = (f"eager: --optimizer {self.parts.optimizer.name} runs torch's optimiser eagerly (its line search "
-                   "reads the host)") if self.problems.accelerator.captures else None
-        return StylizeResult(out, self._measure(out, content, finest_terms), ran, time.perf_counter() - began,
-                             capture=capture, stopped=self._stopped)
+        return self._frame_persistent(content, work, init, p.iterations if iterations is None else iterations,
+                                      p.scales if init is None else 1, list(terms), callback, mask, start)
 
     def _frame_persistent(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
                           iterations: int, scales: int, terms: list[Term], callback: Callback | None,
                           mask: LabelMap | None, began: float) -> StylizeResult:
-        """One frame with Adam's persistent pass; the delivered image measured by the problem that made it."""
+        """One frame with the optimiser's persistent pass; the delivered image measured by the problem that made
+        it."""
         colour = self.parts.colour
         finest: list[Problem] = []  # holds this frame's data: measures the delivered image without rebuilding
         delivered: list[dict[str, float]] = []
@@ -199,7 +179,7 @@ class Stylizer:
     def resume(self, passes: int, callback: Callback | None = None) -> StylizeResult | None:
         """``passes`` more passes for the frame ``stylize`` just delivered, from its delivered image, over the
         buffers that still hold its data: no upload and no new forward of the content (a flow video's
-        budget top-up). None where that frame cannot be continued so (L-BFGS, luminance, coarse to fine):
+        budget top-up). None where that frame cannot be continued so (luminance, coarse to fine):
         the caller then stylizes it again from its image."""
         problem = self._last
         if problem is None:
@@ -232,8 +212,8 @@ class Stylizer:
             return []
         if len({c.shape for c in contents}) != 1:
             raise VidstyleError("the frames of a batch must all have the same size")
-        if not p.optimizer.persistent or p.scales != 1:
-            raise VidstyleError("a batch of frames is optimised with Adam at one scale (--optimizer adam, --scales 1)")
+        if p.scales != 1:
+            raise VidstyleError("a batch of frames is optimised at one scale (--scales 1)")
         if p.targets.reference is None:
             p.targets.set_reference(contents[0])
         c = torch.cat([to_tensor(p.colour.work(f), self.device) for f in contents])
@@ -308,7 +288,8 @@ class Stylizer:
         return problem, self._run(problem, x, passes, callback)
 
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
-        """``passes`` Adam passes from ``x``; the best image ends in ``problem.best_x``."""
+        """``passes`` passes of the optimiser from ``x`` (fewer once the stopping rule says the look has stopped
+        changing); the best image ends in ``problem.best_x``."""
         problem.start(x, passes)
         step = self.problems.stepper(problem)
         watch = self.parts.stop.watch() if self.parts.stop is not None else None
@@ -328,23 +309,6 @@ class Stylizer:
             problem.consider_last()
         self._stopped = CONVERGED if done < passes else CAP
         return done  # the finite check is the caller's, with its read of the result
-
-    def _optimise_lbfgs(self, work: np.ndarray, colour_frame: np.ndarray | None,
-                        init: np.ndarray | torch.Tensor | None,
-                        passes: int, extra: list[Term], callback: Callback | None,
-                        mask: LabelMap | None) -> tuple[np.ndarray, int, list[Term]]:
-        """torch's L-BFGS over the frame's terms (eager: its line search reads the host; the CPU default)."""
-        frame_terms, c = self._frame_terms(work, colour_frame, mask)
-        all_terms = frame_terms + extra
-        x = (_start_tensor(init, self.device).clone() if init is not None else self._initial(c)).requires_grad_(True)
-        colour = self._colour(colour_frame)
-        watch = self.parts.stop.watch() if self.parts.stop is not None else None
-        objective = Objective(lambda: compose(all_terms, self.parts.features(x), colour(x)), x, passes, callback,
-                              watch)
-        if passes > 0:
-            self.parts.optimizer.eager(x, objective, self.parts.lr)
-        self._stopped = CONVERGED if objective.done < passes else CAP
-        return to_image(x), objective.done, all_terms
 
     def _frame_terms(self, work: np.ndarray, colour_frame: np.ndarray | None,
                      mask: LabelMap | None) -> tuple[list[Term], torch.Tensor]:

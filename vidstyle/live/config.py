@@ -12,8 +12,9 @@ from ..compose import select_device
 from ..vocab import FLOW_QUALITIES, choose
 
 # Live defaults, measured with benchmarks/bench_live.py (see README, "Live mode"). Adam, because a fresh
-# L-BFGS restarted every update with 2-3 evaluations spends them in its line search and made no progress at
-# all, while Adam moves every pixel by about --lr per pass from the first one.
+# L-BFGS restarted every update with 2-3 evaluations (torch's, with a line search) made no progress at all,
+# while Adam moves every pixel by about --lr per pass from the first one. The persistent L-BFGS's first step
+# moves the steepest pixel by 0.05; live mode has not been measured with it.
 LIVE_PRESET = "fast"
 LIVE_OPTIMIZER = "adam"
 CPU_SIZE, CPU_ITERATIONS = 160, 2  # >= 2 updates/s on 2 CPU cores at 160 px
