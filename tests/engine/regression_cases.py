@@ -28,9 +28,17 @@ from vidstyle.io.frames import iter_frame_dir
 from vidstyle.io.images import write_image
 
 
+class _Spent(Exception):
+    """The reference run's pass budget is used."""
+
+
+REFERENCE = "adam"  # the optimiser the reference frame runs: torch.optim.Adam, or torch.optim.LBFGS
+
+
 def reference_frame(self: Stylizer, content: np.ndarray, work: np.ndarray, init, iterations: int,  # noqa: ANN001
                     scales: int, terms: list, callback, mask, began: float) -> StylizeResult:  # noqa: ANN001
-    """``Stylizer._frame_persistent``'s stand-in for the reference run: torch.optim.Adam over the eager terms
+    """``Stylizer._frame_persistent``'s stand-in for the reference run: torch.optim.Adam (or, with REFERENCE
+    "lbfgs", torch.optim.LBFGS) over the eager terms
     (``Stylizer._frame_terms``, the reference maths), pass for pass what ``step.persistent_pass`` does: each
     pass measures the projected image (best kept), projects the gradient and takes one step; the image the
     last step made is measured too; then the colour mode delivers it and the eager terms measure it."""
@@ -50,20 +58,39 @@ def reference_frame(self: Stylizer, content: np.ndarray, work: np.ndarray, init,
         with torch.no_grad():
             x.clamp_(0, 1)
             scale = total().abs().clamp_min(1e-30)
-        best_value, best_x = torch.tensor(float("inf")), x.detach().clone()
-        adam = torch.optim.Adam([x], lr=self.parts.lr)
-        for _ in range(passes):
+        best = [torch.tensor(float("inf")), x.detach().clone()]
+        done = [0]
+
+        def evaluate() -> torch.Tensor:  # one pass: the projected image measured, its projected gradient
+            if done[0] >= passes:
+                raise _Spent
             with torch.no_grad():
                 x.clamp_(0, 1)
             x.grad = None
             value = total()
-            (value / scale).backward()
+            objective = value / scale
+            objective.backward()
+            done[0] += 1
             with torch.no_grad():
                 outward = ((x <= 0) & (x.grad > 0)) | ((x >= 1) & (x.grad < 0))
                 x.grad.masked_fill_(outward, 0)
-                if value < best_value:
-                    best_value, best_x = value.detach(), x.detach().clone()
-            adam.step()
+                if value < best[0]:
+                    best[:] = [value.detach(), x.detach().clone()]
+            return objective
+
+        if REFERENCE == "lbfgs":  # torch's L-BFGS with its strong-Wolfe line search (the engine's until c260cd9)
+            lbfgs = torch.optim.LBFGS([x], lr=1.0, max_iter=passes, max_eval=passes, tolerance_grad=0.0,
+                                      tolerance_change=0.0, history_size=50, line_search_fn="strong_wolfe")
+            try:
+                lbfgs.step(evaluate)
+            except _Spent:
+                pass
+        else:
+            adam = torch.optim.Adam([x], lr=self.parts.lr)
+            for _ in range(passes):
+                evaluate()
+                adam.step()
+        best_value, best_x = best
         with torch.no_grad():
             x.clamp_(0, 1)
             if passes and total() < best_value:

@@ -21,3 +21,32 @@ def test_persistent_pass_gives_the_images_of_torch_adam(name: str, monkeypatch: 
     assert diff.mean() < 0.05, f"{name}: mean {diff.mean():.3f} levels apart"
     # and the runs did something: a broken pass that returned its start would pass the comparison above
     assert persistent.std() > 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("style", ["starry_night.jpg", "the_scream.jpg"])
+def test_the_persistent_lbfgs_delivers_torchs_lbfgs_loss_at_equal_passes(style: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The persistent L-BFGS replaced torch's (strong-Wolfe line search, eager): at equal passes its delivered
+    loss is within 5 % of torch's at 30 passes and 2 % at 100 (measured at 48 px: see the figures printed; at
+    128 px over four paintings 0.997x and 1.0005x)."""
+    import tests.engine.regression_cases as cases
+    from tests.helpers import MEDIA, WEIGHTS
+    from vidstyle import Config, build_stylizer
+    from vidstyle.engine import Stylizer
+    from vidstyle.io.images import read_image, resize_long_side
+
+    content = resize_long_side(read_image(MEDIA / "tubingen.jpg"), 48)
+    painting = read_image(MEDIA / style)
+    delivered = {}
+    for passes in (30, 100):
+        config = Config(preset="fast", weights=str(WEIGHTS), device="cpu", size=48, iterations=passes, seed=0,
+                        quiet=True, fixed_budget=True)
+        ours = build_stylizer(config, painting).stylize(content).losses["total"]
+        with monkeypatch.context() as m:
+            m.setattr(Stylizer, "_frame_persistent", cases.reference_frame)
+            m.setattr(cases, "REFERENCE", "lbfgs")
+            torchs = build_stylizer(config, painting).stylize(content).losses["total"]
+        delivered[passes] = ours / torchs
+    print(style, delivered)
+    assert delivered[30] <= 1.05 and delivered[100] <= 1.02, delivered
