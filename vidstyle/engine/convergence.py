@@ -18,7 +18,7 @@ from ..vocab import CAP, CONVERGED
 
 __all__ = ["CAP", "CONVERGED", "Convergence", "StopRule", "TOLERANCE", "WINDOW"]
 
-TOLERANCE = 0.02  # relative improvement of the best loss over WINDOW passes below which a run stops
+TOLERANCE = 0.022  # relative improvement of the best loss over WINDOW passes below which a run stops
 WINDOW = 50  # passes the improvement is judged over (also the fewest passes a run that stops spends)
 
 
