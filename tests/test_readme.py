@@ -26,7 +26,9 @@ WRITTEN_ELSEWHERE = {"docs/real-footage.md"}
 # Marks the fenced block right below it as commands the test runs (each under a minute).
 RUNS = "<!-- test: runs -->"
 PARSERS = {"": stylize.build_parser, "live": live.build_parser, "metrics": metrics.build_parser}
-SCRIPT = re.compile(r"(?<!&& )python (benchmarks/[\w]+\.py)([^`]*)")
+# a command's options run to its closing backtick (inline code may wrap) or, in an indented block, to the end
+# of its line: the next line may be another script's command
+SCRIPT = re.compile(r"(?<!&& )python (benchmarks/[\w]+\.py)((?:[^`\n]|\n(?!\s*\n| {4}))*)")
 # A figure measured by an earlier version of a benchmark names that commit: `git checkout SHA && python ...`
 HISTORICAL = re.compile(r"git checkout ([0-9a-f]{7,40}) && python (benchmarks/[\w]+\.py)")
 
