@@ -96,6 +96,57 @@ def temp_path(target: Path, tag: str = "part", *, directory: bool = False) -> Pa
         _remove_new(made, directory)
 
 
+def write_into(folder_fd: int, name: str, data: bytes, *, append: bool = False) -> None:
+    """Write ``data`` to the entry ``name`` of the folder held open as ``folder_fd``: atomically (a marked
+    temporary in that folder, then a rename inside it), or appended to the file. The folder is the one the
+    caller opened, whatever its path names meanwhile: a path swapped for a link to an input never receives
+    a byte (a check of the path followed by a write through it would leave that window open)."""
+    if append:
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666, dir_fd=folder_fd)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return
+    pid, rest = os.getpid(), "part" + os.path.splitext(name)[1]
+    while True:  # made under a random name, then renamed to carry the mark of its inode, as temp_path does
+        made = f".{name}.{pid}.{os.urandom(6).hex()}.new"
+        fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_UMASK, dir_fd=folder_fd)
+        here = made
+        try:
+            final = f".{name}.{pid}.{_token(name, pid, rest, os.fstat(fd).st_ino)}.{rest}"
+            if not _entry_exists(final, folder_fd):  # never over an entry already there
+                os.rename(made, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+                here = final
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(here, dir_fd=folder_fd)
+            raise
+        os.close(fd)
+        if here == made:
+            os.unlink(made, dir_fd=folder_fd)
+            continue
+        try:
+            os.replace(final, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(final, dir_fd=folder_fd)
+            raise
+        return
+
+
+def _entry_exists(name: str, folder_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def _remove_new(path: str, directory: bool) -> None:
     with contextlib.suppress(OSError):
         if directory:

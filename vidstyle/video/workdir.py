@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import VidstyleError
-from ..io.atomic import atomic_path, clean_stale_temps
+from ..io.atomic import atomic_path, clean_stale_temps, write_into
 from ..io.frames import FRAME_NAME, own_frames
-from ..io.images import read_image, write_image
+from ..io.images import encode_image, read_image
 from ..io.path_registry import WORK_MARKER, check_commit
 
 MARKER = WORK_MARKER  # the path registry (io/path_registry.py) refuses outputs in a folder that has one
@@ -66,6 +66,7 @@ class WorkDir:
         self.fingerprint = fingerprint(settings)
         self._lock_fd: int | None = None
         self._folder: tuple[int, int] | None = None  # (st_dev, st_ino) of the folder this run opened
+        self._folder_fd: int | None = None  # that folder, held open: frames are written into it, not via the path
         self._open(overwrite)
         self.records = self._read_log()
 
@@ -89,10 +90,12 @@ class WorkDir:
         except OSError as exc:
             raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
         try:
-            st = self.path.stat()
+            self._folder_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+            st = os.fstat(self._folder_fd)
             self._folder = (st.st_dev, st.st_ino)
             self._lock()
         except BaseException:
+            self._close_folder()
             if created:  # nobody else can be using a folder this run just made and could not lock
                 with contextlib.suppress(OSError):
                     self.path.rmdir()
@@ -167,6 +170,13 @@ class WorkDir:
                     os.unlink(self.path / LOCK)  # while still held, so a waiting run retries on a fresh file
             os.close(self._lock_fd)
             self._lock_fd = None
+        self._close_folder()
+
+    def _close_folder(self) -> None:
+        if self._folder_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._folder_fd)
+            self._folder_fd = None
 
     def _still_ours(self) -> bool:
         """The path still names the folder this run opened (not a folder swapped in for it meanwhile)."""
@@ -204,15 +214,17 @@ class WorkDir:
     def save(self, index: int, image: np.ndarray, record: dict[str, Any]) -> None:
         """Store a finished frame's log record, then the frame (atomically): a kill between the two leaves
         a record without a frame, which the next run overwrites, never a frame without its record. Nothing is
-        written once the folder is not the one this run opened, or leads to an input (the path registry)."""
-        if not self._still_ours():
+        written once the folder is not the one this run opened, or leads to an input (the path registry); both
+        are written into the folder this run holds open, so a swap after the check still reaches no input."""
+        if self._folder_fd is None or not self._still_ours():
             raise VidstyleError(f"work directory {self.path} was replaced while this run was working; nothing was "
                                 "written there")
         check_commit(self.frame_path(index))
         try:
-            with (self.path / LOG).open("a") as f:
-                f.write(json.dumps({"index": index, **record}) + "\n")
-            write_image(self.frame_path(index), image)
+            line = json.dumps({"index": index, **record}) + "\n"
+            data = encode_image(image, ".png")
+            write_into(self._folder_fd, LOG, line.encode(), append=True)
+            write_into(self._folder_fd, self.frame_path(index).name, data)
         except OSError as exc:
             raise VidstyleError(f"cannot write to work directory {self.path}: {exc.strerror or exc}") from None
         self.records[index] = record
