@@ -124,28 +124,29 @@ def test_a_damaged_finished_frame_says_to_start_over(tmp_path):
 
 
 def test_a_swap_right_after_the_check_still_writes_nothing_through_the_new_path(tmp_path, monkeypatch):
-    """The folder is swapped for a link to another folder between save()'s check and its writes (the window a
-    writer thread can meet): the record and the frame land in the folder the run opened, none in the other."""
+    """The folder is swapped for a link to another folder between save()'s checks and its writes (the window
+    a writer thread can meet): the record and the frame land in the folder the run opened, none in the other."""
+    import vidstyle.video.workdir as workdir
+
     work = WorkDir(tmp_path / "w", SETTINGS)
     other = tmp_path / "other"
     other.mkdir()
-    checked = WorkDir._still_ours
+    checked = workdir.check_commit
 
-    def check_then_swap(self: WorkDir) -> bool:
-        ours = checked(self)
-        if not self.path.is_symlink():
-            os.rename(self.path, tmp_path / "moved")
-            os.symlink(other, self.path)
-        return ours
+    def check_then_swap(path: os.PathLike) -> None:
+        checked(path)
+        if not work.path.is_symlink():
+            os.rename(work.path, tmp_path / "moved")
+            os.symlink(other, work.path)
 
-    monkeypatch.setattr(WorkDir, "_still_ours", check_then_swap)
+    monkeypatch.setattr(workdir, "check_commit", check_then_swap)
     frame = smooth_image(8, 12)
     work.save(0, frame, {"iterations": 1})
     assert list(other.iterdir()) == []
     moved = tmp_path / "moved"
     assert (moved / "frame_000001.png").is_file() and "iterations" in (moved / "frames.jsonl").read_text()
     assert not [p for p in moved.iterdir() if p.name.startswith(".frame_")]  # no temporary left behind
-    monkeypatch.setattr(WorkDir, "_still_ours", checked)
     with pytest.raises(VidstyleError, match="was replaced while this run was working"):
         work.save(1, frame, {"iterations": 1})
+    assert list(other.iterdir()) == []
     work.release()

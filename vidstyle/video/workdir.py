@@ -66,7 +66,6 @@ class WorkDir:
         self.fingerprint = fingerprint(settings)
         self._lock_fd: int | None = None
         self._folder: tuple[int, int] | None = None  # (st_dev, st_ino) of the folder this run opened
-        self._folder_fd: int | None = None  # that folder, held open: frames are written into it, not via the path
         self._open(overwrite)
         self.records = self._read_log()
 
@@ -90,12 +89,10 @@ class WorkDir:
         except OSError as exc:
             raise VidstyleError(f"cannot create work directory {self.path}: {exc.strerror or exc}") from None
         try:
-            self._folder_fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
-            st = os.fstat(self._folder_fd)
+            st = self.path.stat()
             self._folder = (st.st_dev, st.st_ino)
             self._lock()
         except BaseException:
-            self._close_folder()
             if created:  # nobody else can be using a folder this run just made and could not lock
                 with contextlib.suppress(OSError):
                     self.path.rmdir()
@@ -170,13 +167,6 @@ class WorkDir:
                     os.unlink(self.path / LOCK)  # while still held, so a waiting run retries on a fresh file
             os.close(self._lock_fd)
             self._lock_fd = None
-        self._close_folder()
-
-    def _close_folder(self) -> None:
-        if self._folder_fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._folder_fd)
-            self._folder_fd = None
 
     def _still_ours(self) -> bool:
         """The path still names the folder this run opened (not a folder swapped in for it meanwhile)."""
@@ -214,20 +204,34 @@ class WorkDir:
     def save(self, index: int, image: np.ndarray, record: dict[str, Any]) -> None:
         """Store a finished frame's log record, then the frame (atomically): a kill between the two leaves
         a record without a frame, which the next run overwrites, never a frame without its record. Nothing is
-        written once the folder is not the one this run opened, or leads to an input (the path registry); both
-        are written into the folder this run holds open, so a swap after the check still reaches no input."""
-        if self._folder_fd is None or not self._still_ours():
-            raise VidstyleError(f"work directory {self.path} was replaced while this run was working; nothing was "
-                                "written there")
-        check_commit(self.frame_path(index))
+        written once the folder is not the one this run opened, or leads to an input (the path registry). The
+        folder is opened and checked first, and both are written into what was opened: a swap of the path
+        after the check reaches nothing but this run's own folder."""
+        folder = self._open_ours()
         try:
+            check_commit(self.frame_path(index))
             line = json.dumps({"index": index, **record}) + "\n"
-            data = encode_image(image, ".png")
-            write_into(self._folder_fd, LOG, line.encode(), append=True)
-            write_into(self._folder_fd, self.frame_path(index).name, data)
+            write_into(folder, LOG, line.encode(), append=True)
+            write_into(folder, self.frame_path(index).name, encode_image(image, ".png"))
         except OSError as exc:
             raise VidstyleError(f"cannot write to work directory {self.path}: {exc.strerror or exc}") from None
+        finally:
+            os.close(folder)
         self.records[index] = record
+
+    def _open_ours(self) -> int:
+        """A descriptor of the folder the path names now, when it is the one this run opened."""
+        try:
+            folder = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            folder = None
+        if folder is not None:
+            st = os.fstat(folder)
+            if self._folder == (st.st_dev, st.st_ino):
+                return folder
+            os.close(folder)
+        raise VidstyleError(f"work directory {self.path} was replaced while this run was working; nothing was "
+                            "written there")
 
     def _read_log(self) -> dict[int, dict[str, Any]]:
         """Records of the finished frames (a later line for the same frame wins: it was recomputed)."""
