@@ -110,33 +110,26 @@ def write_into(folder_fd: int, name: str, data: bytes, *, append: bool = False) 
         return
     pid, rest = os.getpid(), "part" + os.path.splitext(name)[1]
     while True:  # made under a random name, then renamed to carry the mark of its inode, as temp_path does
-        made = f".{name}.{pid}.{os.urandom(6).hex()}.new"
-        fd = os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_UMASK, dir_fd=folder_fd)
-        here = made
+        here = f".{name}.{pid}.{os.urandom(6).hex()}.new"
+        fd = os.open(here, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_UMASK, dir_fd=folder_fd)
         try:
             final = f".{name}.{pid}.{_token(name, pid, rest, os.fstat(fd).st_ino)}.{rest}"
-            if not _entry_exists(final, folder_fd):  # never over an entry already there
-                os.rename(made, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-                here = final
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+            if _entry_exists(final, folder_fd):  # never rename over an entry already there: try another
+                os.unlink(here, dir_fd=folder_fd)
+                continue
+            os.rename(here, final, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            here = final
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.replace(final, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            return
         except BaseException:
-            os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(here, dir_fd=folder_fd)
             raise
-        os.close(fd)
-        if here == made:
-            os.unlink(made, dir_fd=folder_fd)
-            continue
-        try:
-            os.replace(final, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(final, dir_fd=folder_fd)
-            raise
-        return
+        finally:
+            os.close(fd)
 
 
 def _entry_exists(name: str, folder_fd: int) -> bool:

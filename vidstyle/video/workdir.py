@@ -171,9 +171,11 @@ class WorkDir:
     def _still_ours(self) -> bool:
         """The path still names the folder this run opened (not a folder swapped in for it meanwhile)."""
         try:
-            st = self.path.stat()
+            return self._is_opened(self.path.stat())
         except OSError:
             return False
+
+    def _is_opened(self, st: os.stat_result) -> bool:
         return self._folder == (st.st_dev, st.st_ino)
 
     def frame_path(self, index: int) -> Path:
@@ -226,8 +228,7 @@ class WorkDir:
         except OSError:
             folder = None
         if folder is not None:
-            st = os.fstat(folder)
-            if self._folder == (st.st_dev, st.st_ino):
+            if self._is_opened(os.fstat(folder)):
                 return folder
             os.close(folder)
         raise VidstyleError(f"work directory {self.path} was replaced while this run was working; nothing was "
