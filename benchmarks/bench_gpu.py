@@ -37,7 +37,8 @@ from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.compose import select_device  # noqa: E402
 from vidstyle.engine import accelerator as accelerators  # noqa: E402
-from vidstyle.live.worker import WORKER_FLOW, warp_into  # noqa: E402
+from vidstyle.temporal.follow import carried  # noqa: E402
+from vidstyle.live.worker import WORKER_FLOW  # noqa: E402
 from vidstyle.temporal.flow import FlowEstimator  # noqa: E402
 
 MEDIA = SHARED / "media"
@@ -156,7 +157,7 @@ def image_rows(args: argparse.Namespace) -> list[dict[str, object]]:
 
 def live_rows(args: argparse.Namespace) -> list[dict[str, object]]:
     """Updates/s as live mode's worker runs them: each update warps the previous result onto the new frame
-    along the host's optical flow (live/worker.warp_into), runs the passes and reads the image back."""
+    along the host's optical flow with the camera's change (live/worker.carry), runs the passes and reads the image back."""
     cfg = config(args, preset="fast", size=args.live_size, iterations=args.live_iterations)
     frames = iter_video_frames(MEDIA / "bikes.mp4", size=args.live_size, max_frames=args.live_updates + 3)
     first = next(frames)
@@ -168,7 +169,7 @@ def live_rows(args: argparse.Namespace) -> list[dict[str, object]]:
         if i == 2:  # two warm-up updates (capture, autotuning)
             count, start, warp_s = 0, time.perf_counter(), 0.0
         began = time.perf_counter()
-        init = warp_into(previous, flow(frame, last), frame)
+        init = carried(previous, last, frame, flow(frame, last))
         warp_s += time.perf_counter() - began
         previous, last = stylizer.stylize(frame, init=init).image, frame
         count += 1

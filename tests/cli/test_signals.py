@@ -110,7 +110,7 @@ def test_sigterm_ends_a_live_session_with_its_recording(tmp_path, weights_path, 
     camera = make_clip(tmp_path / "cam.mp4", size="64x48", rate="30", frames=300)
     record = tmp_path / "rec.mp4"
     proc = start("live", starry_night, "--camera", camera, "--no-window", "--size", "32", "--iterations", "1",
-                 "--weights", weights_path, "--device", "cpu", "--record", record)
+                 "--first-iterations", "2", "--weights", weights_path, "--device", "cpu", "--record", record)
     line = proc.stderr.readline()  # "vidstyle live: camera ... at 30 fps, ...": the session runs
     assert "camera" in line, line + proc.communicate()[1]
     time.sleep(0.3)  # a few frames shown and recorded

@@ -277,8 +277,8 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_with_a_valid_recording(clip: Path, w
 
     out = tmp_path / "interrupted.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "live", str(starry_night), "--camera", str(clip),
-                             "--no-window", "--size", str(SIZE), "--weights", str(weights_path), "--device", "cpu",
-                             "--record", str(out)], env={**os.environ, "PYTHONPATH": str(REPO)},
+                             "--no-window", "--size", str(SIZE), "--first-iterations", "2", "--weights",
+                             str(weights_path), "--device", "cpu", "--record", str(out)], env={**os.environ, "PYTHONPATH": str(REPO)},
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             # a suite started with SIGINT ignored would pass that on, and Ctrl-C would do nothing
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

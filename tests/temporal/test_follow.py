@@ -11,7 +11,7 @@ from samples.realistic_clips import realistic_frames
 from vidstyle.engine.tensors import to_image, to_tensor
 from vidstyle.io.images import read_image
 from vidstyle.temporal import warp
-from vidstyle.temporal.follow import follow, levels
+from vidstyle.temporal.follow import carried, follow, levels
 from vidstyle.temporal.shots import Motion, analyze_motion
 
 W, H = 96, 64
@@ -95,3 +95,22 @@ def test_device_follow_matches_the_host_follow_on_a_moving_clip(tubingen: Path) 
             assert np.abs(got.astype(int) - expected).max() <= 2
             assert np.abs(got.astype(int) - expected).mean() < 0.3
         assert np.mean(to_image(f.warped) != output) > 0.2  # the camera moved: the warp was exercised
+
+
+def test_the_host_carry_moves_the_painting_and_adds_the_cameras_change() -> None:
+    # live mode's display: a painting made for frame t-1, shown on frame t = frame t-1 shifted 3 px right with
+    # a bright square that appeared; the strokes move with the scene and the square shows through them
+    drawn, painted = texture(0), texture(1)
+    current = np.roll(drawn, 3, axis=1)
+    current[20:30, 40:50] = 255
+    flow = np.zeros((H, W, 2), np.float32)
+    flow[..., 0] = -3  # backward: frame t's pixel x came from x - 3 in frame t-1
+    out = carried(painted, drawn, current, flow)
+    assert out.dtype == np.uint8 and out.shape == painted.shape
+    square = (slice(20, 30), slice(40, 50))
+    moved = np.roll(painted, 3, axis=1).astype(int)
+    elsewhere = np.ones((H, W), bool)
+    elsewhere[square], elsewhere[:, :3] = False, False  # the first columns replicate the border
+    assert np.array_equal(out[elsewhere], moved[elsewhere])  # no change there: the painting moved, untouched
+    change = 255 - np.roll(drawn, 3, axis=1)[square].astype(int)
+    assert np.array_equal(out[square], np.clip(moved[square] + change, 0, 255))

@@ -6,6 +6,7 @@ from ..errors import VidstyleError
 from ..live.config import (
     CPU_ITERATIONS,
     CPU_SIZE,
+    FIRST_ITERATIONS,
     GPU_ITERATIONS,
     GPU_SIZE,
     LIVE_OPTIMIZER,
@@ -58,6 +59,9 @@ def build_parser() -> Parser:
                       help="optical flow that warps the newest result onto each displayed frame (default: %(default)s)")
     live.add_argument("--threads", type=_integer, metavar="N",
                       help="torch threads of the stylization worker (default: all cores but one on CPU)")
+    live.add_argument("--first-iterations", type=_integer, default=FIRST_ITERATIONS, metavar="N",
+                      help="L-BFGS passes of the first update, made before the display opens so that it opens on a "
+                           "painting (default: %(default)s; fewer once its look stops changing)")
     live.add_argument("--window-size", type=_integer, default=640, metavar="PX",
                       help="long side of the picture in the window; the recording keeps --size (default: %(default)s)")
     add_engine_options(parser, Config(preset=LIVE_PRESET, optimizer=LIVE_OPTIMIZER))
@@ -88,7 +92,7 @@ def run(argv: list[str]) -> int:
     config = LiveConfig(engine=config_from_args(args, ENGINE_FIELDS), camera=args.camera, record=args.record,
                         window=args.window, max_frames=args.max_frames, mirror=args.mirror, report=args.report,
                         snapshot_dir=args.snapshot_dir, flow_quality=args.flow_quality, threads=args.threads,
-                        window_size=args.window_size)
+                        window_size=args.window_size, first_iterations=args.first_iterations)
     check_requirements(config.engine, given)
     run_live(style_paths(args.style), config)
     return 0

@@ -17,6 +17,8 @@ from ..vocab import FLOW_QUALITIES, choose
 # moves the steepest pixel by 0.05; live mode has not been measured with it.
 LIVE_PRESET = "fast"
 LIVE_OPTIMIZER = "adam"
+# The first update is a cold start: L-BFGS paints it furthest in the passes it gets, before the display opens
+FIRST_OPTIMIZER, FIRST_ITERATIONS = "lbfgs", 40
 CPU_SIZE, CPU_ITERATIONS = 160, 2  # >= 2 updates/s on 2 CPU cores at 160 px
 GPU_SIZE, GPU_ITERATIONS = 384, 10
 
@@ -50,6 +52,7 @@ class LiveConfig:
     flow_quality: str = "fast"  # optical flow of the display warps (vocab.FLOW_QUALITIES)
     threads: int | None = None  # torch threads of the stylization worker; None = all cores but one (CPU)
     window_size: int = 640  # long side of the picture in the window (the recording keeps --size)
+    first_iterations: int = FIRST_ITERATIONS  # passes of the first update (L-BFGS), made before the display opens
 
     def __post_init__(self) -> None:
         self.validate()
@@ -63,6 +66,8 @@ class LiveConfig:
         if self.engine.style_weights is not None:
             raise VidstyleError("live mode cycles through the STYLE list with the n/p keys; --style-weights "
                                 "(blending) is not supported here")
+        if not 1 <= self.first_iterations <= 100_000:
+            raise VidstyleError("--first-iterations must be between 1 and 100000 in live mode")
         if self.max_frames is not None and self.max_frames < 1:
             raise VidstyleError("--max-frames must be at least 1")
         if self.threads is not None and not 1 <= self.threads <= 1024:

@@ -23,7 +23,7 @@ from ..errors import VidstyleError
 from ..io.camera import Frame
 from ..temporal.flow import FlowEstimator
 from .keys import LiveStatus
-from .worker import Stylized, warp_into
+from .worker import Stylized, carry
 
 WINDOW_TITLE = "vidstyle live"
 _PROBE = ("import cv2, numpy; cv2.namedWindow('vidstyle display check', cv2.WINDOW_AUTOSIZE); "
@@ -37,7 +37,7 @@ def compose(frame: Frame, stylized: Stylized | None, flow: FlowEstimator) -> np.
         return frame.image
     if stylized.frame.index == frame.index:
         return stylized.image
-    return warp_into(stylized.image, flow(frame.image, stylized.frame.image), frame.image)
+    return carry(stylized, frame.image, flow)
 
 
 def window_image(shown: np.ndarray, original: np.ndarray | None, status: LiveStatus | None,

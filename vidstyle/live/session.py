@@ -9,6 +9,7 @@ the end of a file camera or a lost camera; every one of them finishes the record
 """
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import sys
 import time
@@ -31,7 +32,8 @@ from ..io.path_registry import Target, check_run_paths
 from ..io.checkpoint_files import local_weights_path
 from ..io.images import write_image
 from ..temporal.flow import FlowEstimator, check_flow_size
-from .config import LiveConfig
+from ..progress.bars import iteration_progress
+from .config import FIRST_OPTIMIZER, LiveConfig
 from .display import WindowView, check_display, compose, window_image
 from .keys import (
     HELP,
@@ -253,7 +255,11 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
                                  encoder=encoder)
 
         stylizer = build(0)
-        seed = _warm_up(stylizer, first, engine.iterations) if first else None
+        seed = None
+        if first is not None:  # painted before the display opens, with L-BFGS, which paints a cold start fastest
+            painter = make_stylizer(dataclasses.replace(settings, optimizer=FIRST_OPTIMIZER), [images[0]],
+                                    reference=first.image, encoder=encoder)
+            seed = _warm_up(painter, first, config.first_iterations, engine.quiet)
         view = WindowView() if config.window else None
         recorder = VideoWriter(config.record, cam.fps, crf=engine.crf) if config.record else None
         cv2.setNumThreads(1)  # the display's flow and warps are tiny; OpenCV's pool would fight the worker
@@ -264,7 +270,7 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         session = _Session(config, names, worker, cam, view, recorder, keys)
         if not engine.quiet:
             say(f"camera {cam.name} at {float(cam.fps):.4g} fps, {camera_size(cam)} px, {len(names)} style(s), "
-                f"{engine.iterations} passes per update on {device}" + (f"; {HELP}" if view else ""))
+                f"{engine.iterations} passes per update on {device}" + (f"; {HELP}" if config.window else ""))
         cam.start()
         worker.start()
         try:
@@ -295,12 +301,16 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
     return summary
 
 
-def _warm_up(stylizer: Stylizer, frame: Frame, iterations: int) -> Stylized:
-    """One update on the first frame before the clock starts: style Grams and the backend's first-call costs
-    are paid here, and the display shows a stylized picture from its first frame."""
+def _warm_up(stylizer: Stylizer, frame: Frame, iterations: int, quiet: bool) -> Stylized:
+    """The first update, before the clock starts: ``iterations`` passes (or fewer, once its look stops changing)
+    on the first camera frame, so the display opens on a painting; the style Grams and the backend's first-call
+    costs are paid here too."""
     start = time.perf_counter()
-    result = stylizer.stylize(frame.image, iterations=iterations)
-    return Stylized(result.image, frame, 0, time.perf_counter(), time.perf_counter() - start)
+    with iteration_progress(iterations, quiet, "painting the first frame") as bar:
+        result = stylizer.stylize(frame.image, iterations=iterations, callback=bar)
+        bar.finished(result.iterations, result.stopped)
+    done = time.perf_counter()
+    return Stylized(result.image, frame, 0, done, done - start)
 
 
 def _finish_recording(recorder: VideoWriter, ok: bool) -> None:

@@ -20,20 +20,18 @@ import torch
 
 from ..io.camera import Camera, Frame
 from ..engine import Stylizer
-from ..temporal.flow import FlowEstimator, in_frame_mask, warp
+from ..temporal.flow import FlowEstimator
+from ..temporal.follow import carried
 
 StylizerFactory = Callable[[int], Stylizer]
 WORKER_FLOW = "medium"  # the worker's warps accumulate from update to update: worth ~2 ms per update at 160 px
 
 
-def warp_into(image: np.ndarray, flow: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """``warp(image, flow)`` where the flow stays inside the picture; ``fallback`` where it points outside.
-
-    Content that moves into view has no stylized counterpart yet: replicating the border would smear it
-    (and the smear would feed the next update), so the camera frame is used there instead.
-    """
-    inside = in_frame_mask(flow) > 0
-    return np.where(inside[..., None], warp(image, flow), fallback)
+def carry(stylized: "Stylized", frame: np.ndarray, flow: FlowEstimator) -> np.ndarray:
+    """``stylized``'s picture moved onto camera picture ``frame``, carrying the camera's change since it was
+    made (temporal/follow.carried): the display's picture and the worker's next start."""
+    drawn = stylized.frame.image
+    return carried(stylized.image, drawn, frame, flow(frame, drawn))
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ class StyleWorker:
             return None
         if last.frame.index == frame.index:
             return last.image
-        return warp_into(last.image, self._flow(frame.image, last.frame.image), frame.image)
+        return carry(last, frame.image, self._flow)
 
     def _run(self) -> None:
         try:

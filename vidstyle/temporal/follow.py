@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..engine.accelerator import accelerator_for
-from .flow import warp_tensor
+from .flow import warp, warp_tensor
 from .shots import Motion
 
 
@@ -63,3 +63,14 @@ def painted_init(warped: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
     """Frame t's start in flow mode (levels): the stylized pixels moved into frame t plus the input's change
     since they were drawn, rounded to 8-bit levels."""
     return (warped + change).round_().clamp_(0, 255)
+
+
+def carried(painted: np.ndarray, drawn: np.ndarray, current: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``painted_init`` on the host, for 8-bit images: ``painted`` (stylized for frame ``drawn``) moved along
+    the backward ``flow`` from ``current`` to ``drawn``, plus the input's change since it was drawn.
+
+    Live mode's display and worker start: where the flow fails (fast motion, zoom, something held up to the
+    camera) the picture carries the camera's new structure on top of the old strokes instead of a smear."""
+    moved = warp(painted, flow).astype(np.int16)
+    change = current.astype(np.int16) - warp(drawn, flow)
+    return np.clip(moved + change, 0, 255).astype(np.uint8)
