@@ -111,8 +111,11 @@ def test_sigterm_ends_a_live_session_with_its_recording(tmp_path, weights_path, 
     record = tmp_path / "rec.mp4"
     proc = start("live", starry_night, "--camera", camera, "--no-window", "--size", "32", "--iterations", "1",
                  "--first-iterations", "2", "--weights", weights_path, "--device", "cpu", "--record", record)
-    line = proc.stderr.readline()  # "vidstyle live: camera ... at 30 fps, ...": the session runs
-    assert "camera" in line, line + proc.communicate()[1]
+    # the first frame's progress line comes first, then "vidstyle live: camera ... at 30 fps, ...": the session runs
+    lines = [proc.stderr.readline()]
+    while lines[-1] and not lines[-1].startswith("vidstyle live: camera") and len(lines) < 3:
+        lines.append(proc.stderr.readline())
+    assert lines[-1].startswith("vidstyle live: camera"), "".join(lines) + proc.communicate()[1]
     time.sleep(0.3)  # a few frames shown and recorded
     proc.send_signal(signal.SIGTERM)
     err = proc.communicate(timeout=60)[1]

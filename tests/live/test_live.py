@@ -283,7 +283,11 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_with_a_valid_recording(clip: Path, w
                             # a suite started with SIGINT ignored would pass that on, and Ctrl-C would do nothing
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        assert proc.stderr is not None and "camera" in proc.stderr.readline()  # running
+        assert proc.stderr is not None
+        lines = [proc.stderr.readline()]  # the first frame's progress line, then "camera ...": running
+        while lines[-1] and not lines[-1].startswith("vidstyle live: camera") and len(lines) < 3:
+            lines.append(proc.stderr.readline())
+        assert lines[-1].startswith("vidstyle live: camera"), lines
         time.sleep(0.7)
         os.killpg(proc.pid, signal.SIGINT)
         err = proc.stderr.read()
