@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--record", action="store_true", help="also record an mp4 (encoding costs display time)")
     ap.add_argument("--clips", default="", help="real-clip look rows: " + ", ".join(shared_segments(MEDIA)))
-    ap.add_argument("--external", nargs="*", default=[], help="more real footage: PATH or PATH:START-STOP")
+    ap.add_argument("--external", nargs="+", action="extend", default=[], help="more real footage: PATH or PATH:START-STOP")
     ap.add_argument("--code", default=str(ROOT), help="checkouts whose live mode is measured, comma-separated")
     ap.add_argument("--cache", help="keep cut clips and offline runs here (reused by later runs)")
     ap.add_argument("--repeat", type=int, default=1, help="live sessions per clip and checkout")

@@ -187,3 +187,31 @@ def test_one_lbfgs_pass_moves_the_image_by_its_first_step(weights_path, pair):
     moved = np.abs(result.image.astype(int) - small.astype(int))
     assert moved.max() >= 10 and moved.max() <= 14  # 0.05 x 255 = 12.75 levels, rounded
     assert stylizer.evaluate(result.image, small)["total"] < 0.95 * stylizer.evaluate(small, small)["total"]
+
+
+def test_an_unmeasured_frame_delivers_the_last_pass_with_two_forwards_fewer(weights_path, pair, monkeypatch):
+    """Live mode's updates (``measure=False``): the image the last pass made, as an unmeasured frame gets it,
+    without the forward that compares it with the passes' start images nor the one that measures it."""
+    import vidstyle.model.vgg as vgg
+
+    content, style = pair
+    small = resize_long_side(content, 64)
+    stylizer = build_stylizer(fast_config(weights_path, size=64, iterations=2, optimizer="adam"), style)
+    stylizer.stylize(small, init=small)  # the style targets and the problem are made outside the count
+    forwards = {"n": 0}
+    original = vgg.VGGFeatures.forward
+
+    def counted(self, x):  # noqa: ANN001, ANN202 - observes only
+        forwards["n"] += 1
+        return original(self, x)
+
+    monkeypatch.setattr(vgg.VGGFeatures, "forward", counted)
+    results, counts = {}, {}
+    for measure in (True, False):
+        forwards["n"] = 0
+        results[measure] = stylizer.stylize(small, init=small, measure=measure)
+        counts[measure] = forwards["n"]
+    assert counts[True] - counts[False] == 2
+    assert results[False].losses == {} and results[True].losses
+    # the same passes, and the last pass's update improved the look: the measured frame picks that image too
+    assert np.array_equal(results[False].image, results[True].image)

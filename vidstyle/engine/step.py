@@ -289,6 +289,12 @@ class Problem:
             torch.where(better, total, self.best_value, out=self.best_value)
             torch.where(better.view(-1, 1, 1, 1), self.x, self.best_x, out=self.best_x)
 
+    def take_last(self) -> None:
+        """The image the last pass's update made, delivered without measuring it (``consider_last`` without
+        its forward)."""
+        with torch.no_grad():
+            self.best_x.copy_(self.x)
+
     def check_finite(self) -> None:
         """VidstyleError when any pass of this frame had a NaN or infinite loss (one host read; the delivery
         of a frame reads ``worst`` with its image instead)."""

@@ -113,7 +113,7 @@ class Stylizer:
     # --- one frame ------------------------------------------------------------------------------------
     def stylize(self, content: np.ndarray, *, init: np.ndarray | torch.Tensor | None = None, iterations: int | None = None,
                 terms: Sequence[Term] = (), callback: Callback | None = None,
-                mask: LabelMap | None = None) -> StylizeResult:
+                mask: LabelMap | None = None, measure: bool = True) -> StylizeResult:
         """Optimise an image for ``content`` for ``iterations`` passes (default: the configured number).
 
         ``init``: start image (default: the configured --init, with coarse to fine), an HxWx3 uint8 array or a
@@ -121,6 +121,10 @@ class Stylizer:
         host, so a video's previous output never leaves the device); ``terms``: extra terms of
         this frame, seen at the processing size; ``mask``: this frame's semantic labels (default: the single
         content mask of the configuration). The returned losses are those of the returned 8-bit image.
+        ``measure=False``: the last pass's image is delivered as it is, neither compared with the images the
+        passes started from nor measured (``losses`` empty): two forwards fewer per frame, which live mode's
+        two-pass updates spend on passes instead. Only for a frame at one scale without colour recombination
+        (an ``init`` given, no luminance mode); any other frame is measured as usual.
         """
         start = time.perf_counter()
         p = self.parts
@@ -134,12 +138,14 @@ class Stylizer:
             init = p.colour.start_image(init)
 
         self._last = None
+        scales = p.scales if init is None else 1
+        measure = measure or scales != 1 or p.colour.recombines
         return self._frame_persistent(content, work, init, p.iterations if iterations is None else iterations,
-                                      p.scales if init is None else 1, list(terms), callback, mask, start)
+                                      scales, list(terms), callback, mask, start, measure)
 
     def _frame_persistent(self, content: np.ndarray, work: np.ndarray, init: np.ndarray | torch.Tensor | None,
                           iterations: int, scales: int, terms: list[Term], callback: Callback | None,
-                          mask: LabelMap | None, began: float) -> StylizeResult:
+                          mask: LabelMap | None, began: float, measure: bool = True) -> StylizeResult:
         """One frame with the optimiser's persistent pass; the delivered image measured by the problem that made
         it."""
         colour = self.parts.colour
@@ -150,10 +156,10 @@ class Stylizer:
         def once(level: np.ndarray, level_init: np.ndarray | torch.Tensor | None, passes: int, last: bool,
                  step: Callback | None) -> tuple[np.ndarray, int]:
             problem, ran = self._optimise(level, content if last else None, level_init, passes,
-                                          terms if last else [], step, mask)
+                                          terms if last else [], step, mask, measure)
             finest[:] = [problem]
             if last and not colour.recombines:
-                images, delivered[:], kept[:] = self._deliver(problem)  # the frame's one host read
+                images, delivered[:], kept[:] = self._deliver(problem, measure)  # the frame's one host read
                 return images[0], ran
             problem.check_finite()
             return to_image(problem.best_x), ran
@@ -231,21 +237,27 @@ class Stylizer:
         return [StylizeResult(out, loss, passes, seconds, capture=capture, stopped=self._stopped)
                 for out, loss in zip(outs, losses)]
 
-    def _deliver(self, problem: Problem) -> tuple[list[np.ndarray], list[dict[str, float]], list[torch.Tensor]]:
+    def _deliver(self, problem: Problem, measure: bool = True) -> tuple[list[np.ndarray], list[dict[str, float]],
+                                                                         list[torch.Tensor]]:
         """The 8-bit images of ``problem``'s best images and their losses: quantised and measured on the device
         right behind the optimisation, then both read back (no upload of the image, no second round trip); and
-        the same quantised images kept on the device (1x3xHxW levels / 255) for the next frame's start."""
+        the same quantised images kept on the device (1x3xHxW levels / 255) for the next frame's start.
+        ``measure=False``: no losses (empty), the finite check only."""
         with torch.no_grad():
             levels = problem.best_x.clamp(0, 1).mul(255).round()
-            parts, total = problem.losses(levels / 255)
-            values = torch.cat([parts, total[None], problem.worst[None]]).t()  # the finite check rides along
+            if measure:
+                parts, total = problem.losses(levels / 255)
+                values = torch.cat([parts, total[None], problem.worst[None]]).t()  # the finite check rides along
+            else:
+                values = problem.worst[None].t()
             pixels = levels.to(torch.uint8).permute(0, 2, 3, 1)
         host_values, host_pixels = self.problems.accelerator.read(values, pixels)  # one wait for both
         if not np.isfinite(host_values[:, -1]).all():
             problem.raise_not_finite()
         names = [*problem.names, "total"]
         kept = list((levels / 255).split(1))
-        return list(host_pixels), [dict(zip(names, row[:-1].tolist())) for row in host_values], kept
+        losses = [dict(zip(names, row[:-1].tolist())) if measure else {} for row in host_values]
+        return list(host_pixels), losses, kept
 
     def _delivered(self, problem: Problem, images: list[np.ndarray]) -> list[dict[str, float]]:
         """Each term's value and the total of 8-bit images (luminance mode: the recombined colour images the
@@ -279,17 +291,18 @@ class Stylizer:
     def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | torch.Tensor | None,
                   passes: int,
                   extra: list[Term], callback: Callback | None,
-                  mask: LabelMap | None) -> tuple[Problem, int]:
+                  mask: LabelMap | None, pick_best: bool = True) -> tuple[Problem, int]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         c = to_tensor(work, self.device)
         problem = self.problems.load(c, None if colour_frame is None else [colour_frame], mask, extra)
         x = _start_tensor(init, self.device) if init is not None else self._initial(c)
-        return problem, self._run(problem, x, passes, callback)
+        return problem, self._run(problem, x, passes, callback, pick_best)
 
-    def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None) -> int:
+    def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None,
+             pick_best: bool = True) -> int:
         """``passes`` passes of the optimiser from ``x`` (fewer once the stopping rule says the look has stopped
-        changing); the best image ends in ``problem.best_x``."""
+        changing); the best image ends in ``problem.best_x`` (``pick_best=False``: the last pass's image)."""
         problem.start(x, passes)
         step = self.problems.stepper(problem)
         watch = self.parts.stop.watch() if self.parts.stop is not None else None
@@ -305,8 +318,10 @@ class Stylizer:
                 best = reader.take_best() if watch is not None else None
                 if best is not None and watch is not None and watch.converged(*best):
                     break  # the look has stopped changing: the rest of the cap is not spent
-        if done:
+        if done and pick_best:
             problem.consider_last()
+        elif done:
+            problem.take_last()
         self._stopped = CONVERGED if done < passes else CAP
         return done  # the finite check is the caller's, with its read of the result
 

@@ -173,7 +173,9 @@ class StyleWorker:
 
                 start = time.perf_counter()
                 try:
-                    result = stylizer.stylize(frame.image, init=init, iterations=self.iterations, callback=check)
+                    # the last pass's image, unmeasured: the forwards that would pick and measure it go to passes
+                    result = stylizer.stylize(frame.image, init=init, iterations=self.iterations, callback=check,
+                                              measure=False)
                 except _Abort:
                     continue
                 done = time.perf_counter()
