@@ -58,7 +58,7 @@ def build_parser() -> Parser:
     live.add_argument("--flow-quality", choices=FLOW_QUALITIES, default="fast",
                       help="optical flow that warps the newest result onto each displayed frame (default: %(default)s)")
     live.add_argument("--threads", type=_integer, metavar="N",
-                      help="torch threads of the stylization worker (default: all cores but one on CPU)")
+                      help="torch threads of the stylization worker (default: all cores on CPU)")
     live.add_argument("--first-iterations", type=_integer, default=FIRST_ITERATIONS, metavar="N",
                       help="L-BFGS passes of the first update, made before the display opens so that it opens on a "
                            "painting (default: %(default)s; fewer once its look stops changing)")

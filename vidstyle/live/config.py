@@ -50,7 +50,7 @@ class LiveConfig:
     report: str | None = None  # JSON figures at exit
     snapshot_dir: str = "."  # where the s key writes PNG snapshots
     flow_quality: str = "fast"  # optical flow of the display warps (vocab.FLOW_QUALITIES)
-    threads: int | None = None  # torch threads of the stylization worker; None = all cores but one (CPU)
+    threads: int | None = None  # torch threads of the stylization worker; None = all cores (CPU)
     window_size: int = 640  # long side of the picture in the window (the recording keeps --size)
     first_iterations: int = FIRST_ITERATIONS  # passes of the first update (L-BFGS), made before the display opens
 
@@ -77,12 +77,14 @@ class LiveConfig:
             raise VidstyleError("--window-size must be between 64 and 16384 pixels")
 
     def worker_threads(self, device: torch.device) -> int:
-        """Torch threads for the stylization worker: on CPU all cores but one, so the display keeps a core."""
+        """Torch threads for the stylization worker: on CPU all cores. The display's flow and warps take a few
+        ms a frame: on 2 cores it kept the camera's 25 fps with the worker on both, which made 1.3x the
+        updates a second of a worker on one (benchmarks/bench_live.py --clips)."""
         if self.threads is not None:
             return self.threads
         if device.type != "cpu":
             return 1
-        return max(1, available_cores() - 1)
+        return available_cores()
 
 
 def available_cores() -> int:
