@@ -317,3 +317,14 @@ def test_photo_options_refused_in_live_mode(short_clip: Path, weights_path: Path
     config.engine = config.engine.replace(photo_weight=1e6)
     with pytest.raises(VidstyleError, match="does not support --photo-weight"):
         run_live([starry_night], config)
+
+
+def test_the_worker_runs_on_every_cpu_core_unless_told() -> None:
+    import torch
+
+    from vidstyle.live.config import available_cores
+
+    cpu = torch.device("cpu")
+    # one core left to the display made the worker 1.3x slower; the display kept the camera's rate beside it
+    assert LiveConfig(engine=Config(size=64)).worker_threads(cpu) == available_cores()
+    assert LiveConfig(engine=Config(size=64), threads=1).worker_threads(cpu) == 1
