@@ -36,7 +36,8 @@ REFERENCE = "adam"  # the optimiser the reference frame runs: torch.optim.Adam, 
 
 
 def reference_frame(self: Stylizer, content: np.ndarray, work: np.ndarray, init, iterations: int,  # noqa: ANN001
-                    scales: int, terms: list, callback, mask, began: float) -> StylizeResult:  # noqa: ANN001
+                    scales: int, terms: list, callback, mask, began: float,  # noqa: ANN001
+                    measure: bool = True) -> StylizeResult:
     """``Stylizer._frame_persistent``'s stand-in for the reference run: torch.optim.Adam (or, with REFERENCE
     "lbfgs", torch.optim.LBFGS) over the eager terms
     (``Stylizer._frame_terms``, the reference maths), pass for pass what ``step.persistent_pass`` does: each

@@ -1,8 +1,9 @@
-"""What live mode shows: the stylized result warped onto the current camera frame, and the window itself.
+"""What live mode shows: the stylized result carried onto the current camera frame, and the window itself.
 
 ``compose`` is the heart of the responsive display: the newest stylization result was made for an older
-camera frame; the backward optical flow from the current frame to that one moves it into place, so motion
-stays fluid at camera rate while the optimiser catches up.
+camera frame; the backward optical flow from the current frame to that one moves it into place and the
+camera's change since is carried into it (temporal/follow.carried), so motion stays fluid at camera rate
+while the optimiser catches up.
 
 The window is OpenCV's highgui. The opencv-python wheels use Qt5 on Linux, whose xcb plugin *aborts the
 process* (no exception) when no X server can be reached, so the display is checked in a child process first
@@ -32,7 +33,7 @@ _PROBE = ("import cv2, numpy; cv2.namedWindow('vidstyle display check', cv2.WIND
 
 
 def compose(frame: Frame, stylized: Stylized | None, flow: FlowEstimator) -> np.ndarray:
-    """The picture to show for ``frame``: the newest result warped onto it (the raw frame before any)."""
+    """The picture to show for ``frame``: the newest result carried onto it (the raw frame before any)."""
     if stylized is None or stylized.image.shape != frame.image.shape:
         return frame.image
     if stylized.frame.index == frame.index:

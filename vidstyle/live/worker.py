@@ -1,8 +1,9 @@
 """The stylization worker of live mode: optimises continuously, a few passes per update.
 
-Each update takes the newest camera frame and starts from the worker's previous result warped onto that
-frame by optical flow (backward flow from the new frame to the frame the previous result was made for), so
-the optimisation carries over from update to update while the scene moves. Style or style-weight changes
+Each update takes the newest camera frame and starts from the worker's previous result carried onto that
+frame (temporal/follow.carried: moved along the backward flow from the new frame to the frame the previous
+result was made for, plus the camera's change since), so the optimisation carries over from update to update
+while the scene moves. Style or style-weight changes
 (n/p, +/-) abort the update in flight and apply to the next one, which still starts from the last result:
 the picture morphs into the new style instead of starting over.
 """
