@@ -22,6 +22,8 @@ from vidstyle.live.worker import Stylized
 from vidstyle.metrics.look import LookMeter
 from vidstyle.temporal.flow import FlowEstimator
 
+pytestmark = pytest.mark.slow  # the painted frame and the look meter's forwards take a few seconds
+
 SIZE = 96  # 96x40 frames of the 640x272 clip
 SHOT = (30, 56)  # bikes.mp4's second shot (its cut is at frame 30): people and bicycles crossing
 
