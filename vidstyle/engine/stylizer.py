@@ -318,10 +318,11 @@ class Stylizer:
                 best = reader.take_best() if watch is not None else None
                 if best is not None and watch is not None and watch.converged(*best):
                     break  # the look has stopped changing: the rest of the cap is not spent
-        if done and pick_best:
-            problem.consider_last()
-        elif done:
-            problem.take_last()
+        if done:  # the image the last update made: measured among the candidates, or taken as it is
+            if pick_best:
+                problem.consider_last()
+            else:
+                problem.take_last()
         self._stopped = CONVERGED if done < passes else CAP
         return done  # the finite check is the caller's, with its read of the result
 

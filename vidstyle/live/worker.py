@@ -3,13 +3,14 @@
 Each update takes the newest camera frame and starts from the worker's previous result carried onto that
 frame (temporal/follow.carried: moved along the backward flow from the new frame to the frame the previous
 result was made for, plus the camera's change since), so the optimisation carries over from update to update
-while the scene moves. Style or style-weight changes
-(n/p, +/-) abort the update in flight and apply to the next one, which still starts from the last result:
-the picture morphs into the new style instead of starting over.
+while the scene moves. Style or style-weight changes (n/p, +/-) abort the update in flight and apply to the
+next one, which still starts from the last result: the picture morphs into the new style instead of starting
+over.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections import Counter
@@ -22,7 +23,7 @@ import torch
 from ..io.camera import Camera, Frame
 from ..engine import Stylizer
 from ..temporal.flow import FlowEstimator
-from ..temporal.follow import carried
+from ..temporal.follow import carried, colour_map
 
 StylizerFactory = Callable[[int], Stylizer]
 WORKER_FLOW = "medium"  # the worker's warps accumulate from update to update: worth ~2 ms per update at 160 px
@@ -32,7 +33,7 @@ def carry(stylized: "Stylized", frame: np.ndarray, flow: FlowEstimator) -> np.nd
     """``stylized``'s picture moved onto camera picture ``frame``, carrying the camera's change since it was
     made (temporal/follow.carried): the display's picture and the worker's next start."""
     drawn = stylized.frame.image
-    return carried(stylized.image, drawn, frame, flow(frame, drawn))
+    return carried(stylized.image, drawn, frame, flow(frame, drawn), stylized.palette)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class Stylized:
     style_index: int
     finished: float  # time.perf_counter()
     seconds: float  # optimisation time of this update
+
+    @functools.cached_property
+    def palette(self) -> np.ndarray:
+        """The painting's colours as a map of the camera's (temporal/follow.colour_map), fitted once for every
+        frame this result is carried onto."""
+        return colour_map(self.frame.image, self.image)
 
     @property
     def latency(self) -> float:
