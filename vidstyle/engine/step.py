@@ -236,6 +236,7 @@ class Problem:
         self.best_value = torch.full((b,), math.inf, device=device)
         self.worst = torch.zeros(b, device=device)  # max of the totals: NaN and inf stick (finite check)
         self.scale = torch.ones(b, device=device)  # the frame's first total (set by ``start``)
+        self.scaled = False  # whether ``scale`` holds a frame's first total yet (host flag, set by ``start``)
         self.parts = torch.zeros(len(self.names), b, device=device)  # last losses, for the progress display
         self.total = torch.zeros(b, device=device)
         self.zero = torch.zeros((), device=device)
@@ -254,9 +255,13 @@ class Problem:
             self.weights[self.names.index(name)].fill_(value)
             torch.mv(self.mix.t(), self.weights, out=self.combined)
 
-    def start(self, init: torch.Tensor, passes: int) -> None:
+    def start(self, init: torch.Tensor, passes: int, keep_scale: bool = False) -> None:
         """A new frame from ``init`` (B x 3 x H x W in 0..1): everything reset in place, and the loss scale
-        taken from the start image (the value the first pass sees), so the pass itself never changes it."""
+        taken from the start image (the value the first pass sees), so the pass itself never changes it.
+
+        ``keep_scale``: the scale of the frame before on this problem, one forward fewer (live mode's updates,
+        whose next frame differs little). Neither optimiser's steps depend on the scale (Adam divides it out
+        up to its eps, L-BFGS's curvature and Armijo test scale with it); it only keeps values near 1."""
         self.method.reserve(passes)
         with torch.no_grad():
             self.x.copy_(init).clamp_(0, 1)
@@ -264,7 +269,9 @@ class Problem:
             self.best_value.fill_(math.inf)
             self.worst.zero_()
             self.method.reset()
-            self.scale.copy_(self.losses(self.x)[1].abs().clamp_min(1e-30))
+            if not (keep_scale and self.scaled):
+                self.scale.copy_(self.losses(self.x)[1].abs().clamp_min(1e-30))
+                self.scaled = True
 
     def losses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(per-term values T x B, weighted totals B) of image ``x``: eq. 7 and its extensions per sample."""

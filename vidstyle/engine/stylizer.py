@@ -122,8 +122,8 @@ class Stylizer:
         this frame, seen at the processing size; ``mask``: this frame's semantic labels (default: the single
         content mask of the configuration). The returned losses are those of the returned 8-bit image.
         ``measure=False``: the last pass's image is delivered as it is, neither compared with the images the
-        passes started from nor measured (``losses`` empty): two forwards fewer per frame, which live mode's
-        two-pass updates spend on passes instead. Only for a frame at one scale without colour recombination
+        passes started from nor measured (``losses`` empty), and the loss scale is the previous frame's: three
+        forwards fewer per frame, which live mode's two-pass updates spend on passes instead. Only for a frame at one scale without colour recombination
         (an ``init`` given, no luminance mode); any other frame is measured as usual.
         """
         start = time.perf_counter()
@@ -302,8 +302,9 @@ class Stylizer:
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None,
              pick_best: bool = True) -> int:
         """``passes`` passes of the optimiser from ``x`` (fewer once the stopping rule says the look has stopped
-        changing); the best image ends in ``problem.best_x`` (``pick_best=False``: the last pass's image)."""
-        problem.start(x, passes)
+        changing); the best image ends in ``problem.best_x`` (``pick_best=False``: the last pass's image, and
+        the loss scale of the problem's frame before, so that nothing but the passes runs a forward)."""
+        problem.start(x, passes, keep_scale=not pick_best)
         step = self.problems.stepper(problem)
         watch = self.parts.stop.watch() if self.parts.stop is not None else None
         reader = LossReader(problem, self.problems.accelerator) if callback or watch else None
