@@ -37,7 +37,7 @@ from vidstyle.io.images import read_image, resize_long_side  # noqa: E402
 from vidstyle.io.video_files import iter_video_frames  # noqa: E402
 from vidstyle.compose import select_device  # noqa: E402
 from vidstyle.engine import accelerator as accelerators  # noqa: E402
-from vidstyle.temporal.follow import carried  # noqa: E402
+from vidstyle.temporal.carry import carried  # noqa: E402
 from vidstyle.live.worker import WORKER_FLOW  # noqa: E402
 from vidstyle.temporal.flow import FlowEstimator  # noqa: E402
 

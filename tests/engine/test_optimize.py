@@ -216,3 +216,18 @@ def test_an_unmeasured_frame_delivers_the_last_pass_with_three_forwards_fewer(we
     assert results[False].losses == {} and results[True].losses
     # the same passes, and the last pass's update improved the look: the measured frame picks that image too
     assert np.array_equal(results[False].image, results[True].image)
+
+
+def test_a_callback_sees_the_image_each_pass_made(weights_path, pair):
+    """``current_image`` inside the callback: the 8-bit image the pass just made (live mode shows an update's
+    earlier passes), a new one every pass; the last is the unmeasured frame's delivered image; None after."""
+    content, style = pair
+    small = resize_long_side(content, 64)
+    stylizer = build_stylizer(fast_config(weights_path, size=64, iterations=3, optimizer="adam"), style)
+    seen = []
+    result = stylizer.stylize(small, init=small, measure=False,
+                              callback=lambda i, _losses: seen.append(stylizer.current_image()))
+    assert len(seen) == 3 and all(s.dtype == np.uint8 and s.shape == small.shape for s in seen)
+    assert not np.array_equal(seen[0], small) and not np.array_equal(seen[1], seen[0])
+    assert np.array_equal(seen[-1], result.image)
+    assert stylizer.current_image() is None

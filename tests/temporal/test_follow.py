@@ -11,7 +11,7 @@ from samples.realistic_clips import realistic_frames
 from vidstyle.engine.tensors import to_image, to_tensor
 from vidstyle.io.images import read_image
 from vidstyle.temporal import warp
-from vidstyle.temporal.follow import carried, follow, levels
+from vidstyle.temporal.follow import follow, levels
 from vidstyle.temporal.shots import Motion, analyze_motion
 
 W, H = 96, 64
@@ -95,54 +95,3 @@ def test_device_follow_matches_the_host_follow_on_a_moving_clip(tubingen: Path) 
             assert np.abs(got.astype(int) - expected).max() <= 2
             assert np.abs(got.astype(int) - expected).mean() < 0.3
         assert np.mean(to_image(f.warped) != output) > 0.2  # the camera moved: the warp was exercised
-
-
-def test_the_host_carry_moves_the_painting_and_adds_the_cameras_change() -> None:
-    # live mode's display: a painting made for frame t-1, shown on frame t = frame t-1 shifted 3 px right and
-    # a little brighter in one patch (light changing); the strokes move with the scene, the change shows on them
-    drawn, painted = texture(0), texture(1)
-    current = np.roll(drawn, 3, axis=1)
-    patch = (slice(20, 30), slice(40, 50))
-    current[patch] = np.clip(current[patch].astype(int) + 6, 0, 255)
-    flow = np.zeros((H, W, 2), np.float32)
-    flow[..., 0] = -3  # backward: frame t's pixel x came from x - 3 in frame t-1
-    out = carried(painted, drawn, current, flow)
-    assert out.dtype == np.uint8 and out.shape == painted.shape
-    moved = np.roll(painted, 3, axis=1).astype(int)
-    elsewhere = np.ones((H, W), bool)
-    elsewhere[18:32, 38:52], elsewhere[:, :4] = False, False  # the first columns replicate the border
-    assert np.array_equal(out[elsewhere], moved[elsewhere])  # no change there: the painting moved, untouched
-    change = current[patch].astype(int) - np.roll(drawn, 3, axis=1)[patch]
-    assert np.abs(out[patch].astype(int) - np.clip(moved[patch] + change, 0, 255)).max() <= 1
-
-
-def test_what_the_flow_does_not_explain_shows_the_camera_in_the_paintings_colours_without_old_strokes() -> None:
-    # something new held up to the camera: a flat bright square where the painting had strokes; moved strokes
-    # plus the camera's change left the old strokes in it (a ghost of what was there)
-    drawn, painted = texture(0), texture(1)
-    current = drawn.copy()
-    current[16:40, 30:60] = 230
-    out = carried(painted, drawn, current, np.zeros((H, W, 2), np.float32))
-    inside = out[20:36, 34:56].astype(float)
-    ghost = np.clip(painted.astype(int) + current - drawn, 0, 255)[20:36, 34:56]
-    assert ghost.std(axis=(0, 1)).mean() > 8  # the old strokes' texture, had they been kept
-    assert inside.std(axis=(0, 1)).mean() < 1.5  # flat, as the camera's new picture is
-    # in the painting's palette: the colour map that takes the photo to its painting, applied to the square
-    a = np.hstack([drawn.reshape(-1, 3), np.ones((H * W, 1))])
-    mapping = np.linalg.lstsq(a, painted.reshape(-1, 3).astype(float), rcond=None)[0]
-    assert np.abs(inside.mean(axis=(0, 1)) - np.clip(np.array([230, 230, 230, 1.0]) @ mapping, 0, 255)).max() < 4
-
-
-def test_the_carry_moves_strokes_bicubically_keeping_their_contrast() -> None:
-    # a half-pixel move: bilinear averages neighbours and kept 62 % of fine strokes' contrast, bicubic 85 %
-    strokes = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 256, (H, W, 3), dtype=np.uint8), (0, 0), 0.6)
-    flow = np.full((H, W, 2), 0.5, np.float32)
-
-    def contrast(image: np.ndarray) -> float:
-        inner = image[4:-4, 4:-4].astype(float)
-        return float(np.abs(inner - cv2.GaussianBlur(inner, (0, 0), 2)).mean())
-
-    photo = texture(0)
-    out = carried(strokes, photo, warp(photo, flow, cubic=True), flow)  # the camera moved half a pixel
-    assert contrast(out) >= 0.8 * contrast(strokes)
-    assert contrast(warp(strokes, flow)) < 0.7 * contrast(strokes)

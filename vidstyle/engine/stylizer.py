@@ -85,6 +85,7 @@ class Stylizer:
         self.problems = Problems(self.parts, temporal_slot)
         self._last: Problem | None = None  # the problem of the frame just delivered, while it can be resumed
         self._stopped = CAP  # how the latest optimisation (the finest level of a frame) ended
+        self._running: Problem | None = None  # the problem whose passes are running (``current_image``)
 
     @property
     def device(self) -> torch.device:
@@ -181,6 +182,15 @@ class Stylizer:
             return None
         why = self.problems.capture_refusal(problem)
         return "captured" if why is None else f"eager: {why}"
+
+    def current_image(self) -> np.ndarray | None:
+        """For a ``callback``: the 8-bit image the frame's last finished pass made, unmeasured (live mode
+        shows an update's earlier passes while the rest run). None outside the passes, and where that image
+        is not what the user gets (luminance mode recombines it with the frame's colours). A host read."""
+        problem = self._running
+        if problem is None or self.parts.colour.recombines:
+            return None
+        return to_image(problem.x)
 
     def resume(self, passes: int, callback: Callback | None = None) -> StylizeResult | None:
         """``passes`` more passes for the frame ``stylize`` just delivered, from its delivered image, over the
@@ -309,16 +319,20 @@ class Stylizer:
         watch = self.parts.stop.watch() if self.parts.stop is not None else None
         reader = LossReader(problem, self.problems.accelerator) if callback or watch else None
         done = 0
-        while done < passes:
-            step()
-            done += 1
-            if reader is not None:
-                values = reader.after_pass(done)
-                if callback is not None:
-                    callback(done, values)
-                best = reader.take_best() if watch is not None else None
-                if best is not None and watch is not None and watch.converged(*best):
-                    break  # the look has stopped changing: the rest of the cap is not spent
+        self._running = problem
+        try:
+            while done < passes:
+                step()
+                done += 1
+                if reader is not None:
+                    values = reader.after_pass(done)
+                    if callback is not None:
+                        callback(done, values)
+                    best = reader.take_best() if watch is not None else None
+                    if best is not None and watch is not None and watch.converged(*best):
+                        break  # the look has stopped changing: the rest of the cap is not spent
+        finally:
+            self._running = None
         if done:  # the image the last update made: measured among the candidates, or taken as it is
             if pick_best:
                 problem.consider_last()

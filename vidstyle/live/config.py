@@ -87,6 +87,14 @@ class LiveConfig:
         return available_cores()
 
 
+def shows_passes(device: torch.device) -> bool:
+    """Whether the display shows every pass of an update as it finishes, not only the last. On CPU: reading
+    the image costs nothing there, and the display gets a picture of a newer camera frame about 0.4 of an
+    update sooner (benchmarks/bench_live.py --clips: more style and content kept). On a GPU each read is a
+    sync of the update's queued passes, so only the last pass is read."""
+    return device.type == "cpu"
+
+
 def available_cores() -> int:
     """CPU cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):

@@ -2,7 +2,7 @@
 
 ``compose`` is the heart of the responsive display: the newest stylization result was made for an older
 camera frame; the backward optical flow from the current frame to that one moves it into place and the
-camera's change since is carried into it (temporal/follow.carried), so motion stays fluid at camera rate
+camera's change since is carried into it (temporal/carry.carried), so motion stays fluid at camera rate
 while the optimiser catches up.
 
 The window is OpenCV's highgui. The opencv-python wheels use Qt5 on Linux, whose xcb plugin *aborts the

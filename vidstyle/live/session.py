@@ -4,7 +4,7 @@ Three threads: the camera's capture thread keeps only the newest frame (io/camer
 optimises continuously, a few passes per update, each update starting from its last result carried onto the
 newest frame (worker.py); the display loop here runs in the main thread at camera rate and shows the
 newest result carried along the optical flow onto the current frame (display.compose,
-temporal/follow.carried). The first frame is painted before the display opens (``first_iterations``).
+temporal/carry.carried). The first frame is painted before the display opens (``first_iterations``).
 ``--record`` gets exactly the frames shown, at the processing size. The session ends on q/Esc, Ctrl-C, a closed window, --max-frames,
 the end of a file camera or a lost camera; every one of them finishes the recording and prints the figures.
 """
@@ -34,7 +34,7 @@ from ..io.checkpoint_files import local_weights_path
 from ..io.images import write_image
 from ..temporal.flow import FlowEstimator, check_flow_size
 from ..progress.bars import iteration_progress
-from .config import FIRST_OPTIMIZER, LiveConfig
+from .config import FIRST_OPTIMIZER, LiveConfig, shows_passes
 from .display import WindowView, check_display, compose, window_image
 from .keys import (
     HELP,
@@ -134,7 +134,7 @@ class _Session:
 
     # --- the loop ---------------------------------------------------------------------------------------
     def show(self, frame: Frame) -> None:
-        shown = compose(frame, self.worker.latest(), self.flow)
+        shown = compose(frame, self.worker.picture(), self.flow)
         if self.recorder is not None:
             self.recorder.write(shown)
         if self.view is not None:
@@ -265,7 +265,7 @@ def run_live(styles: Sequence[ImageLike], config: LiveConfig | None = None, *,
         recorder = VideoWriter(config.record, cam.fps, crf=engine.crf) if config.record else None
         cv2.setNumThreads(1)  # the display's flow and warps are tiny; OpenCV's pool would fight the worker
         worker = StyleWorker(cam, build, engine.iterations, threads=config.worker_threads(device),
-                             stylizers={0: stylizer})
+                             stylizers={0: stylizer}, show_passes=shows_passes(device))
         if seed is not None:
             worker.seed(seed)
         session = _Session(config, names, worker, cam, view, recorder, keys)

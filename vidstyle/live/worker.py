@@ -1,7 +1,7 @@
 """The stylization worker of live mode: optimises continuously, a few passes per update.
 
 Each update takes the newest camera frame and starts from the worker's previous result carried onto that
-frame (temporal/follow.carried: moved along the backward flow from the new frame to the frame the previous
+frame (temporal/carry.carried: moved along the backward flow from the new frame to the frame the previous
 result was made for, plus the camera's change since), so the optimisation carries over from update to update
 while the scene moves. Style or style-weight changes (n/p, +/-) abort the update in flight and apply to the
 next one, which still starts from the last result: the picture morphs into the new style instead of starting
@@ -23,7 +23,7 @@ import torch
 from ..io.camera import Camera, Frame
 from ..engine import Stylizer
 from ..temporal.flow import FlowEstimator
-from ..temporal.follow import carried, colour_map
+from ..temporal.carry import carried, colour_map, stroke_texture
 
 StylizerFactory = Callable[[int], Stylizer]
 WORKER_FLOW = "medium"  # the worker's warps accumulate from update to update: worth ~2 ms per update at 160 px
@@ -31,9 +31,9 @@ WORKER_FLOW = "medium"  # the worker's warps accumulate from update to update: w
 
 def carry(stylized: "Stylized", frame: np.ndarray, flow: FlowEstimator) -> np.ndarray:
     """``stylized``'s picture moved onto camera picture ``frame``, carrying the camera's change since it was
-    made (temporal/follow.carried): the display's picture and the worker's next start."""
+    made (temporal/carry.carried): the display's picture and the worker's next start."""
     drawn = stylized.frame.image
-    return carried(stylized.image, drawn, frame, flow(frame, drawn), stylized.palette)
+    return carried(stylized.image, drawn, frame, flow(frame, drawn), stylized.palette, stylized.strokes)
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,15 @@ class Stylized:
 
     @functools.cached_property
     def palette(self) -> np.ndarray:
-        """The painting's colours as a map of the camera's (temporal/follow.colour_map), fitted once for every
+        """The painting's colours as a map of the camera's (temporal/carry.colour_map), fitted once for every
         frame this result is carried onto."""
         return colour_map(self.frame.image, self.image)
+
+    @functools.cached_property
+    def strokes(self) -> np.ndarray:
+        """The painting's fine strokes, for the new content of every frame it is carried onto
+        (temporal/carry.stroke_texture)."""
+        return stroke_texture(self.image)
 
     @property
     def latency(self) -> float:
@@ -79,10 +85,14 @@ class StyleWorker:
     """
 
     def __init__(self, camera: Camera, factory: StylizerFactory, iterations: int, *, threads: int | None = None,
-                 flow_quality: str = WORKER_FLOW, stylizers: dict[int, Stylizer] | None = None) -> None:
+                 flow_quality: str = WORKER_FLOW, stylizers: dict[int, Stylizer] | None = None,
+                 show_passes: bool = False) -> None:
+        """``show_passes``: publish every pass of an update as it finishes, not only the last (``latest``
+        then holds the update's image so far; ``updates`` and the latencies count finished updates only)."""
         self.camera = camera
         self.iterations = iterations
         self.threads = threads
+        self.show_passes = show_passes
         self.error: BaseException | None = None
         self.updates = 0
         self.updates_by_style: Counter[int] = Counter()
@@ -95,6 +105,7 @@ class StyleWorker:
         self._controls = _Controls()
         self._version = 0  # bumped by every setting change; an update started on an older one is aborted
         self._latest: Stylized | None = None
+        self._preview: Stylized | None = None  # the update in flight's image so far (show_passes)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -137,6 +148,12 @@ class StyleWorker:
         with self._lock:
             return self._latest
 
+    def picture(self) -> Stylized | None:
+        """What to show: the update in flight's image so far where passes are shown and one is done, else
+        ``latest``."""
+        with self._lock:
+            return self._preview or self._latest
+
     # --- worker thread --------------------------------------------------------------------------------
     def _stylizer(self, index: int, weight_scale: float) -> Stylizer:
         if index not in self._stylizers:
@@ -175,9 +192,16 @@ class StyleWorker:
                 stylizer = self._stylizer(style, scale)
                 init = self._init_for(frame)
 
-                def check(_iteration: int, _losses: dict[str, float], version: int = version) -> None:
+                def check(iteration: int, _losses: dict[str, float], version: int = version, frame: Frame = frame,
+                          stylizer: Stylizer = stylizer, style: int = style) -> None:
                     if self._stop.is_set() or self._version != version:
                         raise _Abort
+                    if self.show_passes and iteration < self.iterations:
+                        image = stylizer.current_image()
+                        if image is not None:  # fresher than the last update's, for the display only
+                            now = time.perf_counter()
+                            with self._lock:
+                                self._preview = Stylized(image, frame, style, now, now - start)
 
                 start = time.perf_counter()
                 try:
@@ -185,11 +209,13 @@ class StyleWorker:
                     result = stylizer.stylize(frame.image, init=init, iterations=self.iterations, callback=check,
                                               measure=False)
                 except _Abort:
+                    with self._lock:
+                        self._preview = None
                     continue
                 done = time.perf_counter()
                 update = Stylized(result.image, frame, style, done, done - start)
                 with self._lock:
-                    self._latest = update
+                    self._latest, self._preview = update, None
                     self.updates += 1
                     self.updates_by_style[style] += 1
                     self.latencies.append(update.latency)

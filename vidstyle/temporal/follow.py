@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
 from ..engine.accelerator import accelerator_for
-from .flow import warp, warp_tensor
+from .flow import warp_tensor
 from .shots import Motion
 
 
@@ -64,42 +63,3 @@ def painted_init(warped: torch.Tensor, change: torch.Tensor) -> torch.Tensor:
     """Frame t's start in flow mode (levels): the stylized pixels moved into frame t plus the input's change
     since they were drawn, rounded to 8-bit levels."""
     return (warped + change).round_().clamp_(0, 255)
-
-
-# live carry: the camera's change since the painting was drawn, in levels (mean over RGB, over 5 x 5 pixels),
-# from which the moved strokes fade into the recoloured camera picture (fully new at the upper end)
-UNEXPLAINED_LEVELS = (20.0, 50.0)
-
-
-def carried(painted: np.ndarray, drawn: np.ndarray, current: np.ndarray, flow: np.ndarray,
-            palette: np.ndarray | None = None) -> np.ndarray:
-    """``painted_init`` on the host, for 8-bit images: ``painted`` (stylized for frame ``drawn``) moved along
-    the backward ``flow`` from ``current`` to ``drawn``, plus the input's change since it was drawn; where
-    the flow does not explain the camera's picture (fast motion, zoom, something new held up to the camera),
-    the camera's picture in the painting's colours instead.
-
-    Live mode's display and worker start. Bicubic: a bilinear move of a painting blurs its strokes, about a
-    quarter of its style strength per move. Where the flow fails, the moved strokes belong to what was there
-    before: added to the camera's change they left ghosts of the old scene that two passes an update never
-    cleared; the recoloured camera picture keeps the new scene's structure until the optimiser paints it.
-    ``palette``: ``colour_map(drawn, painted)`` when the caller keeps it (one fit per result, not per frame)."""
-    moved = warp(painted, flow, cubic=True).astype(np.float32)
-    change = current.astype(np.float32) - warp(drawn, flow, cubic=True)
-    lo, hi = UNEXPLAINED_LEVELS
-    unexplained = cv2.blur(np.abs(change).mean(axis=2), (5, 5))
-    new = np.clip((unexplained - lo) / (hi - lo), 0, 1)[..., None]
-    if palette is None:
-        palette = colour_map(drawn, painted)
-    recoloured = cv2.transform(current.astype(np.float32), palette)
-    picture = (1 - new) * (moved + change) + new * recoloured
-    return np.clip(np.rint(picture), 0, 255).astype(np.uint8)
-
-
-def colour_map(photo: np.ndarray, painting: np.ndarray) -> np.ndarray:
-    """The affine colour map (3 x 4: a 3 x 3 matrix and an offset, for ``cv2.transform``) that takes
-    ``photo``'s pixels closest to ``painting``'s, least squares over every other pixel and row: the painting's
-    palette, for the camera's new content."""
-    source = photo[::2, ::2].reshape(-1, 3).astype(np.float32)
-    rows = np.hstack([source, np.ones((len(source), 1), np.float32)])
-    mapping, *_ = np.linalg.lstsq(rows, painting[::2, ::2].reshape(-1, 3).astype(np.float32), rcond=None)
-    return np.ascontiguousarray(mapping.T)
