@@ -5,7 +5,7 @@ frame (temporal/carry.carried: moved along the backward flow from the new frame 
 result was made for, plus the camera's change since), so the optimisation carries over from update to update
 while the scene moves. Style or style-weight changes (n/p, +/-) abort the update in flight and apply to the
 next one, which still starts from the last result: the picture morphs into the new style instead of starting
-over.
+over. On CPU the display also gets each pass of the update in flight as it finishes (``picture``).
 """
 from __future__ import annotations
 
@@ -87,8 +87,9 @@ class StyleWorker:
     def __init__(self, camera: Camera, factory: StylizerFactory, iterations: int, *, threads: int | None = None,
                  flow_quality: str = WORKER_FLOW, stylizers: dict[int, Stylizer] | None = None,
                  show_passes: bool = False) -> None:
-        """``show_passes``: publish every pass of an update as it finishes, not only the last (``latest``
-        then holds the update's image so far; ``updates`` and the latencies count finished updates only)."""
+        """``show_passes``: offer every pass of an update to the display as it finishes, not only the last
+        (``picture`` then holds the update's image so far; ``latest``, ``updates`` and the latencies keep to
+        finished updates)."""
         self.camera = camera
         self.iterations = iterations
         self.threads = threads
