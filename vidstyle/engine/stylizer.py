@@ -124,8 +124,9 @@ class Stylizer:
         content mask of the configuration). The returned losses are those of the returned 8-bit image.
         ``measure=False``: the last pass's image is delivered as it is, neither compared with the images the
         passes started from nor measured (``losses`` empty), and the loss scale is the previous frame's: three
-        forwards fewer per frame, which live mode's two-pass updates spend on passes instead. Only for a frame at one scale without colour recombination
-        (an ``init`` given, no luminance mode); any other frame is measured as usual.
+        forwards fewer per frame, which live mode's two-pass updates spend on passes instead. Only for a frame
+        at one scale without colour recombination (an ``init`` given, no luminance mode); any other frame is
+        measured as usual.
         """
         start = time.perf_counter()
         p = self.parts
@@ -301,20 +302,20 @@ class Stylizer:
     def _optimise(self, work: np.ndarray, colour_frame: np.ndarray | None, init: np.ndarray | torch.Tensor | None,
                   passes: int,
                   extra: list[Term], callback: Callback | None,
-                  mask: LabelMap | None, pick_best: bool = True) -> tuple[Problem, int]:
+                  mask: LabelMap | None, measure: bool = True) -> tuple[Problem, int]:
         """One optimisation at one resolution; ``colour_frame`` is the content at the processing size (None at
         coarser levels, where only content, style and TV apply)."""
         c = to_tensor(work, self.device)
         problem = self.problems.load(c, None if colour_frame is None else [colour_frame], mask, extra)
         x = _start_tensor(init, self.device) if init is not None else self._initial(c)
-        return problem, self._run(problem, x, passes, callback, pick_best)
+        return problem, self._run(problem, x, passes, callback, measure)
 
     def _run(self, problem: Problem, x: torch.Tensor, passes: int, callback: Callback | None,
-             pick_best: bool = True) -> int:
+             measure: bool = True) -> int:
         """``passes`` passes of the optimiser from ``x`` (fewer once the stopping rule says the look has stopped
-        changing); the best image ends in ``problem.best_x`` (``pick_best=False``: the last pass's image, and
+        changing); the best image ends in ``problem.best_x`` (``measure=False``: the last pass's image, and
         the loss scale of the problem's frame before, so that nothing but the passes runs a forward)."""
-        problem.start(x, passes, keep_scale=not pick_best)
+        problem.start(x, passes, keep_scale=not measure)
         step = self.problems.stepper(problem)
         watch = self.parts.stop.watch() if self.parts.stop is not None else None
         reader = LossReader(problem, self.problems.accelerator) if callback or watch else None
@@ -334,7 +335,7 @@ class Stylizer:
         finally:
             self._running = None
         if done:  # the image the last update made: measured among the candidates, or taken as it is
-            if pick_best:
+            if measure:
                 problem.consider_last()
             else:
                 problem.take_last()

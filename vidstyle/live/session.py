@@ -5,8 +5,9 @@ optimises continuously, a few passes per update, each update starting from its l
 newest frame (worker.py); the display loop here runs in the main thread at camera rate and shows the
 newest result carried along the optical flow onto the current frame (display.compose,
 temporal/carry.carried). The first frame is painted before the display opens (``first_iterations``).
-``--record`` gets exactly the frames shown, at the processing size. The session ends on q/Esc, Ctrl-C, a closed window, --max-frames,
-the end of a file camera or a lost camera; every one of them finishes the recording and prints the figures.
+``--record`` gets exactly the frames shown, at the processing size. The session ends on q/Esc, Ctrl-C, a
+closed window, --max-frames, the end of a file camera or a lost camera; every one of them finishes the
+recording and prints the figures.
 """
 from __future__ import annotations
 

@@ -40,8 +40,9 @@ def carried(painted: np.ndarray, drawn: np.ndarray, current: np.ndarray, flow: n
     optimiser reaches it. ``palette`` and ``strokes``: ``colour_map(drawn, painted)`` and
     ``stroke_texture(painted)`` when the caller keeps them (one per result, not per frame)."""
     flow = steadied(drawn, current, flow)
+    now = current.astype(np.float32)
     moved = warp(painted, flow, cubic=True).astype(np.float32)
-    change = current.astype(np.float32) - warp(drawn, flow, cubic=True)
+    change = now - warp(drawn, flow, cubic=True)
     lo, hi = UNEXPLAINED_LEVELS
     unexplained = cv2.blur(cv2.transform(np.abs(change), _MEAN), (5, 5))
     new = np.clip((unexplained - lo) / (hi - lo), 0, 1)[..., None]
@@ -49,7 +50,7 @@ def carried(painted: np.ndarray, drawn: np.ndarray, current: np.ndarray, flow: n
         palette = colour_map(drawn, painted)
     if strokes is None:
         strokes = stroke_texture(painted)
-    fill = cv2.transform(current.astype(np.float32), palette) + strokes
+    fill = cv2.transform(now, palette) + strokes
     picture = (1 - new) * (moved + change) + new * fill
     return np.clip(np.rint(picture), 0, 255).astype(np.uint8)
 
