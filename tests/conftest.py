@@ -44,5 +44,5 @@ def _no_weight_download(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The fast subset, ``python -m pytest -q -m "not slow"``, leaves out the tests marked slow (over ~2 s here)."""
-    config.addinivalue_line("markers", "slow: takes more than ~2 s on a 2-core CPU; left out by -m 'not slow'")
+    """The fast subset, ``python -m pytest -q -m "not slow"``, leaves out the tests marked slow (over ~1 s here)."""
+    config.addinivalue_line("markers", "slow: takes more than ~1 s on a 2-core CPU; left out by -m 'not slow'")

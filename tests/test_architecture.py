@@ -175,6 +175,7 @@ def test_the_config_reader_check_sees_imports_and_parameters(tmp_path):
 DEVICE_CHOICE = ("cuda.is_available", "mps.is_available", "cudnn.benchmark")
 
 
+@pytest.mark.slow
 def test_the_device_is_selected_in_exactly_one_function():
     choosers = set()
     for name, path in _modules().items():

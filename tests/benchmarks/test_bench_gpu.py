@@ -58,6 +58,7 @@ def test_no_capture_happens_inside_the_timed_window(monkeypatch: pytest.MonkeyPa
     assert captures[0] == 1 and captures[1:] == [0, 0], captures
 
 
+@pytest.mark.slow
 def test_the_bare_baseline_is_captured_as_the_engines_pass_is(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bare forward + backward is a graph replay on a device that captures (before, it was eager while the
     engine's pass was a replay, so the ratio compared two different things); the capture rules hold for it,

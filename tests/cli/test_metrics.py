@@ -97,6 +97,7 @@ def test_longer_reference_compares_the_matching_frames(clips: dict[str, Path], t
     assert "frame counts differ" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_look_over_time(clips: dict[str, Path], tmp_path: Path, starry_night: Path, weights_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     """--style adds per-frame style strength and content fidelity of the written frames and their drift from
@@ -132,6 +133,7 @@ def read_frames_sorted(directory: Path) -> list[np.ndarray]:
     return [read_image(p) for p in sorted(directory.glob("*.png"))]
 
 
+@pytest.mark.slow
 def test_look_per_shot(tmp_path: Path, tubingen: Path, starry_night: Path, weights_path: Path,
                        capsys: pytest.CaptureFixture[str]) -> None:
     """With --style, a cut in the reference starts a new reference for "kept", and every shot gets one summary

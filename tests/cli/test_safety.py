@@ -362,6 +362,7 @@ def test_output_dot_with_a_work_dir_elsewhere_works(tmp_path, capsys, in_empty_f
     assert {"clip": digest(clip), "style": digest(images["style"])} == before
 
 
+@pytest.mark.slow
 def test_output_dot_is_the_current_folder(tmp_path, capsys, monkeypatch, in_empty_folder, clip, images,
                                          weights_path):
     """OUTPUT '.' or './' for a video (a ValueError from the default work directory's name, exit 1) is the

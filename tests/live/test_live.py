@@ -44,6 +44,7 @@ def live_config(weights: Path, **fields: object) -> LiveConfig:
     return LiveConfig(engine=engine, window=False, **fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_headless_run_records_exactly_n_stylized_frames(clip: Path, weights_path: Path, starry_night: Path,
                                                          tmp_path: Path) -> None:
     out, report = tmp_path / "live.mp4", tmp_path / "live.json"
@@ -62,6 +63,7 @@ def test_headless_run_records_exactly_n_stylized_frames(clip: Path, weights_path
     assert float(np.mean(np.abs(recorded.astype(float) - camera.astype(float)))) > 8
 
 
+@pytest.mark.slow
 def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Path, starry_night: Path,
                                                    tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,6 +113,7 @@ def test_keys_snapshot_style_cycle_weight_and_quit(clip: Path, weights_path: Pat
     assert len(networks) == 1, "each style loaded its own copy of the network"
 
 
+@pytest.mark.slow
 def test_end_of_file_camera_stops_cleanly(short_clip: Path, weights_path: Path, starry_night: Path,
                                           tmp_path: Path) -> None:
     out = tmp_path / "eof.mp4"
@@ -137,6 +140,7 @@ class UnpluggedCamera:
         pass
 
 
+@pytest.mark.slow
 def test_lost_camera_stops_and_keeps_a_valid_recording(weights_path: Path, starry_night: Path, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     device = UnpluggedCamera(frames=20)
@@ -242,6 +246,7 @@ def _free_display() -> int:
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed (Debian package xvfb; .ci/run "
                     "installs it when it runs as root with apt-get)")
+@pytest.mark.slow
 def test_window_on_virtual_display(clip: Path, weights_path: Path, starry_night: Path, tmp_path: Path) -> None:
     n = _free_display()
     xvfb = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],

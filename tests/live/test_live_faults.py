@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.clips import count_frames_ffmpeg, make_clip
 from tests.io.temps import stale_temp
 from vidstyle.live.config import LiveConfig, live_engine_config
 from vidstyle.live.session import run_live
 
 
+@pytest.mark.slow
 def test_stale_temporaries_of_a_killed_session_are_cleaned(tmp_path: Path, weights_path: Path,
                                                             starry_night: Path) -> None:
     camera = make_clip(tmp_path / "cam.mp4", size="64x48", rate="30", frames=10)

@@ -171,6 +171,7 @@ def stop_after(n: int):
     return progress
 
 
+@pytest.mark.slow
 def test_resume_identifies_init_and_masks_by_content(tmp_path, frames, style, weights_path):
     """Stop after 2 frames, edit --init (or a mask) in place, rerun: never old frames mixed with new ones."""
     init, cmask, smask = tmp_path / "init.png", tmp_path / "cmask.png", tmp_path / "smask.png"

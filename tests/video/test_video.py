@@ -65,6 +65,7 @@ def test_kinds_follow_the_path(tmp_path: Path, clip: Path, style: Path) -> None:
         output_kind(tmp_path / "a.xyz")
 
 
+@pytest.mark.slow
 def test_cli_video_keeps_frame_count_fps_and_audio(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     out, report = tmp_path / "out.mp4", tmp_path / "report.json"
@@ -89,6 +90,7 @@ def test_no_audio_range_and_mkv(clip: Path, style: Path, weights_path: Path, tmp
     assert count_frames_ffmpeg(out) == 4 and not probe_video(out).has_audio and report["video"]["first_frame"] == 3
 
 
+@pytest.mark.slow
 def test_frame_directory_round_trip_in_natural_order(style: Path, weights_path: Path, tmp_path: Path) -> None:
     frames = [np.full((24, 32, 3), 10 * i, np.uint8) for i in range(1, 13)]
     src = frame_dir(tmp_path / "in", frames, "shot{}.png")  # shot2 must come before shot10
@@ -102,6 +104,7 @@ def test_frame_directory_round_trip_in_natural_order(style: Path, weights_path: 
     assert count_frames_ffmpeg(video) == 12 and probe_video(video).fps == NTSC and not probe_video(video).has_audio
 
 
+@pytest.mark.slow
 def test_warm_start_reaches_lower_loss_than_none(style: Path, weights_path: Path, tmp_path: Path) -> None:
     src = frame_dir(tmp_path / "in", moving(5))
     losses = {}
@@ -124,6 +127,7 @@ def interrupt_after(k: int, seen: list[int]):  # noqa: ANN201 - test helper
     return callback
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_only_the_remaining_frames(style: Path, weights_path: Path,
                                                                 tmp_path: Path) -> None:
     src = frame_dir(tmp_path / "in", moving(6))
@@ -174,6 +178,7 @@ def test_resume_refuses_finished_frames_of_another_size_and_keeps_them(temporal:
     assert [p.read_bytes() for p in kept] == before and not out.exists()
 
 
+@pytest.mark.slow
 def test_cli_ctrl_c_exits_130_and_says_how_to_resume(clip: Path, style: Path, weights_path: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,6 +259,7 @@ def test_frames_too_small_for_the_flow_are_refused_before_any_work(style: Path, 
     assert main([*argv, "--temporal", "warm"]) == 0  # the same frames without flow
 
 
+@pytest.mark.slow
 def test_a_video_cut_short_is_stylized_as_far_as_it_decodes_and_says_so(style: Path, weights_path: Path,
                                                                          tmp_path: Path,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
@@ -291,6 +297,7 @@ def _joined_clip(tmp_path: Path) -> Path:
     return joined
 
 
+@pytest.mark.slow
 def test_a_stream_that_changes_size_is_fitted_with_its_aspect_and_says_so(style: Path, weights_path: Path,
                                                                            tmp_path: Path,
                                                                            capsys: pytest.CaptureFixture[str]) -> None:
