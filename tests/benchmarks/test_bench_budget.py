@@ -19,7 +19,7 @@ def test_bench_budget_compares_the_rule_with_fixed_budgets(tmp_path: Path) -> No
     out = tmp_path / "budget.json"
     cmd = [sys.executable, str(REPO / "benchmarks" / "bench_budget.py"), "--threads", "1", "--sizes", "32",
            "--styles", "starry_night", "--optimizers", "lbfgs", "--iterations", "150", "--clips", "bunny",
-           "--video", "64:70:70", "--frames", "3", "--json", str(out)]
+           "--video", "48:70:70", "--frames", "2", "--json", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-2000:]
