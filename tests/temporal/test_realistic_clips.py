@@ -82,12 +82,18 @@ def test_written_video_is_as_steady_as_the_footage_and_keeps_its_look(
         kind: str, tmp_path: Path, scene: np.ndarray, starry_night: Path, weights_path: Path) -> None:
     """The camera-footage targets, on the .mp4 actually written and decoded as `vidstyle metrics` does: warping
     error at most 2x the input's own, and the last frame keeps >= 0.8 of frame 0's style strength and content
-    fidelity. On the still clip the written colour crawled at 2.13x before the decoder interpolated 4:2:0
-    chroma (OpenCV repeats it over 2x2 blocks; vidstyle.io.chroma)."""
-    frames = 12
+    fidelity. On the still clip the written colour crawls when the decoder repeats 4:2:0 chroma over 2x2
+    blocks (OpenCV's default) instead of interpolating it (vidstyle.io.chroma).
+
+    10 frames at 128 px, 4 passes a frame (16 for the first), measured over OpenCV 4.14 / 5.1 (still: and 1 / 2
+    threads): still 1.40-1.59x the input's error (2.62-2.94x with the chroma repeated, which the 2x must still
+    fail), handheld 1.09-1.12x, pan 0.49x; the last frame keeps 0.97-1.03 of the style and 1.01-1.05 of the
+    content. At 96 px the still clip measured 2.56x even with the chroma interpolated (12 frames, 8 passes):
+    there the 2x2 blocks are too coarse for the bound, so the size stays."""
+    frames = 10
     clip = make_realistic_clip(kind, tmp_path / f"{kind}.mp4", scene, frames=frames, width=320, height=180,
                                sprite=read_image(MEDIA / "shipwreck.jpg"))
-    cfg = Config(preset="fast", weights=str(weights_path), size=128, iterations=8, first_iterations=24,
+    cfg = Config(preset="fast", weights=str(weights_path), size=128, iterations=4, first_iterations=16,
                  quiet=True, seed=0, device="cpu", temporal="flow")
     stylize_video(clip, starry_night, tmp_path / "out.mp4", cfg)
     meter, look = LookMeter(read_image(starry_night), weights=str(weights_path)), LookOverTime()
