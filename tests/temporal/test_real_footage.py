@@ -70,8 +70,8 @@ def test_bunny_keeps_its_content_under_a_slowly_moving_camera(tmp_path: Path, st
     (shot,) = look.shots()
     assert err.mean <= 2 * err.reference_mean
     # content measured 0.899-0.904 mean / 0.876-0.881 worst over OpenCV 4.14 / 5.1 and 1 / 2 threads (style
-    # 1.078-1.094 / 0.978-0.984). With still regions (the follower vidstyle had before) the content measured 0.821-0.822 /
-    # 0.810-0.814: the mean's 0.86 sits 4 % under the lowest passing figure and 4.5 % over that, which must still
-    # fail; the worst frame's 0.83 leaves 5 % room and fails it too
+    # 1.078-1.094 / 0.978-0.984). With still regions (the follower vidstyle had before) the content measured
+    # 0.821-0.822 / 0.810-0.814: the mean's 0.86 sits 4 % under the lowest passing figure and 4.5 % over that,
+    # which must still fail; the worst frame's 0.83 leaves 5 % room and fails it too
     assert shot.style_mean >= 0.85 and shot.content_mean >= 0.86, (shot.style_mean, shot.content_mean)
     assert shot.style_worst >= 0.8 and shot.content_worst >= 0.83, (shot.style_worst, shot.content_worst)
