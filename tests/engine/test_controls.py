@@ -135,8 +135,8 @@ def test_scale_plan_spends_the_budget_in_full_size_passes():
 
 
 @pytest.mark.slow
-def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
-    photo = resize_long_side(read_image(tubingen), 128)
+def test_coarse_to_fine_beats_single_scale_at_equal_compute(content, scream):
+    photo = content  # 64 px: a coarse level at 32
     # noise init: there the coarse pass pays off; with the content init the two are within a few per cent
     single = build_stylizer(cfg(iterations=24, init="noise"), scream)
     multi = build_stylizer(cfg(iterations=24, init="noise", scales=2), scream)
@@ -147,7 +147,9 @@ def test_coarse_to_fine_beats_single_scale_at_equal_compute(tubingen, scream):
     assert r2.iterations == sum(n for _, n in scale_plan(24, 2)) > r1.iterations == 24
     assert progress == sorted(progress) and progress[-1] == 24  # in full-size pass equivalents
     e1, e2 = single.evaluate(r1.image, photo)["total"], single.evaluate(r2.image, photo)["total"]
-    assert e2 < e1
+    # measured 0.78x (OpenCV 4.14 and 5.1, 1 or 2 threads; 0.86x at 128 px, 0.82x at 96): 0.9 leaves room for other
+    # CPUs' rounding, and a second scale that only repeated the single-scale run (1.0x) fails
+    assert e2 < 0.9 * e1, (e1, e2)
 
 
 def test_a_frame_with_an_init_is_optimised_at_full_size_only(content, scream):

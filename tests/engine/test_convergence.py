@@ -55,13 +55,16 @@ def test_a_non_finite_loss_never_settles() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
 def test_a_converged_run_stops_before_its_cap(optimizer: str) -> None:
-    result = stylize_frame(MEDIA / "tubingen.jpg", MEDIA / "starry_night.jpg", cfg(optimizer=optimizer))
-    assert result.stopped == "converged" and WINDOW < result.iterations < 400, (result.stopped, result.iterations)
-    fixed = stylize_frame(MEDIA / "tubingen.jpg", MEDIA / "starry_night.jpg", cfg(optimizer=optimizer,
-                                                                                   fixed_budget=True))
-    assert fixed.stopped == "cap" and fixed.iterations == 400
-    # what the rest of the cap would have bought: under the 2 % the rule allows over a window (measured
-    # 0.3-0.9 % at this size)
+    # a cap of 200: the runs stop at 100 (L-BFGS) and 140 (Adam) passes, well inside it (OpenCV 4.14 and 5.1,
+    # 1 or 2 threads), and the fixed-budget run spends 200 passes, not 400
+    cap = 200
+    photo, painting = MEDIA / "tubingen.jpg", MEDIA / "starry_night.jpg"
+    result = stylize_frame(photo, painting, cfg(optimizer=optimizer, iterations=cap))
+    assert result.stopped == "converged" and WINDOW < result.iterations < cap, (result.stopped, result.iterations)
+    fixed = stylize_frame(photo, painting, cfg(optimizer=optimizer, iterations=cap, fixed_budget=True))
+    assert fixed.stopped == "cap" and fixed.iterations == cap
+    # what the rest of the cap would have bought: under the 2 % the rule allows over a window (measured 0.5 %
+    # for L-BFGS and 1.0 % for Adam at this size; 0.6 % and 2.0 % against a 400-pass cap)
     assert result.losses["total"] <= 1.03 * fixed.losses["total"], (result.losses, fixed.losses)
 
 

@@ -123,21 +123,26 @@ def test_adam_reports_the_losses_of_the_returned_image(weights_path, pair):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("optimizer,short,long", [("lbfgs", 100, 400), ("adam", 25, 100)])
-def test_more_passes_never_deliver_a_worse_image_and_reports_are_of_the_delivered_image(
-        weights_path, pair, optimizer, short, long):
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_more_passes_never_deliver_a_worse_image_and_reports_are_of_the_delivered_image(weights_path, pair, optimizer):
     """Before the projection and best-image tracking, 400 L-BFGS passes delivered a 1.175x worse 8-bit image
     than 100 at 64 px, and the reported loss was 22.6 % below the delivered one."""
     content, style = pair
     small = resize_long_side(content, 64)
+    # a fixed budget, so the long run spends its passes: under the stopping rule a 400-pass L-BFGS run stops at
+    # 100 and delivers the 100-pass image. One stylizer for both runs (each frame starts afresh)
+    stylizer = build_stylizer(fast_config(weights_path, size=64, optimizer=optimizer, fixed_budget=True), style)
+    short, long = 25, 100
     delivered, reported = {}, {}
     for passes in (short, long):
-        stylizer = build_stylizer(fast_config(weights_path, size=64, iterations=passes, optimizer=optimizer), style)
-        result = stylizer.stylize(small)
+        result = stylizer.stylize(small, iterations=passes)
+        assert result.iterations == passes
         delivered[passes] = stylizer.evaluate(result.image, small)["total"]
         reported[passes] = result.losses["total"]
         assert reported[passes] == pytest.approx(delivered[passes], rel=0.02)
-    assert delivered[long] <= 1.01 * delivered[short]
+    # measured 100 / 25 passes: 0.94x (L-BFGS) and 0.83x (Adam), reported / delivered 1.000 (OpenCV 4.14 and 5.1,
+    # 1 or 2 threads)
+    assert delivered[long] <= 1.01 * delivered[short], delivered
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])

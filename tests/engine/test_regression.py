@@ -28,8 +28,10 @@ def test_persistent_pass_gives_the_images_of_torch_adam(name: str, monkeypatch: 
 def test_the_persistent_lbfgs_delivers_torchs_lbfgs_loss_at_equal_passes(style: str,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The persistent L-BFGS replaced torch's (strong-Wolfe line search, eager): at equal passes its delivered
-    loss is within 5 % of torch's at 30 passes and 2 % at 100 (measured at 48 px: see the figures printed; at
-    128 px over four paintings 0.997x and 1.0005x)."""
+    loss is within 5 % of torch's at 20 passes and 2 % at 60. Measured at 48 px (OpenCV 4.14 and 5.1, 1 or 2
+    threads): 0.98-0.99x (Starry Night) and 0.97x (The Scream) at 20 passes, 0.999x at 60 (at 128 px over four
+    paintings, 30 and 100 passes: 0.997x and 1.0005x); Adam in its place, a weaker optimiser, delivers 1.18x and
+    1.28x at 20 passes and 1.06x and 1.08x at 60, and fails both bounds."""
     import tests.engine.regression_cases as cases
     from tests.helpers import MEDIA, WEIGHTS
     from vidstyle import Config, build_stylizer
@@ -38,15 +40,16 @@ def test_the_persistent_lbfgs_delivers_torchs_lbfgs_loss_at_equal_passes(style: 
 
     content = resize_long_side(read_image(MEDIA / "tubingen.jpg"), 48)
     painting = read_image(MEDIA / style)
+    config = Config(preset="fast", weights=str(WEIGHTS), device="cpu", size=48, iterations=60, seed=0, quiet=True,
+                    fixed_budget=True)
+    stylizer = build_stylizer(config, painting)  # one for both optimisers: the reference runs in the frame's place
     delivered = {}
-    for passes in (30, 100):
-        config = Config(preset="fast", weights=str(WEIGHTS), device="cpu", size=48, iterations=passes, seed=0,
-                        quiet=True, fixed_budget=True)
-        ours = build_stylizer(config, painting).stylize(content).losses["total"]
+    for passes in (20, 60):
+        ours = stylizer.stylize(content, iterations=passes).losses["total"]
         with monkeypatch.context() as m:
             m.setattr(Stylizer, "_frame_persistent", cases.reference_frame)
             m.setattr(cases, "REFERENCE", "lbfgs")
-            torchs = build_stylizer(config, painting).stylize(content).losses["total"]
+            torchs = stylizer.stylize(content, iterations=passes).losses["total"]
         delivered[passes] = ours / torchs
     print(style, delivered)
-    assert delivered[30] <= 1.05 and delivered[100] <= 1.02, delivered
+    assert delivered[20] <= 1.05 and delivered[60] <= 1.02, delivered

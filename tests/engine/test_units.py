@@ -69,19 +69,23 @@ def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
 
 
 @pytest.mark.slow
-def test_the_default_look_is_the_same_at_96_and_192_px():
-    """In the paper's units the style strength fell 2.9x and the content fidelity rose 1.9x from 96 to 192 px."""
+def test_the_default_look_is_the_same_at_64_and_128_px():
+    """In the paper's units the content fidelity rose 1.8x from 64 to 128 px (and from 96 to 192 px the style
+    strength fell 2.9x and the fidelity rose 1.9x over 100 passes)."""
     photo, style = read_image(MEDIA / "tubingen.jpg"), read_image(MEDIA / "starry_night.jpg")
     judge = LookMeter(style, weights=str(WEIGHTS), weights_format="caffe")
     looks = {}
-    for size in (96, 192):
+    for size in (64, 128):
         content = resize_long_side(photo, size)
-        image = build_stylizer(cfg(WEIGHTS, iterations=100), style).stylize(content).image
+        image = build_stylizer(cfg(WEIGHTS, iterations=50), style).stylize(content).image
         looks[size] = judge.measure(image, content)
-    strength = [looks[s].style_strength for s in (96, 192)]
-    fidelity = [looks[s].content_fidelity for s in (96, 192)]
-    # measured 1.26x in strength and 1.03x in fidelity (16.4 / 13.0, 6.8 / 6.6; the same with OpenCV 4.14 and 5.1,
-    # 1 or 2 threads): 1.5 leaves room for other CPUs' float rounding over 100 L-BFGS passes, and the paper's
-    # units (2.9x and 1.9x) still fail
+    strength = [looks[s].style_strength for s in (64, 128)]
+    fidelity = [looks[s].content_fidelity for s in (64, 128)]
+    # measured over 50 L-BFGS passes: 1.27x in strength and 1.04x in fidelity (14.2 / 11.2, 6.5 / 6.3; the same
+    # with OpenCV 4.14 and 5.1, 1 or 2 threads; at 96 and 192 px over 100 passes 1.26x and 1.03x): 1.5 leaves room
+    # for other CPUs' float rounding, and the paper's units still fail (fidelity 1.8x, 1.75 / 3.2; their
+    # strength, 93 / 87, changes little between these two sizes)
     assert max(strength) / min(strength) <= 1.5 and max(fidelity) / min(fidelity) <= 1.5, (strength, fidelity)
-    assert min(strength) >= 10 and min(fidelity) >= 3, (strength, fidelity)
+    # strength is relative to the photo's own (1.0): 8 sits 29 % under the 11.2 measured at 64 px; the paper's
+    # units' fidelity (1.75 at 64 px) fails the floor of 3 too
+    assert min(strength) >= 8 and min(fidelity) >= 3, (strength, fidelity)
