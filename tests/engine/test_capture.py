@@ -84,6 +84,7 @@ def test_image_paths_are_captured_and_replayed_under_the_rules(cuda: Stats, path
     assert result.image.std() > 5
 
 
+@pytest.mark.slow
 def test_the_captured_pass_gives_the_eager_images(cuda: Stats, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stand-in capture runs no kernel (what it wrote is put back), so the budget is spent exactly: the
     images are those of the eager pass."""

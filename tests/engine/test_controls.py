@@ -51,6 +51,7 @@ def _chroma_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # --- colour preservation ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_luminance_mode_keeps_the_content_chroma(results, content):
     lum, plain = results["luminance"], results["none"]
     assert lum.shape == content.shape and lum.dtype == np.uint8
@@ -87,6 +88,7 @@ def test_luminance_mode_image_terms_see_the_recombined_colour_image(content, scr
 
 
 # --- several styles -------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_blend_weights_one_zero_is_the_single_first_style(content, scream, matisse):
     single = build_stylizer(cfg(iterations=4), scream)
     blend = build_stylizer(cfg(iterations=4, style_weights=(1.0, 0.0)), [scream, matisse])
@@ -100,6 +102,7 @@ def test_blend_weights_one_zero_is_the_single_first_style(content, scream, matis
         cfg(style_weights=(0, 0))
 
 
+@pytest.mark.slow
 def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, matisse):
     judges = {"scream": build_stylizer(cfg(), scream), "matisse": build_stylizer(cfg(), matisse)}
     out = {w: build_stylizer(cfg(style_weights=(w, 1 - w)), [scream, matisse]).stylize(content).image
@@ -110,6 +113,7 @@ def test_moving_weight_toward_a_style_lowers_its_style_loss(content, scream, mat
 
 
 # --- style scale ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_style_scale_changes_the_gram_targets(scream):
     base = build_stylizer(cfg(), scream)
     half = build_stylizer(cfg(style_scale=0.5), scream)
@@ -160,6 +164,7 @@ def test_a_frame_with_an_init_is_optimised_at_full_size_only(content, scream):
 
 
 # --- video ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_controls_apply_to_video_frames(tmp_path, content, scream, matisse):
     src = tmp_path / "in"
     src.mkdir()

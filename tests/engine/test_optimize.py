@@ -35,6 +35,7 @@ def test_tubingen_starry_night_is_stylized_and_recognisable(weights_path, pair):
     assert result.iterations == 40
 
 
+@pytest.mark.slow
 def test_seeded_runs_are_identical(weights_path, pair):
     content, style = pair
     cfg = fast_config(weights_path, init="noise", iterations=4, size=48)
@@ -95,6 +96,7 @@ def test_python_api_returns_rgb_uint8(weights_path, tubingen, starry_night):
 
 
 
+@pytest.mark.slow
 def test_lbfgs_stays_finite_at_paper_scale_losses(weights_path, pair):
     """Eq. 7 reaches ~1e10 here; unscaled, L-BFGS's cubic line search overflowed into NaN after ~6 passes."""
     content, style = pair

@@ -51,6 +51,7 @@ def redness(img: np.ndarray, rows: slice) -> float:
     return float((region[..., 0] - region[..., 2]).mean())
 
 
+@pytest.mark.slow
 def test_style_regions_land_in_matching_content_regions(weights_path, two_region_pair):
     grey, style, folder = two_region_pair
     # Adam: cheap and steady for this tiny grey-vs-saturated pair
@@ -64,6 +65,7 @@ def test_style_regions_land_in_matching_content_regions(weights_path, two_region
     assert abs(redness(plain, bottom) - redness(plain, top)) < 25  # without masks the colours mix everywhere
 
 
+@pytest.mark.slow
 def test_single_region_masks_equal_the_plain_loss_and_orphans(weights_path, two_region_pair, tmp_path):
     grey, style, folder = two_region_pair
     write_image(tmp_path / "red.png", np.full((48, 48, 3), RED, np.uint8))
@@ -119,6 +121,7 @@ def test_mask_sequence(tmp_path):
         MaskSequence(tmp_path / "missing.png")
 
 
+@pytest.mark.slow
 def test_cli_photo_and_mask_options(weights_path, tubingen, two_region_pair, tmp_path, capsys):
     grey, style, folder = two_region_pair
     write_image(tmp_path / "content.png", grey)

@@ -12,6 +12,7 @@ import pytest
 from tests.engine.regression_cases import CASES, persistent_and_reference
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_persistent_pass_gives_the_images_of_torch_adam(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     persistent, reference = persistent_and_reference(name, monkeypatch)

@@ -161,6 +161,7 @@ def test_one_pass_is_one_graph_reused_by_three_flow_frames(tmp_path: Path, monke
         assert part in names, part
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
 def test_a_batch_of_three_frames_is_three_separate_runs(optimizer: str) -> None:
     style = read_image(MEDIA / "starry_night.jpg")

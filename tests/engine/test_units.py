@@ -56,6 +56,7 @@ def test_a_checkpoint_with_10x_activations_gives_the_same_image(tmp_path, pair):
     assert np.abs(images["paper"][0] - images["paper"][1]).mean() > 3.0  # what the units are for
 
 
+@pytest.mark.slow
 def test_torchvision_convention_losses_are_in_the_caffe_range(tmp_path, pair):
     content, style = pair
     tv = torchvision_convention_checkpoint(tmp_path, activation_scale=1 / 57)
