@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from vidstyle.io.images import read_image  # noqa: E402
 from vidstyle.live import run_live  # noqa: E402
 from vidstyle.live.config import LiveConfig, live_engine_config  # noqa: E402
-from live_look import (camera_frames, compare, cut, decoded, offline, parse_segment,  # noqa: E402
-                       run_live_child, shared_segments)
+from live_look import (compare, decoded, parse_segment, prepared, run_live_child,  # noqa: E402
+                       shared_segments)
 
 MEDIA = Path(os.environ.get("VIDSTYLE_SHARED", ROOT.parent / "shared")) / "media"
 WEIGHTS = MEDIA.parent / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"
@@ -121,9 +121,7 @@ def clip_rows(args: argparse.Namespace) -> None:
         cache = Path(args.cache or tmp)
         cache.mkdir(parents=True, exist_ok=True)
         for segment in chosen:
-            clip, fps = cut(segment, cache)
-            off_path = offline(clip, style, cache / f"{segment.name}-offline-{size}.mp4", size, args.weights)
-            frames, off = camera_frames(clip, size), decoded(off_path)
+            clip, fps, frames, off = prepared(segment, cache, style, size, args.weights)
             for _ in range(args.repeat):
                 for code in args.code.split(","):
                     rec = Path(tmp) / "live.mp4"

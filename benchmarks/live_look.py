@@ -109,6 +109,15 @@ def offline(clip: Path, style: Path, out: Path, size: int, weights: str | None) 
     return out
 
 
+def prepared(segment: Segment, cache: Path, style: Path, size: int,
+             weights: str | None) -> tuple[Path, float, list[np.ndarray], list[np.ndarray]]:
+    """A segment ready to compare with: its cut clip, fps, camera frames and the offline run's frames
+    (the clip and the offline run kept in ``cache``)."""
+    clip, fps = cut(segment, cache)
+    off = decoded(offline(clip, style, cache / f"{segment.name}-offline-{size}.mp4", size, weights))
+    return clip, fps, camera_frames(clip, size), off
+
+
 def run_live_child(code: str, clip: Path, style: Path, record: Path, size: int, weights: str | None,
                    extra: dict[str, object]) -> dict[str, object]:
     """One headless live session with ``code``'s vidstyle in a child process; its figures and shown frames."""

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if "PYTHONPATH" not in os.environ:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from live_look import camera_frames, compare, cut, decoded, offline, parse_segment, shared_segments  # noqa: E402
+from live_look import compare, decoded, parse_segment, prepared, shared_segments  # noqa: E402
 
 MEDIA = Path(os.environ.get("VIDSTYLE_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "media"
 WEIGHTS = MEDIA.parent / "weights" / "vgg19-caffe-conv1_1-conv3_4.pth"
@@ -121,10 +121,7 @@ def main() -> None:
         cache = Path(args.cache or tmp)
         cache.mkdir(parents=True, exist_ok=True)
         for segment in chosen:
-            clip, fps = cut(segment, cache)
-            off = decoded(offline(clip, style_path, cache / f"{segment.name}-offline-{args.size}.mp4", args.size,
-                                  args.weights))
-            frames = camera_frames(clip, args.size)
+            _, fps, frames, off = prepared(segment, cache, style_path, args.size, args.weights)
             for period in (float(p) for p in args.periods.split(",")):
                 shown = replay(frames, fps, style, period, args.weights,
                                cache / f"{segment.name}-painted-{args.size}.npy")
