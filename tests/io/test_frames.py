@@ -1,6 +1,7 @@
 """Frame directories: natural order, same-size rule, atomic PNG output."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -112,6 +113,35 @@ def test_writer_replaces_only_on_success(tmp_path: Path) -> None:
     assert int(read_image(out / "frame_000001.png")[0, 0, 0]) == 1
     assert int(read_image(out / "old.png")[0, 0, 0]) == 7
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_folder_that_appears_before_the_rename_keeps_its_files_and_gets_the_frames(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    rename = os.rename
+
+    def another_run_first(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+        if Path(dst) == out and not out.exists():  # between close()'s check and its rename
+            out.mkdir()
+            (out / "theirs.txt").write_text("kept")
+        rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", another_run_first)
+    with FrameDirWriter(out, replace=True) as w:
+        w.write(solid(3))
+        w.write(solid(4))
+    assert sorted(p.name for p in out.iterdir()) == ["frame_000001.png", "frame_000002.png", "theirs.txt"]
+    assert int(read_image(out / "frame_000002.png")[0, 0, 0]) == 4
+    assert (out / "theirs.txt").read_text() == "kept"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left
+
+    out2 = tmp_path / "out2"
+    monkeypatch.setattr(os, "rename", lambda src, dst: (out2.mkdir(), (out2 / "theirs.txt").write_text("x"),
+                                                       rename(src, dst)))
+    with pytest.raises(VidstyleError, match="gained files"):  # without --overwrite: theirs is kept
+        with FrameDirWriter(out2, replace=False) as w:
+            w.write(solid(3))
+    assert [p.name for p in out2.iterdir()] == ["theirs.txt"]
 
 
 def test_output_dir_checks(tmp_path: Path) -> None:

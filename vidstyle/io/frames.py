@@ -7,6 +7,7 @@ headers (PNG, JPEG; other formats are decoded), so a run never stops half-way fo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -187,9 +188,7 @@ class FrameDirWriter(CommitOnSuccess):
             raise VidstyleError(f"no frames to write to {self.path}")
         try:
             check_commit(self.path)  # the registry's re-check: the folder may now lead to an input
-            if not self.path.exists():
-                os.chmod(self._tmp, default_dir_mode())  # mkdtemp makes 0700; outputs get the usual mode
-                os.rename(self._tmp, self.path)
+            if not self.path.exists() and self._moved_whole():
                 return
             if not self.replace and any(self.path.iterdir()):
                 raise VidstyleError(f"{self.path} gained files while this run was working (another run?); it "
@@ -205,6 +204,19 @@ class FrameDirWriter(CommitOnSuccess):
             self.abort()
             raise
         self.abort()  # the emptied temporary folder
+
+    def _moved_whole(self) -> bool:
+        """The temporary folder renamed to the target in one step; False when a folder with files took that
+        name since the check (another run, the user), which ``close`` then treats as an existing target, so
+        that a race loses neither those files nor this run's frames."""
+        os.chmod(self._tmp, default_dir_mode())  # mkdtemp makes 0700; outputs get the usual mode
+        try:
+            os.rename(self._tmp, self.path)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return False
+            raise
+        return True
 
     def abort(self) -> None:
         """Delete the temporary folder; the target is untouched."""
