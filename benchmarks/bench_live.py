@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--weights", default=os.environ.get("VIDSTYLE_WEIGHTS") or (str(WEIGHTS) if WEIGHTS.is_file() else None))
     ap.add_argument("--sizes", default="160,256")
     ap.add_argument("--iterations", default="", help="passes per update, comma-separated (default: live default)")
-    ap.add_argument("--threads", default="", help="worker torch threads, comma-separated (default: cores - 1)")
+    ap.add_argument("--threads", default="", help="worker torch threads, comma-separated (default: live mode's, all cores)")
     ap.add_argument("--optimizer", default="adam")
     ap.add_argument("--seconds", type=float, default=12.0, help="clip length = run length")
     ap.add_argument("--device", default="auto")
