@@ -180,6 +180,48 @@ def test_empty_paths_are_refused_by_name(tmp_path, capsys, images, weights_path)
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.parametrize("option", ["--report", "--weights", "--init", "--work-dir"])
+def test_empty_path_options_are_refused_before_any_work(tmp_path, capsys, clip, images, weights_path, option):
+    """--report '' ran the whole job, wrote OUTPUT and then failed to write the report to '.'; --weights ''
+    fell back to the download."""
+    out = tmp_path / "o.mp4"
+    refused(capsys, [clip, images["style"], out, *video_fast(weights_path), "--max-frames", "2", option, ""],
+            f"{option} is an empty path")
+    assert not out.exists() and not (tmp_path / "o.mp4.work").exists()
+
+
+def test_empty_live_paths_are_refused(tmp_path, capsys, clip, images, weights_path):
+    """--record '' used to be ignored: a session the user meant to record, not recorded."""
+    for option in ("--record", "--report"):  # --snapshot-dir: refused with --no-window already
+        refused(capsys, ["live", images["style"], *fast(weights_path, "--iterations", "1"), "--no-window",
+                         "--camera", clip, "--max-frames", "2", option, ""], f"{option} is an empty path")
+
+
+def test_a_dangling_link_as_output_is_refused_up_front_and_replaced_with_overwrite(tmp_path, capsys, clip, images,
+                                                                                  weights_path):
+    """A link to nothing passed the 'already exists' check (Path.exists follows links), the whole job ran and
+    the commit then found the link's name taken ("appeared while this run was working"), leaving the work
+    folder behind; live mode's --record replaced it silently."""
+    outs = tmp_path / "outs"
+    outs.mkdir()
+    (outs / "o.mp4").symlink_to("nothing.mp4")
+    (outs / "r.json").symlink_to("nothing.json")
+    (outs / "frames").symlink_to("no-folder")
+    video = [clip, images["style"]]
+    refused(capsys, [*video, outs / "o.mp4", *video_fast(weights_path)], "link to nothing.mp4, which does not")
+    refused(capsys, [*video, outs / "x.mp4", *video_fast(weights_path), "--report", outs / "r.json"],
+            "link to nothing.json")
+    refused(capsys, [*video, outs / "frames", *video_fast(weights_path)], "link to no-folder, which does not")
+    refused(capsys, ["live", images["style"], *fast(weights_path, "--iterations", "1"), "--no-window", "--camera",
+                     clip, "--max-frames", "2", "--record", outs / "o.mp4"], "pass --overwrite to replace the link")
+    assert sorted(p.name for p in outs.iterdir()) == ["frames", "o.mp4", "r.json"]  # no work folder, no output
+    (outs / "link.png").symlink_to("nothing.png")
+    assert main([str(images["content"]), str(images["style"]), str(outs / "link.png"), *fast(weights_path),
+                 "--overwrite"]) == 0
+    assert not (outs / "link.png").is_symlink() and (outs / "link.png").stat().st_size > 0
+    assert not (outs / "nothing.png").exists()  # the link itself was replaced, not its target created
+
+
 def test_non_utf8_video_names_work(tmp_path, capsys, clip, images, weights_path):
     """A video named with an undecodable byte crashed OpenCV (SIGSEGV, which would end this test process) as
     INPUT and as metrics' reference."""

@@ -39,6 +39,9 @@ _TEMP_FOLDER_FILE = re.compile(r"^frame_\d{6,}\.png$")
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     """Validate OUTPUT before any work starts: parent folder exists and is writable, no silent clobbering."""
     out = Path(path)
+    if out.is_symlink() and not out.exists() and not overwrite:  # the commit would find the link's name taken
+        raise VidstyleError(f"{out} already exists as a link to {os.readlink(out)}, which does not exist; pass "
+                            "--overwrite to replace the link")
     if out.exists() and not overwrite:
         raise VidstyleError(f"{out} already exists; pass --overwrite to replace it")
     check_parent_writable(out)

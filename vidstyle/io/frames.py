@@ -143,6 +143,9 @@ def iter_frame_dir(directory: str | os.PathLike, *, start: int = 0, max_frames: 
 def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
     """Validate an output frame directory before work starts (a non-empty one needs ``overwrite``)."""
     out = Path(path)
+    if out.is_symlink() and not out.exists():
+        raise VidstyleError(f"{out} is a link to {os.readlink(out)}, which does not exist; remove the link or give "
+                            "another folder")
     if out.exists():
         if not out.is_dir():
             raise VidstyleError(f"{out} exists and is not a directory")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..config import Config
+from ..config import Config, check_path_option
 from ..errors import VidstyleError
 from ..compose import select_device
 from ..vocab import FLOW_QUALITIES, choose
@@ -73,6 +73,8 @@ class LiveConfig:
         if self.threads is not None and not 1 <= self.threads <= 1024:
             raise VidstyleError("--threads must be between 1 and 1024")
         choose("flow_quality", self.flow_quality, FLOW_QUALITIES)
+        for name in ("record", "report", "snapshot_dir"):
+            check_path_option(name, getattr(self, name))
         if not 64 <= self.window_size <= 16384:
             raise VidstyleError("--window-size must be between 64 and 16384 pixels")
 
