@@ -83,6 +83,22 @@ def detect_format(path: Path, checkpoint: dict[str, object], requested: str) -> 
     return CONVENTIONS[name]
 
 
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _tensor_kind(value: torch.Tensor) -> str | None:
+    """What makes ``value`` unusable as a VGG parameter (a sparse layout, no data, a complex, integer or 8-bit
+    float dtype), or None: such tensors crashed the finite check or were silently cast."""
+    if value.layout != torch.strided:
+        return f"a {str(value.layout).removeprefix('torch.')} tensor"
+    if value.device.type == "meta":
+        return "a tensor without data (meta device)"
+    if value.dtype not in _FLOAT_DTYPES:
+        dtype = str(value.dtype).removeprefix("torch.")
+        return f"{'an' if dtype[0] in 'aeiou' else 'a'} {dtype} tensor"
+    return None
+
+
 def load_features(checkpoint: dict[str, object], layers: tuple[str, ...], pooling: str, source: str) -> VGGFeatures:
     """Build the cut network for ``layers`` and fill it from ``checkpoint``; extra keys are ignored,
     missing ones are an error naming the layers."""
@@ -102,10 +118,14 @@ def load_features(checkpoint: dict[str, object], layers: tuple[str, ...], poolin
         layer = names.get(key.rsplit(".", 1)[0], key)
         if not isinstance(value, torch.Tensor):
             raise VidstyleError(f"weights file {source}: {key} ({layer}) is a {type(value).__name__}, not a tensor")
+        kind = _tensor_kind(value)
+        if kind is not None:
+            raise VidstyleError(f"weights file {source}: {key} ({layer}) is {kind}; expected a dense tensor of "
+                                "16, 32 or 64-bit floats")
         if value.shape != param.shape:
             raise VidstyleError(f"weights file {source}: {key} ({layer}) has shape {tuple(value.shape)}, "
                                 f"expected {tuple(param.shape)}")
-        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        if not bool(torch.isfinite(value).all()):
             raise VidstyleError(f"weights file {source}: {key} ({layer}) holds NaN or infinite values "
                                 "(a corrupt or diverged checkpoint)")
         state[key] = value.float()
