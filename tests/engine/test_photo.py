@@ -191,6 +191,25 @@ def test_video_frames_use_their_own_masks_and_laplacian(weights_path, two_region
     assert not (tmp_path / "out2").exists()
 
 
+def test_too_few_masks_for_a_video_cut_by_max_frames_is_refused_before_any_work(weights_path, two_region_pair,
+                                                                                 tmp_path):
+    """A video's frame count is the container's estimate, but --max-frames inside it is exact: two masks for
+    three frames failed only after two frames, and left the work folder that no rerun could finish."""
+    from tests.helpers.clips import make_clip
+    from vidstyle import stylize_video
+
+    _, style, folder = two_region_pair
+    clip = make_clip(tmp_path / "in.mp4", size="32x24", frames=6)
+    (tmp_path / "masks").mkdir()
+    for i in range(2):
+        write_image(tmp_path / "masks" / f"m{i + 1}.png", np.full((24, 32, 3), RED, np.uint8))
+    config = cfg(weights_path, size=32, iterations=1, first_iterations=1, photo_weight=1e7, max_frames=3,
+                 content_mask=str(tmp_path / "masks"), style_mask=str(folder / "style_mask.png"))
+    with pytest.raises(VidstyleError, match="2 masks for 3 frames"):
+        stylize_video(clip, style, tmp_path / "out.mp4", config)
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "out.mp4.work").exists()
+
+
 def test_masks_with_style_scale(weights_path, two_region_pair, tmp_path):
     """--style-scale changes the style's size: the region Grams must be looked up at that size too."""
     grey, style, folder = two_region_pair

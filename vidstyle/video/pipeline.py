@@ -120,7 +120,8 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
                                                 max_frames=config.max_frames, size=config.size, fps=info.fps,
                                                 even=True, fit=fit),
                       path if info.has_audio and config.audio else None,
-                      {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns})
+                      {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns},
+                      exact=stop is not None and known is not None and stop < known)
     files = list_frames(path)
     check_frame_sizes(files)
     fps = config.fps
@@ -194,8 +195,9 @@ class FrameRunner(Protocol):
 
 
 def source_masks(source: Source, config: InputSettings) -> MaskSequence | None:
-    """Content masks of a photo-mode run (the count is checked up front for frame folders)."""
-    known = source.first + source.total if source.kind == "frames" and source.total else 0  # exact for folders
+    """Content masks of a photo-mode run (the count is checked up front wherever the frames to be asked for
+    are known exactly: frame folders, and videos cut short by --max-frames or --end)."""
+    known = source.first + source.total if source.exact and source.total else 0
     return MaskSequence(config.content_mask, known) if config.content_mask else None
 
 

@@ -20,3 +20,6 @@ class Source:
     stream: Callable[[], Iterator[np.ndarray]]
     audio: Path | None  # video to take the audio from
     identity: dict[str, Any]  # what identifies the input for the work-directory fingerprint
+    # whether ``total`` is exact: always for frame folders; for a video when --max-frames or --end stops it
+    # before the container's estimate of its end (an estimate can be off, a requested stop is not)
+    exact: bool = True
