@@ -195,7 +195,7 @@ class Config:
             choose(name, getattr(self, name), allowed)
         check_device(self.device)
         for name in PATH_FIELDS:
-            check_path_option(name, getattr(self, name))
+            check_path_option(f"--{name.replace('_', '-')}", getattr(self, name))
         for name, rule in NUMBER_RULES.items():
             rule.check(name, getattr(self, name))
         self._validate_video()
@@ -294,17 +294,17 @@ def checked_config(value: object, name: str = "config") -> Config:
 PATH_FIELDS = ("weights", "init", "work_dir", "report", "content_mask", "style_mask")
 
 
-def check_path_option(name: str, value: object) -> None:
-    """VidstyleError unless the path option ``name`` is None or a non-empty path: a number or a list failed
-    deep inside with a TypeError, and '' named the current folder (a report path of '' ran the whole job,
-    then failed to write '.'; --weights '' fell back to the download)."""
+def check_path_option(option: str, value: object) -> None:
+    """VidstyleError unless the path given as ``option`` (its name as the user typed it: ``--report``,
+    ``OUTPUT``) is None or a non-empty path: a number or a list failed deep inside with a TypeError, and ''
+    named the current folder (a report path of '' ran the whole job, then failed to write '.'; --weights ''
+    fell back to the download)."""
     if value is None:
         return
     if not isinstance(value, (str, os.PathLike)):
-        raise VidstyleError(f"{name.replace('_', '-')} must be a path (text), got a value of type "
-                            f"{type(value).__name__}")
+        raise VidstyleError(f"{option} must be a path (text), got a value of type {type(value).__name__}")
     if not os.fspath(value).strip():
-        raise VidstyleError(f"--{name.replace('_', '-')} is an empty path")
+        raise VidstyleError(f"{option} is an empty path")
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,15 @@ def test_errors_exit_2(clips: dict[str, Path], tmp_path: Path, capsys: pytest.Ca
     assert exc.value.code == 2
 
 
+def test_empty_paths_are_refused_by_name(clips: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """'' read the current folder as a frame folder (and failed on whatever images it held)."""
+    noise, ref = str(clips["noise"]), str(clips["ref"])
+    for argv, option in ((["", "--reference", ref], "OUTPUT"), ([noise, "--reference", ""], "--reference"),
+                         ([noise, "--reference", ref, "--style", ""], "--style")):
+        assert main(["metrics", *argv]) == 2
+        assert capsys.readouterr().err.strip() == f"vidstyle: error: {option} is an empty path"
+
+
 def test_longer_reference_compares_the_matching_frames(clips: dict[str, Path], tmp_path: Path, tubingen: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """A run made with --max-frames (a prefix) or --start (frames 2..4 of the 25 fps reference) is graded

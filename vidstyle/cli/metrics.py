@@ -10,6 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..config import check_path_option
 from ..errors import VidstyleError
 from ..metrics.warping import WarpingError, warping_error
 from ..metrics.look import LOOK_CONTENT_LAYER, LOOK_STYLE_LAYERS, SUMMARY_TAIL, LookOverTime
@@ -111,6 +112,9 @@ def format_report(result: WarpingError) -> str:
 def run(argv: list[str]) -> int:
     """Entry of the subcommand; prints the report on stdout."""
     args = build_parser().parse_args(argv)
+    for option, value in (("OUTPUT", args.output), ("--reference", args.reference), ("--style", args.style),
+                          ("--weights", args.weights)):
+        check_path_option(option, value)
     # options that mean nothing here are refused, as for the main command (vidstyle/scopes.py)
     if args.fps is not None and not os.path.isdir(args.reference):
         raise VidstyleError("--fps applies only to a frame-folder --reference (a video keeps its own rate)")

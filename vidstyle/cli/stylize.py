@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..io.images import (
     IMAGE_EXTENSIONS,
 )
+from ..config import check_path_option
 from ..errors import VidstyleError
 from ..scopes import check_applies
 from ..video import input_kind, output_kind, stylize_video
@@ -43,9 +44,8 @@ def run(argv: list[str]) -> int:
     """Parse ``argv`` and stylize an image, a video or a frame directory (the kinds follow the paths)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("content", "style", "output"):  # '' would read as the current folder
-        if not getattr(args, name).strip():
-            raise VidstyleError(f"{name.upper()} is an empty path")
+    for name in ("content", "style", "output"):
+        check_path_option(name.upper(), getattr(args, name))
     config = config_from_args(args, ENGINE_FIELDS + VIDEO_FIELDS)
     # every option the user typed must mean something for this run (scopes.OPTION_SCOPES), also at its default
     check_applies(config, input_kind(args.content), output_kind(args.output), given_options(parser, argv))

@@ -9,6 +9,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from ..config import check_path_option
 from ..errors import VidstyleError
 from ..progress.notes import data_note
 from .atomic import atomic_path
@@ -190,8 +191,7 @@ def path_argument(value: object, name: str, what: str = "a file path") -> str:
     if not isinstance(path, str):  # bytes: Path() and OpenCV take text; os.fsdecode gives it
         hint = "; decode a bytes path with os.fsdecode" if isinstance(value, bytes) or path is not None else ""
         raise VidstyleError(f"{name} must be {what}, got {value_kind(value)}{hint}")
-    if not path.strip():  # '' would read as the current folder
-        raise VidstyleError(f"{name} is an empty path")
+    check_path_option(name, path)  # '' would read as the current folder
     return path
 
 
