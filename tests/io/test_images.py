@@ -55,6 +55,9 @@ def test_even_resize_keeps_an_even_image_and_fixes_an_odd_one():
 def test_bad_files(tmp_path):
     with pytest.raises(VidstyleError, match="not found"):
         read_image(tmp_path / "missing.png")
+    (tmp_path / "shots.png").mkdir()
+    with pytest.raises(VidstyleError, match=r"shots\.png is a folder, not an image"):  # it exists: not "not found"
+        read_image(tmp_path / "shots.png")
     (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8garbage")
     with pytest.raises(VidstyleError, match="cannot decode"):
         read_image(tmp_path / "bad.jpg")

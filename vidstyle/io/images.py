@@ -71,7 +71,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     p = Path(path)
     check_environment()  # OpenCV aborts the process on a pixel limit it cannot parse
     if not p.is_file():
-        raise VidstyleError(f"image not found: {p}")
+        raise VidstyleError(f"{p} is a folder, not an image" if p.is_dir() else f"image not found: {p}")
     try:
         data = np.fromfile(str(p), dtype=np.uint8)
     except OSError as exc:
