@@ -322,6 +322,23 @@ def test_a_stream_that_changes_size_is_fitted_with_its_aspect_and_says_so(style:
     assert last[:, :10].max() < 20 and last[:, -10:].max() < 20  # the bars beside the square picture
 
 
+def test_a_second_audio_track_that_is_dropped_is_said_even_with_quiet(clip: Path, style: Path, weights_path: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The output keeps the first audio track: a film's second language went without a word."""
+    two = tmp_path / "two.mp4"
+    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(clip), "-f", "lavfi", "-i",
+                    "sine=frequency=660:duration=1", "-map", "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy",
+                    "-c:a", "aac", "-shortest", str(two)], check=True)
+    assert probe_video(two).audio_tracks == 2 and probe_video(clip).audio_tracks == 1
+    config = cfg(weights_path, max_frames=2)  # quiet
+    stylize_video(two, style, tmp_path / "out.mp4", config)
+    assert "two.mp4 has 2 audio tracks; the output keeps the first only" in capsys.readouterr().err
+    stylize_video(two, style, tmp_path / "frames", config)  # a frame folder keeps no audio at all
+    stylize_video(clip, style, tmp_path / "one.mp4", config)
+    assert "audio tracks" not in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_memory_stays_flat_over_hundreds_of_frames(style: Path, weights_path: Path, tmp_path: Path) -> None:
     src = make_clip(tmp_path / "long.mp4", size="48x48", rate="25", frames=300)

@@ -67,6 +67,7 @@ class VideoInfo:
     frame_count: int | None  # container's estimate (OpenCV); None when unknown
     has_audio: bool
     audio_codec: str | None
+    audio_tracks: int = 0  # audio streams in the file (the output keeps the first)
     # variable frame rate: the frames' timestamps are uneven, so ``fps`` is the average rate (frame count /
     # duration) that keeps the duration and the whole audio; None when the rate is constant
     variable_rate: tuple[float, Fraction] | None = None  # (duration in seconds, the rate the stream declares)
@@ -134,6 +135,7 @@ def probe_video(path: str | os.PathLike, *, sizes: bool = True) -> VideoInfo:
         fps = exact_fps(frame_count / variable)  # type: ignore[operator]  # frame_count is known here
     return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=frame_count,
                      has_audio=audio is not None, audio_codec=audio.group(1) if audio else None,
+                     audio_tracks=len(re.findall(r"Stream #\d+:\d+\S*: Audio: ", info)),
                      variable_rate=None if variable is None else (variable, _declared(fps, info)),
                      size_changes=_size_changes(p, (width, height)) if sizes else ())
 

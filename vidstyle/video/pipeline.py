@@ -121,7 +121,7 @@ def open_source(path: Path, kind: str, config: InputSettings) -> Source:
                                                 even=True, fit=fit),
                       path if info.has_audio and config.audio else None,
                       {"path": str(path.resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns},
-                      exact=stop is not None and known is not None and stop < known)
+                      exact=stop is not None and known is not None and stop < known, audio_tracks=info.audio_tracks)
     files = list_frames(path)
     check_frame_sizes(files)
     fps = config.fps
@@ -242,6 +242,8 @@ def stylize_video(input: str | os.PathLike, style: ImageLike | Sequence[ImageLik
     run = resolve_run(config, here=runner is None)  # every setting below comes from here, resolved once
     source = open_source(input_path, in_kind, run.input)
     check_flow_frames(source, run.temporal)  # before any work, not after the first frame
+    if out_kind == "video" and source.audio is not None and source.audio_tracks > 1:
+        data_note(f"{input_path.name} has {source.audio_tracks} audio tracks; the output keeps the first only")
     runner = runner or LocalRunner()
     settings = {"input": source.identity, "style": style_ids,
                 **input_file_identity(resolve_files(config), config.init),

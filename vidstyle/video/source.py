@@ -23,3 +23,4 @@ class Source:
     # whether ``total`` is exact: always for frame folders; for a video when --max-frames or --end stops it
     # before the container's estimate of its end (an estimate can be off, a requested stop is not)
     exact: bool = True
+    audio_tracks: int = 0  # audio streams of a video input (``audio`` muxes the first)
