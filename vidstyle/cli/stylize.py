@@ -5,7 +5,6 @@ from ..io.images import (
     IMAGE_EXTENSIONS,
 )
 from ..config import check_path_option
-from ..errors import VidstyleError
 from ..scopes import check_applies
 from ..video import input_kind, output_kind, stylize_video
 from .options import (

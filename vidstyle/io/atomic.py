@@ -39,13 +39,20 @@ _TEMP_FOLDER_FILE = re.compile(r"^frame_\d{6,}\.png$")
 def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     """Validate OUTPUT before any work starts: parent folder exists and is writable, no silent clobbering."""
     out = Path(path)
-    if out.is_symlink() and not out.exists() and not overwrite:  # the commit would find the link's name taken
-        raise VidstyleError(f"{out} already exists as a link to {os.readlink(out)}, which does not exist; pass "
+    target = link_to_nothing(out)
+    if target is not None and not overwrite:  # the commit would find the link's name taken
+        raise VidstyleError(f"{out} already exists as a link to {target}, which does not exist; pass "
                             "--overwrite to replace the link")
     if out.exists() and not overwrite:
         raise VidstyleError(f"{out} already exists; pass --overwrite to replace it")
     check_parent_writable(out)
     return out
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """Where ``path`` points when it is a symlink to nothing (Path.exists follows links and says False, yet
+    the name is taken); None otherwise."""
+    return os.readlink(path) if path.is_symlink() and not path.exists() else None
 
 
 def check_parent_writable(out: Path) -> None:

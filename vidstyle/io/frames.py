@@ -18,7 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import VidstyleError
-from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, named, temp_path
+from .atomic import CommitOnSuccess, check_parent_writable, default_dir_mode, link_to_nothing, named, temp_path
 from .images import IMAGE_EXTENSIONS, encode_image, read_image, resize_long_side
 from .path_registry import check_commit
 
@@ -143,9 +143,10 @@ def iter_frame_dir(directory: str | os.PathLike, *, start: int = 0, max_frames: 
 def check_output_dir(path: str | os.PathLike, overwrite: bool) -> Path:
     """Validate an output frame directory before work starts (a non-empty one needs ``overwrite``)."""
     out = Path(path)
-    if out.is_symlink() and not out.exists():
-        raise VidstyleError(f"{out} is a link to {os.readlink(out)}, which does not exist; remove the link or give "
-                            "another folder")
+    target = link_to_nothing(out)
+    if target is not None:
+        raise VidstyleError(f"{out} is a link to {target}, which does not exist; remove the link or give another "
+                            "folder")
     if out.exists():
         if not out.is_dir():
             raise VidstyleError(f"{out} exists and is not a directory")

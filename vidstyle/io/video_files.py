@@ -128,14 +128,14 @@ def probe_video(path: str | os.PathLike, *, sizes: bool = True) -> VideoInfo:
     except ValueError:
         m = re.search(r"Video:.*?, ([\d.]+) (?:fps|tbr)", info)
         fps = exact_fps(float(m.group(1))) if m else Fraction(25)
-    audio = re.search(r"Stream #\d+:\d+\S*: Audio: (\w+)", info)
+    audio_codecs = re.findall(r"Stream #\d+:\d+\S*: Audio: (\w+)", info)  # one per audio track
     frame_count = count if count > 0 else None
     variable = _variable_rate(info, fps, frame_count)
     if variable is not None:
         fps = exact_fps(frame_count / variable)  # type: ignore[operator]  # frame_count is known here
     return VideoInfo(path=p, width=width, height=height, fps=fps, frame_count=frame_count,
-                     has_audio=audio is not None, audio_codec=audio.group(1) if audio else None,
-                     audio_tracks=len(re.findall(r"Stream #\d+:\d+\S*: Audio: ", info)),
+                     has_audio=bool(audio_codecs), audio_codec=audio_codecs[0] if audio_codecs else None,
+                     audio_tracks=len(audio_codecs),
                      variable_rate=None if variable is None else (variable, _declared(fps, info)),
                      size_changes=_size_changes(p, (width, height)) if sizes else ())
 

@@ -8,6 +8,7 @@ import torch
 
 from ..config import Config, check_path_option
 from ..errors import VidstyleError
+from ..scopes import option_name
 from ..compose import select_device
 from ..vocab import FLOW_QUALITIES, choose
 
@@ -74,7 +75,7 @@ class LiveConfig:
             raise VidstyleError("--threads must be between 1 and 1024")
         choose("flow_quality", self.flow_quality, FLOW_QUALITIES)
         for name in ("record", "report", "snapshot_dir"):
-            check_path_option(f"--{name.replace('_', '-')}", getattr(self, name))
+            check_path_option(option_name(name), getattr(self, name))
         if not 64 <= self.window_size <= 16384:
             raise VidstyleError("--window-size must be between 64 and 16384 pixels")
 
